@@ -1,0 +1,33 @@
+// Command app is the CDK app: it loads and validates the configuration from cdk.json
+// context, builds one stage per environment and the pipeline, and synthesizes.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/gofunction"
+	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	ctx, _ := app.Node().GetAllContext(nil).(map[string]interface{})
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context, -c overrides):\n%v\n", err)
+		os.Exit(1)
+	}
+	root, err := gofunction.FindModuleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	stacks.NewApp(app, cfg, root)
+	app.Synth(nil)
+}

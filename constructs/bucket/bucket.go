@@ -1,0 +1,107 @@
+// Package bucket makes S3 buckets with the secure defaults every bucket of the app needs,
+// in one place: blocked public access, TLS-only, encryption, versioning, retention and
+// server access logging.
+package bucket
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props configures a bucket.
+type Props struct {
+	// AccessLogs receives the bucket's server access logs. Required unless LogBucket is set.
+	AccessLogs awss3.IBucket
+	// AccessLogsPrefix is the key prefix of those logs. Default: "<id>/".
+	AccessLogsPrefix string
+	// LogBucket marks a bucket that receives logs itself: it gets no access logging of
+	// its own (that would log into itself forever). Default: false.
+	LogBucket bool
+	// ForCloudFrontLogs enables the ACLs that CloudFront standard logging needs to write.
+	// Default: false (ACLs disabled, bucket owner enforced).
+	ForCloudFrontLogs bool
+	// Destroy deletes the bucket and its objects with the stack (non-production only).
+	// Default: false, the bucket is retained.
+	Destroy bool
+	// TransitionAfterDays moves objects to Glacier Instant Retrieval. Default: never.
+	TransitionAfterDays int
+	// ExpireAfterDays deletes objects (and old versions) after that many days. Default: never.
+	ExpireAfterDays int
+}
+
+func (p *Props) validate() error {
+	var errs []error
+	if p.AccessLogs == nil && !p.LogBucket {
+		errs = append(errs, errors.New("bucket: AccessLogs is required unless LogBucket is true"))
+	}
+	if p.TransitionAfterDays < 0 || p.ExpireAfterDays < 0 {
+		errs = append(errs, fmt.Errorf("bucket: TransitionAfterDays %d and ExpireAfterDays %d: allowed are 0 (never) or more", p.TransitionAfterDays, p.ExpireAfterDays))
+	}
+	if p.ExpireAfterDays > 0 && p.TransitionAfterDays > 0 && p.ExpireAfterDays <= p.TransitionAfterDays {
+		errs = append(errs, fmt.Errorf("bucket: ExpireAfterDays %d must be after TransitionAfterDays %d", p.ExpireAfterDays, p.TransitionAfterDays))
+	}
+	return errors.Join(errs...)
+}
+
+// New makes a private, encrypted, TLS-only, versioned bucket.
+func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
+	if props == nil {
+		props = &Props{}
+	}
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	ownership := awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
+	if props.ForCloudFrontLogs {
+		ownership = awss3.ObjectOwnership_OBJECT_WRITER
+	}
+	var rules []*awss3.LifecycleRule
+	if props.TransitionAfterDays > 0 || props.ExpireAfterDays > 0 {
+		rule := &awss3.LifecycleRule{Id: jsii.String("age-out"), AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7))}
+		if props.TransitionAfterDays > 0 {
+			rule.Transitions = &[]*awss3.Transition{{
+				StorageClass:    awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(),
+				TransitionAfter: awscdk.Duration_Days(jsii.Number(props.TransitionAfterDays)),
+			}}
+		}
+		if props.ExpireAfterDays > 0 {
+			rule.Expiration = awscdk.Duration_Days(jsii.Number(props.ExpireAfterDays))
+			rule.NoncurrentVersionExpiration = awscdk.Duration_Days(jsii.Number(props.ExpireAfterDays))
+		}
+		rules = append(rules, rule)
+	} else {
+		rules = append(rules, &awss3.LifecycleRule{
+			Id:                                  jsii.String("abort-uploads"),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+		})
+	}
+	bp := &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   ownership,
+		RemovalPolicy:     removal,
+		AutoDeleteObjects: jsii.Bool(props.Destroy),
+		LifecycleRules:    &rules,
+	}
+	if !props.LogBucket {
+		prefix := props.AccessLogsPrefix
+		if prefix == "" {
+			prefix = id + "/"
+		}
+		bp.ServerAccessLogsBucket = props.AccessLogs
+		bp.ServerAccessLogsPrefix = jsii.String(prefix)
+	}
+	return awss3.NewBucket(scope, jsii.String(id), bp)
+}

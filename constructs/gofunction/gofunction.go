@@ -1,0 +1,284 @@
+// Package gofunction builds a Go Lambda function for provided.al2023 on arm64 without
+// Docker: a local bundler runs `go build` with the flags of package build, and the asset
+// hash is computed from exactly the Go sources compiled into the function (plus go.mod and
+// go.sum), so a function is redeployed when, and only when, its code changes.
+package gofunction
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/lambdas/build"
+)
+
+// GoFunction is a Go Lambda function with its own log group and role.
+type GoFunction struct {
+	constructs.Construct
+	// Function is the Lambda function (construct id "Resource").
+	Function awslambda.IFunction
+	// Role is the function's execution role: grant through it or through Function.
+	Role awsiam.IRole
+	// LogGroup receives the function's JSON logs.
+	LogGroup awslogs.ILogGroup
+	// SourceHash identifies the compiled sources; it is the asset hash and BUILD_VERSION.
+	SourceHash string
+}
+
+// Props configures a Go function.
+type Props struct {
+	// Package is the main package's directory relative to the module root, e.g.
+	// "lambdas/health". Required.
+	Package string
+	// ModuleRoot is the directory holding go.mod. Default: the nearest go.mod above the
+	// working directory.
+	ModuleRoot string
+	// Environment is passed to the function. Default: none.
+	Environment map[string]string
+	// VersionVariable names an environment variable set to the source hash, so the
+	// function can report which build it is. Default: none.
+	VersionVariable string
+	// MemoryMB is the memory size. Default: 256.
+	MemoryMB int
+	// Timeout is the maximum run time. Default: 10 seconds.
+	Timeout time.Duration
+	// Description is shown in the console. Default: none.
+	Description string
+	// LogKey encrypts the log group. Required.
+	LogKey awskms.IKey
+	// LogRetentionDays is the log retention. Default: 30.
+	LogRetentionDays int
+	// Destroy deletes the log group with the stack. Default: false, retained.
+	Destroy bool
+}
+
+func (p *Props) withDefaults() (Props, error) {
+	out := *p
+	if out.MemoryMB == 0 {
+		out.MemoryMB = 256
+	}
+	if out.Timeout == 0 {
+		out.Timeout = 10 * time.Second
+	}
+	if out.LogRetentionDays == 0 {
+		out.LogRetentionDays = 30
+	}
+	if out.ModuleRoot == "" {
+		root, err := FindModuleRoot()
+		if err != nil {
+			return out, err
+		}
+		out.ModuleRoot = root
+	}
+	return out, nil
+}
+
+func (p *Props) validate() error {
+	var errs []error
+	if p.Package == "" || filepath.IsAbs(p.Package) || strings.Contains(p.Package, "..") {
+		errs = append(errs, fmt.Errorf("gofunction: Package %q: allowed is a directory relative to the module root, e.g. lambdas/health", p.Package))
+	} else if _, err := os.Stat(filepath.Join(p.ModuleRoot, p.Package)); err != nil {
+		errs = append(errs, fmt.Errorf("gofunction: Package %q: %v", p.Package, err))
+	}
+	if p.MemoryMB < 128 || p.MemoryMB > 10240 {
+		errs = append(errs, fmt.Errorf("gofunction: MemoryMB %d: allowed is 128..10240", p.MemoryMB))
+	}
+	if p.Timeout < time.Second || p.Timeout > 15*time.Minute {
+		errs = append(errs, fmt.Errorf("gofunction: Timeout %s: allowed is 1s..15m", p.Timeout))
+	}
+	if p.LogKey == nil {
+		errs = append(errs, errors.New("gofunction: LogKey is required: function logs are encrypted"))
+	}
+	return errors.Join(errs...)
+}
+
+// New makes the function.
+func New(scope constructs.Construct, id string, props *Props) *GoFunction {
+	if props == nil {
+		props = &Props{}
+	}
+	p, err := props.withDefaults()
+	if err == nil {
+		err = p.validate()
+	}
+	if err != nil {
+		panic(err)
+	}
+	hash, err := SourceHash(p.ModuleRoot, p.Package)
+	if err != nil {
+		panic(err)
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	logGroup := logging.NewLogGroup(c, "LogGroup", &logging.LogGroupProps{
+		Key: p.LogKey, RetentionDays: p.LogRetentionDays, Destroy: p.Destroy,
+	})
+	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Execution role of " + id + ": its own log group and X-Ray, plus grants"),
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{logGroup.LogGroupArn(), jsii.String(*logGroup.LogGroupArn() + ":log-stream:*")},
+	}))
+	env := map[string]*string{}
+	for k, v := range p.Environment {
+		env[k] = jsii.String(v)
+	}
+	if p.VersionVariable != "" {
+		env[p.VersionVariable] = jsii.String(hash[:12])
+	}
+	fn := awslambda.NewFunction(c, jsii.String("Resource"), &awslambda.FunctionProps{
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code: awslambda.Code_FromAsset(jsii.String(filepath.Join(p.ModuleRoot, p.Package)), &awss3assets.AssetOptions{
+			AssetHash:     jsii.String(hash),
+			AssetHashType: awscdk.AssetHashType_CUSTOM,
+			Bundling: &awscdk.BundlingOptions{
+				// Never pulled: the local bundler always succeeds or stops synth.
+				Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-only")),
+				Local: &goBundler{root: p.ModuleRoot, pkg: p.Package},
+			},
+		}),
+		Role:                  role,
+		Environment:           &env,
+		MemorySize:            jsii.Number(p.MemoryMB),
+		Timeout:               awscdk.Duration_Millis(jsii.Number(p.Timeout.Milliseconds())),
+		Description:           jsii.String(p.Description),
+		Tracing:               awslambda.Tracing_ACTIVE,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		LogGroup:              logGroup,
+	})
+	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup, SourceHash: hash}
+}
+
+// goBundler compiles the function with the shared build command. It must be a pointer
+// with a pointer receiver: jsii cannot call methods on an unaddressable value.
+type goBundler struct {
+	root, pkg string
+}
+
+// TryBundle builds bootstrap into outputDir; a compile error stops synth with the
+// compiler's message rather than falling back to Docker.
+func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	cmd := build.Command(b.root, b.pkg, *outputDir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		panic(fmt.Sprintf("gofunction: go build %s failed: %v\n%s", b.pkg, err, out.String()))
+	}
+	return jsii.Bool(true)
+}
+
+// FindModuleRoot returns the nearest directory at or above the working directory that
+// holds go.mod.
+func FindModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("gofunction: no go.mod at or above the working directory")
+		}
+		dir = parent
+	}
+}
+
+type listedPackage struct {
+	ImportPath string
+	Dir        string
+	Standard   bool
+	Module     *struct {
+		Path string
+		Main bool
+	}
+	GoFiles, CgoFiles, SFiles, EmbedFiles, IgnoredOtherFiles []string
+}
+
+var hashCache sync.Map // module root + package -> hash; go list is the slow part of synth
+
+// SourceHash is a SHA-256 over the relative path and content of every Go source file of
+// the module that the package compiles (for linux/arm64, cgo off), go.mod, go.sum and
+// the build flags. It does not depend on where the module is checked out.
+func SourceHash(root, pkg string) (string, error) {
+	key := root + "\x00" + pkg
+	if h, ok := hashCache.Load(key); ok {
+		return h.(string), nil
+	}
+	cmd := exec.Command("go", "list", "-deps", "-json", "./"+filepath.ToSlash(pkg))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), build.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("gofunction: go list %s: %v: %s", pkg, err, stderr.String())
+	}
+	var files []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var lp listedPackage
+		if err := dec.Decode(&lp); err != nil {
+			return "", fmt.Errorf("gofunction: go list %s: %v", pkg, err)
+		}
+		if lp.Standard || lp.Module == nil || !lp.Module.Main {
+			continue // the standard library and dependencies are pinned by go.mod/go.sum
+		}
+		for _, group := range [][]string{lp.GoFiles, lp.CgoFiles, lp.SFiles, lp.EmbedFiles} {
+			for _, f := range group {
+				rel, err := filepath.Rel(root, filepath.Join(lp.Dir, f))
+				if err != nil {
+					return "", err
+				}
+				files = append(files, filepath.ToSlash(rel))
+			}
+		}
+	}
+	files = append(files, "go.mod", "go.sum")
+	slices.Sort(files)
+	h := sha256.New()
+	fmt.Fprintf(h, "flags %q env %q\n", build.Flags, build.Env)
+	for _, f := range files {
+		fh, err := os.Open(filepath.Join(root, f))
+		if err != nil {
+			return "", fmt.Errorf("gofunction: hashing %s: %w", f, err)
+		}
+		fmt.Fprintf(h, "file %s\n", f)
+		_, err = io.Copy(h, fh)
+		fh.Close()
+		if err != nil {
+			return "", fmt.Errorf("gofunction: hashing %s: %w", f, err)
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	hashCache.Store(key, sum)
+	return sum, nil
+}

@@ -1,0 +1,255 @@
+// Package staticsite serves a single-page app from a private bucket through CloudFront:
+// origin access control, HTTPS only, TLS 1.2+, security headers, SPA routing with a
+// CloudFront Function, access logs, a runtime config.json, and optionally an API behind
+// /api/* on the same origin so the app needs no CORS.
+package staticsite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/bucket"
+	"github.com/example/notesplatform/constructs/logging"
+)
+
+// StaticSite is the bucket, the distribution and the deployment of the app.
+type StaticSite struct {
+	constructs.Construct
+	// Distribution serves the site (construct id "Resource").
+	Distribution awscloudfront.IDistribution
+	// Bucket holds the app's files; only CloudFront can read it.
+	Bucket awss3.IBucket
+	// LogBucket receives CloudFront and S3 access logs.
+	LogBucket awss3.IBucket
+	// URL is https://<domain> of the site (the custom domain when one is set).
+	URL *string
+}
+
+// Props configures the site.
+type Props struct {
+	// SourceDir is the directory of the built app. Required.
+	SourceDir string
+	// Config is written to /config.json next to the app; values may be tokens from other
+	// stacks. Default: no config.json.
+	Config map[string]interface{}
+	// ContentSecurityPolicy is sent with every response. Default: "default-src 'self'".
+	ContentSecurityPolicy string
+	// APIDomain is the execute-api host name to route /api/* to, uncached and with the
+	// viewer's headers (Authorization included). Default: no API behavior.
+	APIDomain *string
+	// DomainName is a custom domain. Default: the CloudFront domain only.
+	DomainName string
+	// Certificate covers DomainName, in us-east-1. Required with DomainName.
+	Certificate awscertificatemanager.ICertificate
+	// LogKey encrypts the deployment function's log group. Required.
+	LogKey awskms.IKey
+	// LogRetentionDays is the retention of that log group. Default: 30.
+	LogRetentionDays int
+	// AccessLogDays is how long access logs are kept. Default: 365.
+	AccessLogDays int
+	// Destroy deletes the buckets with the stack. Default: false, retained.
+	Destroy bool
+}
+
+// ImmutablePrefix is the folder of SourceDir whose files carry a content hash in their
+// names; they are cached for a year. Everything else is revalidated on every load.
+const ImmutablePrefix = "assets"
+
+func (p *Props) withDefaults() Props {
+	out := *p
+	if out.ContentSecurityPolicy == "" {
+		out.ContentSecurityPolicy = "default-src 'self'"
+	}
+	if out.LogRetentionDays == 0 {
+		out.LogRetentionDays = 30
+	}
+	if out.AccessLogDays == 0 {
+		out.AccessLogDays = 365
+	}
+	return out
+}
+
+var cspPattern = regexp.MustCompile(`^[^\r\n"]+$`)
+
+func (p *Props) validate() error {
+	var errs []error
+	if st, err := os.Stat(p.SourceDir); err != nil || !st.IsDir() {
+		errs = append(errs, fmt.Errorf("staticsite: SourceDir %q: must be an existing directory", p.SourceDir))
+	}
+	if (p.DomainName == "") != (p.Certificate == nil) {
+		errs = append(errs, fmt.Errorf("staticsite: DomainName %q and Certificate: set both or neither", p.DomainName))
+	}
+	if !cspPattern.MatchString(p.ContentSecurityPolicy) {
+		errs = append(errs, fmt.Errorf("staticsite: ContentSecurityPolicy %q: allowed is one line without double quotes", p.ContentSecurityPolicy))
+	}
+	if p.LogKey == nil {
+		errs = append(errs, errors.New("staticsite: LogKey is required: deployment logs are encrypted"))
+	}
+	return errors.Join(errs...)
+}
+
+// spaRouting sends deep links (paths without a file extension) to /index.html, so a
+// reload of /notes/123 shows the app, while a missing /app.js still answers 404.
+const spaRouting = `function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.startsWith('/api/')) { return request; }
+  var last = uri.split('/').pop();
+  if (uri === '/' || last.indexOf('.') === -1) { request.uri = '/index.html'; }
+  return request;
+}`
+
+// New makes the site.
+func New(scope constructs.Construct, id string, props *Props) *StaticSite {
+	if props == nil {
+		props = &Props{}
+	}
+	p := props.withDefaults()
+	if err := p.validate(); err != nil {
+		panic(err)
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	logs := bucket.New(c, "Logs", &bucket.Props{
+		LogBucket: true, ForCloudFrontLogs: true, Destroy: p.Destroy, ExpireAfterDays: p.AccessLogDays,
+	})
+	site := bucket.New(c, "Bucket", &bucket.Props{AccessLogs: logs, AccessLogsPrefix: "s3/", Destroy: p.Destroy})
+
+	headers := awscloudfront.NewResponseHeadersPolicy(c, jsii.String("Headers"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("Security headers of the single-page app"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String(p.ContentSecurityPolicy), Override: jsii.Bool(true),
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
+				FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true),
+			},
+			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
+				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true),
+			},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(730)), IncludeSubdomains: jsii.Bool(true),
+				Preload: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+			XssProtection: &awscloudfront.ResponseHeadersXSSProtection{
+				Protection: jsii.Bool(true), ModeBlock: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+		},
+	})
+	routing := awscloudfront.NewFunction(c, jsii.String("SpaRouting"), &awscloudfront.FunctionProps{
+		Code:    awscloudfront.FunctionCode_FromInline(jsii.String(spaRouting)),
+		Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
+		Comment: jsii.String("Deep links return index.html; files keep their 404"),
+	})
+	// Honour the objects' Cache-Control: no-cache for index.html and config.json,
+	// a year for fingerprinted assets.
+	cache := awscloudfront.NewCachePolicy(c, jsii.String("CachePolicy"), &awscloudfront.CachePolicyProps{
+		Comment:                    jsii.String("Origin Cache-Control decides; compressed variants cached"),
+		MinTtl:                     awscdk.Duration_Seconds(jsii.Number(0)),
+		DefaultTtl:                 awscdk.Duration_Days(jsii.Number(1)),
+		MaxTtl:                     awscdk.Duration_Days(jsii.Number(365)),
+		EnableAcceptEncodingGzip:   jsii.Bool(true),
+		EnableAcceptEncodingBrotli: jsii.Bool(true),
+	})
+	dp := &awscloudfront.DistributionProps{
+		Comment:           jsii.String("Single-page app and its API"),
+		DefaultRootObject: jsii.String("index.html"),
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(site, nil),
+			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			CachePolicy:           cache,
+			ResponseHeadersPolicy: headers,
+			Compress:              jsii.Bool(true),
+			FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
+				Function: routing, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
+			}},
+		},
+		HttpVersion:            awscloudfront.HttpVersion_HTTP2_AND_3,
+		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
+		PriceClass:             awscloudfront.PriceClass_PRICE_CLASS_100,
+		EnableLogging:          jsii.Bool(true),
+		LogBucket:              logs,
+		LogFilePrefix:          jsii.String("cloudfront/"),
+	}
+	if p.APIDomain != nil {
+		dp.AdditionalBehaviors = &map[string]*awscloudfront.BehaviorOptions{
+			"/api/*": {
+				Origin: awscloudfrontorigins.NewHttpOrigin(p.APIDomain, &awscloudfrontorigins.HttpOriginProps{
+					ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+					OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+				}),
+				ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+				AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
+				// Caching disabled + all viewer headers but Host: Authorization reaches the API
+				// and no response is ever cached.
+				CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+				OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+				ResponseHeadersPolicy: headers,
+			},
+		}
+	}
+	if p.DomainName != "" {
+		dp.DomainNames = jsii.Strings(p.DomainName)
+		dp.Certificate = p.Certificate
+	}
+	dist := awscloudfront.NewDistribution(c, jsii.String("Resource"), dp)
+
+	deployLogs := logging.NewLogGroup(c, "DeployLogs", &logging.LogGroupProps{
+		Key: p.LogKey, RetentionDays: p.LogRetentionDays, Destroy: p.Destroy,
+	})
+	role := awsiam.NewRole(c, jsii.String("DeployRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Copies the app into its bucket and invalidates the distribution"),
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{deployLogs.LogGroupArn(), jsii.String(*deployLogs.LogGroupArn() + ":log-stream:*")},
+	}))
+	immutable := awss3deployment.NewBucketDeployment(c, jsii.String("DeployAssets"), &awss3deployment.BucketDeploymentProps{
+		Sources:           &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(p.SourceDir), nil)},
+		Include:           jsii.Strings(ImmutablePrefix + "/*"),
+		Exclude:           jsii.Strings("*"),
+		DestinationBucket: site,
+		CacheControl:      &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("public, max-age=31536000, immutable"))},
+		Prune:             jsii.Bool(false),
+		Role:              role,
+		LogGroup:          deployLogs,
+		MemoryLimit:       jsii.Number(512),
+	})
+	sources := []awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(p.SourceDir), nil)}
+	if p.Config != nil {
+		sources = append(sources, awss3deployment.Source_JsonData(jsii.String("config.json"), p.Config, nil))
+	}
+	app := awss3deployment.NewBucketDeployment(c, jsii.String("Deploy"), &awss3deployment.BucketDeploymentProps{
+		Sources:           &sources,
+		Exclude:           jsii.Strings(ImmutablePrefix+"/*", "csp.txt", "*.md"),
+		DestinationBucket: site,
+		CacheControl:      &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("no-cache"))},
+		Prune:             jsii.Bool(true),
+		Distribution:      dist,
+		DistributionPaths: jsii.Strings("/*"),
+		Role:              role,
+		LogGroup:          deployLogs,
+		MemoryLimit:       jsii.Number(512),
+	})
+	app.Node().AddDependency(immutable) // new assets exist before the index that names them
+
+	url := jsii.String("https://" + *dist.DistributionDomainName())
+	if p.DomainName != "" {
+		url = jsii.String("https://" + p.DomainName)
+	}
+	return &StaticSite{Construct: c, Distribution: dist, Bucket: site, LogBucket: logs, URL: url}
+}

@@ -1,0 +1,182 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/gofunction"
+	"github.com/example/notesplatform/constructs/restapi"
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+// BackendStack is the REST API and its Go functions, generated from the route table in
+// lambdas/api.
+type BackendStack struct {
+	awscdk.Stack
+	// API is the REST API; CloudFront forwards /api/* to it.
+	API awsapigateway.IRestApi
+	// APIDomain is the execute-api host name of the API.
+	APIDomain *string
+	// APIURL is the stage's invoke URL, ending in "/api/".
+	APIURL *string
+	// Functions are the functions by route-table name.
+	Functions map[string]*gofunction.GoFunction
+}
+
+// BackendProps configures the Backend stack.
+type BackendProps struct {
+	awscdk.StackProps
+	App      string
+	Env      config.Environment
+	Table    awsdynamodb.ITable
+	UserPool awscognito.IUserPool
+	LogKey   awskms.IKey
+}
+
+// NewBackendStack makes the Backend stack from api.Routes and api.Functions.
+func NewBackendStack(scope constructs.Construct, id string, props *BackendProps) *BackendStack {
+	if err := api.Validate(); err != nil {
+		panic(fmt.Errorf("lambdas/api route table: %w", err))
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	e := props.Env
+	prefix := props.App + "-" + e.Name
+
+	cursorKey := awssecretsmanager.NewSecret(stack, jsii.String("CursorKey"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Signs the opaque list cursors of " + prefix + " so that clients cannot forge them"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true),
+		},
+		RemovalPolicy: removal(e),
+	})
+	suppress(cursorKey, false, "AwsSolutions-SMG4",
+		"The secret only signs pagination cursors; rotating it would invalidate every cursor in flight and protects no data. Replace it by redeploying if it leaks.")
+
+	rest := restapi.New(stack, "Api", &restapi.Props{
+		Name: prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
+		LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
+	})
+	suppress(rest.API, true, "AwsSolutions-APIG3",
+		"The API is regional behind CloudFront, throttled per stage and authorized by Cognito on every route but /health; a WAF web ACL is left to the account's firewall manager policy.")
+
+	functions := map[string]*gofunction.GoFunction{}
+	for _, f := range api.Functions {
+		env := map[string]string{api.EnvAppName: props.App, api.EnvEnvironment: e.Name}
+		if f.Access != api.NoTable {
+			env[api.EnvTableName] = *props.Table.TableName()
+		}
+		if f.CursorKey {
+			env[api.EnvCursorSecretArn] = *cursorKey.SecretArn()
+		}
+		fn := gofunction.New(stack, f.Name, &gofunction.Props{
+			Package:          f.Package,
+			Environment:      env,
+			VersionVariable:  api.EnvBuildVersion,
+			MemoryMB:         f.MemoryMB,
+			Description:      f.Description,
+			LogKey:           props.LogKey,
+			LogRetentionDays: e.LogRetentionDays,
+			Destroy:          e.Destroy(),
+		})
+		switch f.Access {
+		case api.ReadTable:
+			props.Table.GrantReadData(fn.Role)
+		case api.ReadWriteTable:
+			props.Table.GrantReadWriteData(fn.Role)
+		}
+		if f.CursorKey {
+			cursorKey.GrantRead(fn.Role, nil)
+		}
+		functions[f.Name] = fn
+	}
+	for _, r := range api.Routes {
+		route := restapi.Route{
+			Method: r.Method, Path: r.Path, Function: functions[r.Function].Function,
+			Public: r.Auth == api.Public, Query: r.Query,
+		}
+		if r.Model != "" {
+			route.ModelName = r.Model
+			route.Model = JSONSchema(api.Models[r.Model])
+		}
+		method := rest.AddRoute(route)
+		if route.Public {
+			suppress(method, false, "AwsSolutions-APIG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
+			suppress(method, false, "AwsSolutions-COG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
+		}
+	}
+	domain := jsii.String(fmt.Sprintf("%s.execute-api.%s.%s", *rest.API.RestApiId(), *stack.Region(), *stack.UrlSuffix()))
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
+	return &BackendStack{Stack: stack, API: rest.API, APIDomain: domain, APIURL: rest.URL, Functions: functions}
+}
+
+// JSONSchema converts a route-table model into an API Gateway model schema (draft 4).
+func JSONSchema(s *api.Schema) *awsapigateway.JsonSchema {
+	if s == nil {
+		return nil
+	}
+	out := &awsapigateway.JsonSchema{Type: jsonType(s.Type)}
+	if s.Type == "object" {
+		out.Schema = awsapigateway.JsonSchemaVersion_DRAFT4
+		out.AdditionalProperties = jsii.Bool(s.AdditionalProperties)
+		props := map[string]*awsapigateway.JsonSchema{}
+		for name, p := range s.Properties {
+			props[name] = JSONSchema(p)
+		}
+		out.Properties = &props
+		if len(s.Required) > 0 {
+			out.Required = jsii.Strings(s.Required...)
+		}
+	}
+	if s.MinLength > 0 {
+		out.MinLength = jsii.Number(s.MinLength)
+	}
+	if s.MaxLength > 0 {
+		out.MaxLength = jsii.Number(s.MaxLength)
+	}
+	if s.Pattern != "" {
+		out.Pattern = jsii.String(s.Pattern)
+	}
+	if s.MaxItems > 0 {
+		out.MaxItems = jsii.Number(s.MaxItems)
+	}
+	if s.UniqueItems {
+		out.UniqueItems = jsii.Bool(true)
+	}
+	if s.Items != nil {
+		out.Items = JSONSchema(s.Items)
+	}
+	return out
+}
+
+func jsonType(t string) awsapigateway.JsonSchemaType {
+	switch t {
+	case "object":
+		return awsapigateway.JsonSchemaType_OBJECT
+	case "array":
+		return awsapigateway.JsonSchemaType_ARRAY
+	case "integer":
+		return awsapigateway.JsonSchemaType_INTEGER
+	case "number":
+		return awsapigateway.JsonSchemaType_NUMBER
+	case "boolean":
+		return awsapigateway.JsonSchemaType_BOOLEAN
+	default:
+		return awsapigateway.JsonSchemaType_STRING
+	}
+}
+
+func removal(e config.Environment) awscdk.RemovalPolicy {
+	if e.Destroy() {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}

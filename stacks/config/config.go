@@ -1,0 +1,424 @@
+// Package config is the typed, validated configuration of the app. It is read once from the
+// CDK context key "config" in cdk.json, with `cdk synth -c config.<path>=<value>` overrides,
+// so that a wrong value stops synth with one message that names the key, the value and what
+// is allowed, before any construct is created.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ContextKey is the cdk.json context key that holds the configuration.
+const ContextKey = "config"
+
+// Config is the whole app: its name, its environments in deployment order, and the pipeline.
+type Config struct {
+	// AppName prefixes stack names, resource names and IAM role names.
+	AppName string `json:"appName"`
+	// Environments are deployed in this order by the pipeline.
+	Environments []Environment `json:"environments"`
+	// Pipeline is where the delivery pipeline lives and where it reads the source.
+	Pipeline Pipeline `json:"pipeline"`
+}
+
+// Environment is one deployment of the four stacks into one account and region.
+type Environment struct {
+	// Name is short and lower-case: it appears in stack names and tags.
+	Name string `json:"name"`
+	// Account is the 12-digit AWS account id.
+	Account string `json:"account"`
+	// Region is an AWS region name.
+	Region string `json:"region"`
+	// Production turns on termination protection of the stateful stacks and forbids
+	// removalPolicy "destroy". Default: false.
+	Production bool `json:"production"`
+	// LogRetentionDays is how long every log group keeps its events; it must be one of
+	// the values CloudWatch Logs accepts. Default: 30 when zero.
+	LogRetentionDays int `json:"logRetentionDays"`
+	// RemovalPolicy is "retain" or "destroy" (non-production only: lets a throw-away
+	// environment be deleted with its data). Default: "retain".
+	RemovalPolicy string `json:"removalPolicy"`
+	// MFA is the user pool's multi-factor setting: "off", "optional" or "required".
+	// Default: "required".
+	MFA string `json:"mfa"`
+	// ThreatProtection enforces Cognito threat protection (the Plus feature plan, billed
+	// per active user). Default: false.
+	ThreatProtection bool `json:"threatProtection"`
+	// AlarmEmail receives alarm notifications. Default: no subscription.
+	AlarmEmail string `json:"alarmEmail"`
+	// DomainName is the custom domain of the site. Default: the CloudFront domain only.
+	DomainName string `json:"domainName"`
+	// CertificateArn is the us-east-1 ACM certificate for DomainName; required with it.
+	CertificateArn string `json:"certificateArn"`
+	// RequireApproval puts a manual approval and a permissions-broadening check before the
+	// pipeline deploys this environment. Default: false.
+	RequireApproval bool `json:"requireApproval"`
+}
+
+// Pipeline is the delivery pipeline's home and source.
+type Pipeline struct {
+	// Account is the 12-digit account that hosts the pipeline.
+	Account string `json:"account"`
+	// Region hosts the pipeline.
+	Region string `json:"region"`
+	// Source is the repository the pipeline builds on every push.
+	Source Source `json:"source"`
+}
+
+// Source is either a CodeCommit repository or a CodeConnections repository.
+type Source struct {
+	// Kind is "codecommit" or "connection".
+	Kind string `json:"kind"`
+	// Branch is the branch that triggers the pipeline. Default: "main".
+	Branch string `json:"branch"`
+	// RepositoryName is the CodeCommit repository (kind codecommit).
+	RepositoryName string `json:"repositoryName"`
+	// CreateRepository makes the pipeline stack create the CodeCommit repository instead
+	// of importing an existing one by name. Default: false.
+	CreateRepository bool `json:"createRepository"`
+	// ConnectionArn is the CodeConnections connection (kind connection).
+	ConnectionArn string `json:"connectionArn"`
+	// Repository is "owner/repo" on GitHub, GitLab or Bitbucket (kind connection).
+	Repository string `json:"repository"`
+}
+
+// Defaults filled in by Load when a key is absent.
+const (
+	DefaultLogRetentionDays = 30
+	DefaultRemovalPolicy    = "retain"
+	DefaultMFA              = "required"
+	DefaultBranch           = "main"
+)
+
+// Allowed values, exported so messages and tests share them.
+var (
+	// LogRetentionValues are the retention periods CloudWatch Logs accepts.
+	LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	// Regions are the commercial regions where every service of the app is offered.
+	Regions = []string{
+		"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
+		"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+		"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+		"ap-south-1", "ap-south-2", "ap-east-1", "sa-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1",
+	}
+	removalPolicies = []string{"retain", "destroy"}
+	mfaValues       = []string{"off", "optional", "required"}
+	sourceKinds     = []string{"codecommit", "connection"}
+
+	appNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,19}$`)
+	envNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
+	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
+	domainPattern     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	certPattern       = regexp.MustCompile(`^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{36}$`)
+	repoNamePattern   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	repositoryPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	branchPattern     = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,100}$`)
+	connectionPattern = regexp.MustCompile(`^arn:aws:(codeconnections|codestar-connections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$`)
+)
+
+// Load reads the configuration from the whole CDK context (the "config" object plus any
+// "config.<path>" overrides given with -c), fills defaults and validates it. The error
+// lists every problem, one per line.
+func Load(context map[string]any) (*Config, error) {
+	raw, err := merged(context)
+	if err != nil {
+		return nil, err
+	}
+	if errs := unknownKeys(ContextKey, raw, reflect.TypeOf(Config{})); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	buf, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("config: cannot encode: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(buf, &c); err != nil {
+		return nil, typeError(err)
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// merged returns the "config" object with the dotted overrides applied.
+func merged(context map[string]any) (map[string]any, error) {
+	base, err := asObject(context[ContextKey])
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for k := range context {
+		if strings.HasPrefix(k, ContextKey+".") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var errs []error
+	for _, k := range keys {
+		if err := override(base, strings.Split(strings.TrimPrefix(k, ContextKey+"."), "."), k, parseValue(context[k])); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return base, errors.Join(errs...)
+}
+
+// asObject accepts the config as a JSON object or as a JSON string (what -c gives).
+func asObject(v any) (map[string]any, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, fmt.Errorf("config: context key %q is missing: add it to cdk.json (see README, Configuration)", ContextKey)
+	case map[string]any:
+		return deepCopy(t), nil
+	case string:
+		var m map[string]any
+		if err := json.Unmarshal([]byte(t), &m); err != nil {
+			return nil, fmt.Errorf("config: context key %q is not a JSON object: %v", ContextKey, err)
+		}
+		return m, nil
+	default:
+		return nil, fmt.Errorf("config: context key %q is a %T: allowed is a JSON object", ContextKey, v)
+	}
+}
+
+func deepCopy(m map[string]any) map[string]any {
+	buf, _ := json.Marshal(m)
+	var out map[string]any
+	_ = json.Unmarshal(buf, &out)
+	return out
+}
+
+// parseValue reads a -c value as JSON when it is JSON (numbers, booleans, objects) and as
+// a plain string otherwise.
+func parseValue(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	var parsed any
+	if err := json.Unmarshal([]byte(s), &parsed); err == nil {
+		return parsed
+	}
+	return s
+}
+
+// override sets path inside obj. Environments are addressed by name:
+// config.environments.dev.logRetentionDays=7.
+func override(obj map[string]any, path []string, key string, value any) error {
+	cur := obj
+	for i, seg := range path {
+		last := i == len(path)-1
+		if seg == "environments" && !last {
+			envs, _ := cur["environments"].([]any)
+			name := path[i+1]
+			idx := slices.IndexFunc(envs, func(e any) bool {
+				m, _ := e.(map[string]any)
+				return m != nil && m["name"] == name
+			})
+			if idx < 0 {
+				return fmt.Errorf("%s: no environment named %q in cdk.json: allowed are the configured environment names", key, name)
+			}
+			env := envs[idx].(map[string]any)
+			if i+2 == len(path) {
+				return fmt.Errorf("%s: name a key inside the environment, e.g. %s.logRetentionDays", key, key)
+			}
+			return override(env, path[i+2:], key, value)
+		}
+		if last {
+			cur[seg] = value
+			return nil
+		}
+		next, ok := cur[seg].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[seg] = next
+		}
+		cur = next
+	}
+	return nil
+}
+
+// unknownKeys reports keys that the struct type does not declare, with their full path.
+func unknownKeys(path string, v any, t reflect.Type) []error {
+	var errs []error
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil // a type error, reported by the decoder
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			tag := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+			fields[tag] = t.Field(i).Type
+			names = append(names, tag)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s.%s: unknown key: allowed keys are %s", path, k, strings.Join(names, ", ")))
+				continue
+			}
+			errs = append(errs, unknownKeys(path+"."+k, m[k], ft)...)
+		}
+	case reflect.Slice:
+		items, _ := v.([]any)
+		for i, item := range items {
+			errs = append(errs, unknownKeys(fmt.Sprintf("%s[%d]", path, i), item, t.Elem())...)
+		}
+	}
+	return errs
+}
+
+// typeError turns a decoder error into a message that names the key.
+func typeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%s.%s: value of JSON type %s: allowed is a %s", ContextKey, te.Field, te.Value, te.Type)
+	}
+	return fmt.Errorf("%s: %v", ContextKey, err)
+}
+
+func (c *Config) applyDefaults() {
+	for i := range c.Environments {
+		e := &c.Environments[i]
+		if e.LogRetentionDays == 0 {
+			e.LogRetentionDays = DefaultLogRetentionDays
+		}
+		if e.RemovalPolicy == "" {
+			e.RemovalPolicy = DefaultRemovalPolicy
+		}
+		if e.MFA == "" {
+			e.MFA = DefaultMFA
+		}
+	}
+	if c.Pipeline.Source.Branch == "" {
+		c.Pipeline.Source.Branch = DefaultBranch
+	}
+}
+
+// Validate checks every value and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, value any, allowed string) {
+		errs = append(errs, fmt.Errorf("%s.%s: value %s: allowed is %s", ContextKey, key, quote(value), allowed))
+	}
+	if !appNamePattern.MatchString(c.AppName) {
+		bad("appName", c.AppName, "2-20 characters: a lower-case letter, then lower-case letters, digits or '-'")
+	}
+	if len(c.Environments) == 0 {
+		errs = append(errs, fmt.Errorf("%s.environments: empty: allowed is a list of at least one environment", ContextKey))
+	}
+	names := map[string]bool{}
+	places := map[string]string{}
+	for i, e := range c.Environments {
+		p := fmt.Sprintf("environments[%d]", i)
+		if !envNamePattern.MatchString(e.Name) {
+			bad(p+".name", e.Name, "2-10 characters: a lower-case letter, then lower-case letters or digits")
+		} else if names[e.Name] {
+			bad(p+".name", e.Name, "a name not used by another environment (it is a duplicate)")
+		}
+		names[e.Name] = true
+		validateAccountRegion(p, e.Account, e.Region, bad)
+		if place := e.Account + "/" + e.Region; places[place] != "" {
+			bad(p+".region", e.Region, fmt.Sprintf("an account/region pair not used by environment %q: the Base stack holds account-and-region singletons (API Gateway account settings)", places[place]))
+		} else {
+			places[place] = e.Name
+		}
+		if !slices.Contains(LogRetentionValues, e.LogRetentionDays) {
+			bad(p+".logRetentionDays", e.LogRetentionDays, fmt.Sprintf("one of %v", LogRetentionValues))
+		}
+		if !slices.Contains(removalPolicies, e.RemovalPolicy) {
+			bad(p+".removalPolicy", e.RemovalPolicy, `"retain" or "destroy"`)
+		} else if e.Production && e.RemovalPolicy == "destroy" {
+			bad(p+".removalPolicy", e.RemovalPolicy, `"retain" for a production environment`)
+		}
+		if !slices.Contains(mfaValues, e.MFA) {
+			bad(p+".mfa", e.MFA, `"off", "optional" or "required"`)
+		}
+		if e.AlarmEmail != "" {
+			if a, err := mail.ParseAddress(e.AlarmEmail); err != nil || a.Address != e.AlarmEmail {
+				bad(p+".alarmEmail", e.AlarmEmail, "a plain e-mail address such as ops@example.com, or empty")
+			}
+		}
+		if e.DomainName != "" && !domainPattern.MatchString(e.DomainName) {
+			bad(p+".domainName", e.DomainName, "a lower-case DNS name such as app.example.com, or empty")
+		}
+		switch {
+		case e.DomainName != "" && !certPattern.MatchString(e.CertificateArn):
+			bad(p+".certificateArn", e.CertificateArn, "an ACM certificate ARN in us-east-1 (CloudFront requires it there) when domainName is set")
+		case e.DomainName == "" && e.CertificateArn != "":
+			bad(p+".certificateArn", e.CertificateArn, "empty when domainName is empty")
+		}
+	}
+	validateAccountRegion("pipeline", c.Pipeline.Account, c.Pipeline.Region, bad)
+	s := c.Pipeline.Source
+	if !branchPattern.MatchString(s.Branch) || strings.Contains(s.Branch, "..") {
+		bad("pipeline.source.branch", s.Branch, "a git branch name of letters, digits, '.', '_', '-' or '/'")
+	}
+	switch s.Kind {
+	case "codecommit":
+		if !repoNamePattern.MatchString(s.RepositoryName) {
+			bad("pipeline.source.repositoryName", s.RepositoryName, "a CodeCommit repository name: 1-100 letters, digits, '.', '_' or '-'")
+		}
+		if s.ConnectionArn != "" || s.Repository != "" {
+			bad("pipeline.source.kind", s.Kind, `"connection" when connectionArn or repository is set`)
+		}
+	case "connection":
+		if !connectionPattern.MatchString(s.ConnectionArn) {
+			bad("pipeline.source.connectionArn", s.ConnectionArn, "a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<uuid>)")
+		}
+		if !repositoryPattern.MatchString(s.Repository) {
+			bad("pipeline.source.repository", s.Repository, `"owner/repo"`)
+		}
+		if s.RepositoryName != "" || s.CreateRepository {
+			bad("pipeline.source.kind", s.Kind, `"codecommit" when repositoryName or createRepository is set`)
+		}
+	default:
+		bad("pipeline.source.kind", s.Kind, fmt.Sprintf("one of %v", sourceKinds))
+	}
+	return errors.Join(errs...)
+}
+
+func validateAccountRegion(prefix, account, region string, bad func(string, any, string)) {
+	if !accountPattern.MatchString(account) {
+		bad(prefix+".account", account, "a 12-digit AWS account id")
+	}
+	if !slices.Contains(Regions, region) {
+		bad(prefix+".region", region, "a commercial AWS region such as eu-west-1 (see config.Regions)")
+	}
+}
+
+func quote(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
+}
+
+// Environment returns the environment with that name.
+func (c *Config) Environment(name string) (Environment, bool) {
+	i := slices.IndexFunc(c.Environments, func(e Environment) bool { return e.Name == name })
+	if i < 0 {
+		return Environment{}, false
+	}
+	return c.Environments[i], true
+}
+
+// Destroy reports whether this environment's stateful resources are deleted with the stack.
+func (e Environment) Destroy() bool { return e.RemovalPolicy == "destroy" }

@@ -1,0 +1,114 @@
+package stacks
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/staticsite"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+// FrontendStack serves the single-page app and routes /api/* to the REST API. It also
+// owns the user pool's app client: the client needs the site's URL as its callback and
+// the site's config.json needs the client id, so both live here and the Data stack
+// depends on nothing downstream (no cycle).
+type FrontendStack struct {
+	awscdk.Stack
+	// URL is the site's https URL.
+	URL *string
+	// ClientID is the SPA's Cognito app client.
+	ClientID *string
+}
+
+// FrontendProps configures the Frontend stack.
+type FrontendProps struct {
+	awscdk.StackProps
+	App       string
+	Env       config.Environment
+	WebDir    string
+	UserPool  awscognito.IUserPool
+	AuthURL   *string
+	APIDomain *string
+	LogKey    awskms.IKey
+}
+
+// NewFrontendStack makes the Frontend stack.
+func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProps) *FrontendStack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	e := props.Env
+	var cert awscertificatemanager.ICertificate
+	if e.DomainName != "" {
+		cert = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(e.CertificateArn))
+	}
+	client := awscognito.NewUserPoolClient(stack, jsii.String("AppClient"), &awscognito.UserPoolClientProps{
+		UserPool:                   props.UserPool,
+		UserPoolClientName:         jsii.String(props.App + "-" + e.Name + "-spa"),
+		GenerateSecret:             jsii.Bool(false), // a browser cannot keep a secret: PKCE instead
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		IdTokenValidity:            awscdk.Duration_Minutes(jsii.Number(60)),
+		AccessTokenValidity:        awscdk.Duration_Minutes(jsii.Number(60)),
+		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(1)),
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
+		// Callback URLs are set below, once the distribution exists.
+		OAuth: &awscognito.OAuthSettings{
+			Flows:  &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			Scopes: &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+		},
+	})
+	site := staticsite.New(stack, "Site", &staticsite.Props{
+		SourceDir:             props.WebDir,
+		ContentSecurityPolicy: ContentSecurityPolicy(props.WebDir),
+		APIDomain:             props.APIDomain,
+		DomainName:            e.DomainName,
+		Certificate:           cert,
+		LogKey:                props.LogKey,
+		LogRetentionDays:      e.LogRetentionDays,
+		Destroy:               e.Destroy(),
+		Config: map[string]interface{}{
+			"appName":          props.App,
+			"environment":      e.Name,
+			"region":           e.Region,
+			"userPoolId":       props.UserPool.UserPoolId(),
+			"userPoolClientId": client.UserPoolClientId(),
+			"authDomain":       props.AuthURL,
+			"apiUrl":           "/api",
+		},
+	})
+	urls := []*string{jsii.String(*site.URL + "/")}
+	cfn := client.Node().DefaultChild().(awscognito.CfnUserPoolClient)
+	cfn.SetCallbackUrLs(&urls)
+	cfn.SetLogoutUrLs(&urls)
+	cfn.SetDefaultRedirectUri(urls[0])
+	if e.DomainName == "" {
+		suppress(site.Distribution, false, "AwsSolutions-CFR4",
+			"No custom domain is configured for "+e.Name+", so CloudFront serves its default *.cloudfront.net certificate, which cannot pin a minimum TLS version; set domainName and certificateArn to enforce TLSv1.2_2021.")
+	}
+	suppress(site.Distribution, false, "AwsSolutions-CFR2",
+		"A CloudFront web ACL must live in us-east-1; the API behind /api/* is throttled per stage and Cognito-authorized. Attach the account's firewall manager policy when available.")
+	suppress(site.Distribution, false, "AwsSolutions-CFR1",
+		"The app serves every country; no geographic restriction is a business requirement.")
+	suppress(site.LogBucket, false, "AwsSolutions-S1",
+		"This bucket is the destination of CloudFront and S3 access logs; logging it into itself would recurse.")
+	awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: site.URL, Description: jsii.String("URL of the single-page app")})
+	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId()}
+}
+
+// ContentSecurityPolicy reads web/csp.txt, the one policy that the app is written to
+// pass and that both CloudFront and the local server send.
+func ContentSecurityPolicy(webDir string) string {
+	b, err := os.ReadFile(filepath.Join(webDir, "csp.txt"))
+	if err != nil {
+		return "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(string(b), "\n", " ")), " ")
+}

@@ -1,0 +1,80 @@
+// Package stacks wires the constructs into the four stacks of an environment, the stage
+// that groups them and the pipeline that deploys the stages. It holds no business rules.
+package stacks
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/example/notesplatform/stacks/config"
+)
+
+// Stage is one environment: the Base, Data, Backend and Frontend stacks, with the
+// permissions boundary on every role, tags, and cdk-nag checks.
+type Stage struct {
+	awscdk.Stage
+	Base     *BaseStack
+	Data     *DataStack
+	Backend  *BackendStack
+	Frontend *FrontendStack
+}
+
+// StageProps configures a stage.
+type StageProps struct {
+	// Config is the whole validated configuration.
+	Config *config.Config
+	// Env is the environment to build.
+	Env config.Environment
+	// ModuleRoot is the repository root (go.mod, web/). Required.
+	ModuleRoot string
+}
+
+// NewStage builds one environment. app.go, the pipeline and the tests all call it, so
+// the pipeline deploys exactly what the tests check.
+func NewStage(scope constructs.Construct, props *StageProps) *Stage {
+	e := props.Env
+	app := props.Config.AppName
+	env := &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)}
+	stage := awscdk.NewStage(scope, jsii.String(e.Name), &awscdk.StageProps{Env: env, StageName: jsii.String(e.Name)})
+
+	stackProps := func(part, description string, stateful bool) awscdk.StackProps {
+		return awscdk.StackProps{
+			Env:                   env,
+			StackName:             jsii.String(app + "-" + e.Name + "-" + part),
+			Description:           jsii.String(description + " of " + app + " (" + e.Name + ")"),
+			TerminationProtection: jsii.Bool(stateful && e.Production),
+		}
+	}
+	base := NewBaseStack(stage, "Base", &BaseProps{
+		StackProps: stackProps("base", "Audit trail, network, log key and permissions boundary", true),
+		App:        app, Env: e,
+	})
+	data := NewDataStack(stage, "Data", &DataProps{
+		StackProps: stackProps("data", "Notes table and user pool", true),
+		App:        app, Env: e,
+	})
+	backend := NewBackendStack(stage, "Backend", &BackendProps{
+		StackProps: stackProps("backend", "REST API and Go functions", false),
+		App:        app, Env: e, Table: data.Table, UserPool: data.UserPool, LogKey: base.LogKey,
+	})
+	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
+		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),
+		App:        app, Env: e, WebDir: filepath.Join(props.ModuleRoot, "web"),
+		UserPool: data.UserPool, AuthURL: data.AuthURL, APIDomain: backend.APIDomain, LogKey: base.LogKey,
+	})
+	data.AddDependency(base, jsii.String("roles carry the Base permissions boundary"))
+
+	awsiam.PermissionsBoundary_Of(stage).Apply(base.Boundary)
+	tags := awscdk.Tags_Of(stage)
+	tags.Add(jsii.String("app"), jsii.String(app), nil)
+	tags.Add(jsii.String("environment"), jsii.String(e.Name), nil)
+	// Aspects on the App do not reach into a Stage: check every stage itself.
+	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+
+	return &Stage{Stage: stage, Base: base, Data: data, Backend: backend, Frontend: frontend}
+}
