@@ -1,0 +1,312 @@
+package notes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// List limits.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// Idempotency timing.
+const (
+	// IdempotencyTTL is how long a retry with the same Idempotency-Key returns the first
+	// result. After it the table's TTL removes the record and the key is free again.
+	IdempotencyTTL = 24 * time.Hour
+	// PendingTimeout is how long a started create may take before a retry assumes it
+	// died between its writes and finishes it. Longer than any function timeout.
+	PendingTimeout = 60 * time.Second
+	// MaxIdempotencyKeyLen bounds the Idempotency-Key header.
+	MaxIdempotencyKeyLen = 255
+)
+
+// ListQuery asks a store for one page of an owner's notes, newest first.
+type ListQuery struct {
+	// After is the id to continue after (exclusive); empty for the first page.
+	After string
+	// Limit is the most notes to return.
+	Limit int
+	// Tag keeps only notes carrying this tag; empty for all.
+	Tag string
+}
+
+// Idempotency is the record of a create made with an Idempotency-Key.
+type Idempotency struct {
+	Key string
+	// RequestHash identifies the request body; a retry must match it.
+	RequestHash string
+	// Note is the note the first request created, returned again to retries.
+	Note Note
+	// Done is set once the note is written; until then the record is pending.
+	Done      bool
+	CreatedAt time.Time
+	// ExpiresAt is when the record stops counting (the table's TTL attribute).
+	ExpiresAt time.Time
+}
+
+// ReadStore is what reading notes needs from storage. NotesRead is built on it alone, so
+// its code cannot write.
+type ReadStore interface {
+	// GetNote returns the owner's note or ErrNotFound.
+	GetNote(ctx context.Context, owner, id string) (Note, error)
+	// ListNotes returns up to q.Limit notes newest first, and the id to continue after
+	// ("" when there are no more).
+	ListNotes(ctx context.Context, owner string, q ListQuery) ([]Note, string, error)
+}
+
+// Store is what writing notes needs from storage.
+type Store interface {
+	ReadStore
+	// PutNote writes a new note; ErrConflict if the id exists.
+	PutNote(ctx context.Context, owner string, n Note) error
+	// UpdateNote replaces title, body and tags, sets UpdatedAt and increments the
+	// version, if the note exists and (ifVersion > 0) has that version. It returns the
+	// new note, ErrNotFound or ErrVersionMismatch.
+	UpdateNote(ctx context.Context, owner, id string, in Input, updatedAt time.Time, ifVersion int64) (Note, error)
+	// DeleteNote removes a note; deleting a missing note is not an error.
+	DeleteNote(ctx context.Context, owner, id string) error
+	// GetIdempotency returns the owner's record for key or ErrNotFound. Expired records
+	// may still be returned; the caller checks ExpiresAt.
+	GetIdempotency(ctx context.Context, owner, key string) (Idempotency, error)
+	// PutIdempotency writes a pending record unless a live (unexpired at now) record
+	// for the key exists, in which case it returns ErrConflict.
+	PutIdempotency(ctx context.Context, owner string, rec Idempotency, now time.Time) error
+	// CompleteIdempotency marks the record done.
+	CompleteIdempotency(ctx context.Context, owner, key string) error
+}
+
+// KeyFunc returns the cursor-signing key; it may fetch it lazily and cache it.
+type KeyFunc func(ctx context.Context) ([]byte, error)
+
+// Reader serves the read side: get and list.
+type Reader struct {
+	store ReadStore
+	key   KeyFunc
+}
+
+// NewReader returns the read side over store, signing cursors with key.
+func NewReader(store ReadStore, key KeyFunc) *Reader {
+	return &Reader{store: store, key: key}
+}
+
+// Get returns the owner's note.
+func (r *Reader) Get(ctx context.Context, owner, id string) (Note, error) {
+	if !ValidID(id) {
+		return Note{}, ErrNotFound
+	}
+	return r.store.GetNote(ctx, owner, id)
+}
+
+// ListParams is a list request as the client gave it.
+type ListParams struct {
+	// Limit is the page size; 0 means DefaultLimit.
+	Limit  int
+	Cursor string
+	Tag    string
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items []Note `json:"items"`
+	// NextCursor continues the list; absent on the last page.
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// List returns one page of the owner's notes, newest first.
+func (r *Reader) List(ctx context.Context, owner string, p ListParams) (Page, error) {
+	var problems []string
+	if p.Limit == 0 {
+		p.Limit = DefaultLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		problems = append(problems, fmt.Sprintf("limit: must be 1 to %d", MaxLimit))
+	}
+	if p.Tag != "" {
+		if err := ValidateTag(p.Tag); err != nil {
+			problems = append(problems, fmt.Sprintf("tag: %v", err))
+		}
+	}
+	if problems != nil {
+		return Page{}, &ValidationError{Problems: problems}
+	}
+	var key []byte
+	getKey := func() error {
+		if key != nil {
+			return nil
+		}
+		k, err := r.key(ctx)
+		if err != nil {
+			return fmt.Errorf("cursor key: %w", err)
+		}
+		if len(k) < MinCursorKeyBytes {
+			return fmt.Errorf("cursor key: %d bytes, need at least %d", len(k), MinCursorKeyBytes)
+		}
+		key = k
+		return nil
+	}
+	q := ListQuery{Limit: p.Limit, Tag: p.Tag}
+	if p.Cursor != "" {
+		if err := getKey(); err != nil {
+			return Page{}, err
+		}
+		after, err := verifyCursor(key, owner, p.Tag, p.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		q.After = after
+	}
+	items, next, err := r.store.ListNotes(ctx, owner, q)
+	if err != nil {
+		return Page{}, err
+	}
+	if items == nil {
+		items = []Note{}
+	}
+	page := Page{Items: items}
+	if next != "" {
+		// The key is only needed when there is a next page, so small lists never touch
+		// the secret.
+		if err := getKey(); err != nil {
+			return Page{}, err
+		}
+		page.NextCursor = signCursor(key, owner, p.Tag, next)
+	}
+	return page, nil
+}
+
+// Writer serves the write side: create, update, delete.
+type Writer struct {
+	store Store
+	now   func() time.Time
+	ids   IDs
+	log   *slog.Logger
+}
+
+// NewWriter returns the write side over store. now is the clock; log receives warnings
+// about self-healing steps (never note contents).
+func NewWriter(store Store, now func() time.Time, log *slog.Logger) *Writer {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Writer{store: store, now: now, log: log}
+}
+
+// ValidIdempotencyKey reports whether k is an acceptable Idempotency-Key: 1 to 255
+// visible ASCII characters.
+func ValidIdempotencyKey(k string) bool {
+	if len(k) < 1 || len(k) > MaxIdempotencyKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *Writer) clock() time.Time { return w.now().UTC().Truncate(time.Millisecond) }
+
+func (w *Writer) newNote(in Input, now time.Time) Note {
+	return Note{ID: w.ids.New(now), Title: in.Title, Body: in.Body, Tags: in.Tags,
+		CreatedAt: now, UpdatedAt: now, Version: 1}
+}
+
+// Create makes a note. With an idempotency key, a retry of the same request returns the
+// first result (replayed is true) and creates nothing; the same key with another request
+// is ErrKeyReused.
+//
+// Without DynamoDB transactions (which dynalite, our test server, lacks), the create is
+// made safe by ordering: (1) a pending idempotency record holding the complete note is
+// written conditionally, so only one attempt per key proceeds; (2) the note is written;
+// (3) the record is marked done. A retry that finds a done record replays it; one that
+// finds a pending record younger than PendingTimeout gets ErrInProgress; an older pending
+// record means the first attempt died after (1), so the retry performs (2) and (3) itself
+// with the same note. Every crash point thus ends in exactly one note.
+func (w *Writer) Create(ctx context.Context, owner string, in Input, key string) (n Note, replayed bool, err error) {
+	if err := in.Validate(); err != nil {
+		return Note{}, false, err
+	}
+	in = in.normalized()
+	now := w.clock()
+	if key == "" {
+		n := w.newNote(in, now)
+		return n, false, w.store.PutNote(ctx, owner, n)
+	}
+	hash := in.hash()
+	for range 2 {
+		rec, err := w.store.GetIdempotency(ctx, owner, key)
+		switch {
+		case err == nil && now.Before(rec.ExpiresAt):
+			return w.replay(ctx, owner, rec, hash, now)
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return Note{}, false, err
+		}
+		n := w.newNote(in, now)
+		rec = Idempotency{Key: key, RequestHash: hash, Note: n, CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL)}
+		err = w.store.PutIdempotency(ctx, owner, rec, now)
+		if errors.Is(err, ErrConflict) {
+			continue // a concurrent attempt with this key won; look at its record
+		}
+		if err != nil {
+			return Note{}, false, err
+		}
+		if err := w.store.PutNote(ctx, owner, n); err != nil {
+			return Note{}, false, err
+		}
+		if err := w.store.CompleteIdempotency(ctx, owner, key); err != nil {
+			// The note exists; a retry after PendingTimeout will see it and finish.
+			w.log.Warn("idempotency record left pending", slog.String("error", err.Error()))
+		}
+		return n, false, nil
+	}
+	return Note{}, false, ErrInProgress
+}
+
+func (w *Writer) replay(ctx context.Context, owner string, rec Idempotency, hash string, now time.Time) (Note, bool, error) {
+	if rec.RequestHash != hash {
+		return Note{}, false, ErrKeyReused
+	}
+	if rec.Done {
+		return rec.Note, true, nil
+	}
+	if now.Sub(rec.CreatedAt) < PendingTimeout {
+		return Note{}, false, ErrInProgress
+	}
+	w.log.Warn("finishing an idempotent create whose first attempt did not complete")
+	if err := w.store.PutNote(ctx, owner, rec.Note); err != nil && !errors.Is(err, ErrConflict) {
+		return Note{}, false, err
+	}
+	if err := w.store.CompleteIdempotency(ctx, owner, rec.Key); err != nil {
+		return Note{}, false, err
+	}
+	return rec.Note, true, nil
+}
+
+// Update replaces a note's content if its version is still ifVersion (0: any version).
+func (w *Writer) Update(ctx context.Context, owner, id string, in Input, ifVersion int64) (Note, error) {
+	if !ValidID(id) {
+		return Note{}, ErrNotFound
+	}
+	if err := in.Validate(); err != nil {
+		return Note{}, err
+	}
+	return w.store.UpdateNote(ctx, owner, id, in.normalized(), w.clock(), ifVersion)
+}
+
+// Delete removes a note. It is idempotent: deleting a missing note succeeds.
+func (w *Writer) Delete(ctx context.Context, owner, id string) error {
+	if !ValidID(id) {
+		return nil
+	}
+	return w.store.DeleteNote(ctx, owner, id)
+}
