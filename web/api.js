@@ -61,19 +61,17 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
   return {
     health: () => request('GET', '/health', { auth: false }).then((r) => r.data),
 
-    /** Lists the caller's notes: {notes, nextCursor}. */
+    /** Lists the caller's notes, newest first: {notes, nextCursor}. */
     async listNotes({ limit, cursor, tag } = {}) {
       const { data } = await request('GET', '/notes', { query: { limit, cursor, tag } });
-      return {
-        notes: (data && (data.notes || data.items)) || [],
-        nextCursor: (data && (data.nextCursor || data.next_cursor || data.cursor)) || '',
-      };
+      // The API answers {"items": [...], "nextCursor": "..."}; nextCursor is absent on the last page.
+      return { notes: (data && data.items) || [], nextCursor: (data && data.nextCursor) || '' };
     },
 
     /** Reads one note: {note, etag}. */
     async getNote(id) {
       const { data, etag } = await request('GET', `/notes/${encodeURIComponent(id)}`);
-      const note = (data && data.note) || data;
+      const note = data;
       return { note, etag: etag || versionTag(note) };
     },
 
@@ -81,7 +79,7 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
     async createNote(input, idempotencyKey) {
       const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {};
       const { data, etag, location } = await request('POST', '/notes', { body: input, headers });
-      const note = (data && data.note) || data;
+      const note = data;
       return { note, etag: etag || versionTag(note), location };
     },
 
@@ -89,7 +87,7 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
     async updateNote(id, input, etag) {
       const { data, etag: newTag } = await request('PUT', `/notes/${encodeURIComponent(id)}`,
         { body: input, headers: { 'If-Match': etag } });
-      const note = (data && data.note) || data;
+      const note = data;
       return { note, etag: newTag || versionTag(note) };
     },
 

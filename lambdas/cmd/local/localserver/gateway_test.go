@@ -1,0 +1,280 @@
+package localserver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/example/notesplatform/lambdas/api"
+)
+
+func routeOf(t *testing.T, method, path string) api.Route {
+	t.Helper()
+	for _, r := range api.Routes {
+		if r.Method == method && r.Path == path {
+			return r
+		}
+	}
+	t.Fatalf("no route %s %s in api.Routes", method, path)
+	return api.Route{}
+}
+
+// recorder captures the events each function receives and answers with a canned response.
+type recorder struct {
+	events []events.APIGatewayProxyRequest
+	resp   events.APIGatewayProxyResponse
+	err    error
+	panic  bool
+}
+
+func (rc *recorder) handler(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	rc.events = append(rc.events, ev)
+	if rc.panic {
+		panic("boom")
+	}
+	return rc.resp, rc.err
+}
+
+const goodToken = "good-token"
+
+func testVerifier(token string) (map[string]interface{}, error) {
+	token = strings.TrimPrefix(token, "Bearer ")
+	if token != goodToken {
+		return nil, errors.New("bad token")
+	}
+	return map[string]interface{}{"sub": "user-1", "token_use": "id"}, nil
+}
+
+func newTestGateway(t *testing.T, rc *recorder) http.Handler {
+	t.Helper()
+	handlers := map[string]Handler{}
+	for _, f := range api.Functions {
+		handlers[f.Name] = rc.handler
+	}
+	gw, err := NewGateway(handlers, testVerifier, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gw
+}
+
+func TestToEventConvertsLikeAPIGateway(t *testing.T) {
+	route := routeOf(t, "PUT", "/notes/{id}")
+	r := httptest.NewRequest("PUT", "/api/notes/n%201?tag=a&tag=b&limit=5", nil)
+	r.SetPathValue("id", "n 1")
+	r.Header.Add("If-Match", `"3"`)
+	r.Header.Add("X-Multi", "one")
+	r.Header.Add("X-Multi", "two")
+	r.Header.Set("User-Agent", "test-agent")
+	r.RemoteAddr = "127.0.0.1:5555"
+	claims := map[string]interface{}{"sub": "abc"}
+	now := time.Unix(1_700_000_000, 0)
+
+	ev := ToEvent(r, route, []byte(`{"title":"x"}`), "req-1", claims, now)
+
+	if ev.Resource != "/notes/{id}" || ev.Path != "/notes/n 1" || ev.HTTPMethod != "PUT" {
+		t.Errorf("resource %q path %q method %q", ev.Resource, ev.Path, ev.HTTPMethod)
+	}
+	if ev.PathParameters["id"] != "n 1" || len(ev.PathParameters) != 1 {
+		t.Errorf("path parameters %v", ev.PathParameters)
+	}
+	if ev.Headers["If-Match"] != `"3"` || ev.Headers["X-Multi"] != "two" {
+		t.Errorf("single-value headers keep the last value: %v", ev.Headers)
+	}
+	if got := ev.MultiValueHeaders["X-Multi"]; len(got) != 2 || got[0] != "one" || got[1] != "two" {
+		t.Errorf("multi-value headers %v", got)
+	}
+	if ev.Headers["Host"] == "" {
+		t.Error("no Host header")
+	}
+	if ev.QueryStringParameters["tag"] != "b" || ev.QueryStringParameters["limit"] != "5" {
+		t.Errorf("query %v", ev.QueryStringParameters)
+	}
+	if got := ev.MultiValueQueryStringParameters["tag"]; len(got) != 2 {
+		t.Errorf("multi-value query %v", got)
+	}
+	if ev.Body != `{"title":"x"}` || ev.IsBase64Encoded {
+		t.Errorf("body %q base64 %v", ev.Body, ev.IsBase64Encoded)
+	}
+	rc := ev.RequestContext
+	if rc.RequestID != "req-1" || rc.ResourcePath != "/notes/{id}" || rc.HTTPMethod != "PUT" ||
+		rc.Identity.SourceIP != "127.0.0.1" || rc.Identity.UserAgent != "test-agent" || rc.RequestTimeEpoch != now.UnixMilli() {
+		t.Errorf("request context %+v", rc)
+	}
+	got, _ := rc.Authorizer["claims"].(map[string]interface{})
+	if got["sub"] != "abc" {
+		t.Errorf("authorizer %v: want claims.sub like the Cognito authorizer", rc.Authorizer)
+	}
+}
+
+func TestToEventEmptyAndBinary(t *testing.T) {
+	r := httptest.NewRequest("GET", "/api/health", nil)
+	ev := ToEvent(r, routeOf(t, "GET", "/health"), nil, "req-2", nil, time.Now())
+	if ev.QueryStringParameters != nil || ev.MultiValueQueryStringParameters != nil || ev.PathParameters != nil {
+		t.Errorf("no query or path parameters must be nil maps, as API Gateway's null: %+v", ev)
+	}
+	if ev.RequestContext.Authorizer != nil || ev.Body != "" {
+		t.Errorf("public route: authorizer %v body %q", ev.RequestContext.Authorizer, ev.Body)
+	}
+
+	bin := []byte{0xff, 0xfe, 0x00, 0x01}
+	ev = ToEvent(httptest.NewRequest("POST", "/api/notes", nil), routeOf(t, "POST", "/notes"), bin, "req-3", nil, time.Now())
+	if !ev.IsBase64Encoded || ev.Body != base64.StdEncoding.EncodeToString(bin) {
+		t.Errorf("non-UTF-8 body: %q base64=%v", ev.Body, ev.IsBase64Encoded)
+	}
+}
+
+func TestGatewayEnforcesUserAuth(t *testing.T) {
+	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200, Body: `[]`}}
+	gw := newTestGateway(t, rc)
+	for name, auth := range map[string]string{
+		"missing":  "",
+		"forged":   "Bearer forged",
+		"bare bad": "forged",
+	} {
+		req := httptest.NewRequest("GET", "/api/notes", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, req)
+		if rec.Code != 401 || strings.TrimSpace(rec.Body.String()) != `{"message":"Unauthorized"}` {
+			t.Errorf("%s token: %d %s, want 401 {\"message\":\"Unauthorized\"}", name, rec.Code, rec.Body)
+		}
+	}
+	if len(rc.events) != 0 {
+		t.Fatalf("the function was called %d times without a valid token", len(rc.events))
+	}
+	// Both "Bearer <token>" and the bare token pass, as with the Cognito authorizer.
+	for _, auth := range []string{"Bearer " + goodToken, goodToken} {
+		req := httptest.NewRequest("GET", "/api/notes", nil)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Errorf("Authorization %q: %d", auth, rec.Code)
+		}
+	}
+	// Public routes need no token.
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("GET", "/api/health", nil))
+	if rec.Code != 200 {
+		t.Errorf("/api/health without token: %d", rec.Code)
+	}
+}
+
+func TestGatewayRoutesThroughTheRouteTable(t *testing.T) {
+	rc := &recorder{resp: events.APIGatewayProxyResponse{
+		StatusCode:        201,
+		Headers:           map[string]string{"Location": "/notes/n1", "ETag": `"1"`},
+		MultiValueHeaders: map[string][]string{"Vary": {"Accept", "Origin"}},
+		Body:              `{"id":"n1"}`,
+	}}
+	gw := newTestGateway(t, rc)
+	req := httptest.NewRequest("POST", "/api/notes", strings.NewReader(`{"title":"t"}`))
+	req.Header.Set("Authorization", "Bearer "+goodToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "k1")
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != 201 || rec.Header().Get("Location") != "/notes/n1" || rec.Header().Get("ETag") != `"1"` {
+		t.Errorf("response %d %v", rec.Code, rec.Header())
+	}
+	if got := rec.Header().Values("Vary"); len(got) != 2 {
+		t.Errorf("multi-value response header Vary = %v", got)
+	}
+	if rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("X-Amzn-Requestid") == "" {
+		t.Errorf("headers %v", rec.Header())
+	}
+	if len(rc.events) != 1 {
+		t.Fatalf("calls = %d", len(rc.events))
+	}
+	ev := rc.events[0]
+	if ev.Resource != "/notes" || ev.Body != `{"title":"t"}` || ev.Headers["Idempotency-Key"] != "k1" {
+		t.Errorf("event %+v", ev)
+	}
+	if ev.RequestContext.RequestID == "" || ev.RequestContext.RequestID != rec.Header().Get("X-Amzn-Requestid") {
+		t.Errorf("request id %q vs header %q", ev.RequestContext.RequestID, rec.Header().Get("X-Amzn-Requestid"))
+	}
+
+	// A path parameter reaches the event.
+	req = httptest.NewRequest("DELETE", "/api/notes/abc", nil)
+	req.Header.Set("Authorization", goodToken)
+	gw.ServeHTTP(httptest.NewRecorder(), req)
+	if last := rc.events[len(rc.events)-1]; last.PathParameters["id"] != "abc" || last.Resource != "/notes/{id}" {
+		t.Errorf("DELETE event: params %v resource %q", last.PathParameters, last.Resource)
+	}
+}
+
+func TestGatewayUnknownRoutesAndMethods(t *testing.T) {
+	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200}}
+	gw := newTestGateway(t, rc)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/nothing"},
+		{"PATCH", "/api/notes/abc"},
+		{"POST", "/api/health"},
+		{"HEAD", "/api/health"},
+		{"GET", "/api/notes/a/b"},
+	} {
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		var body map[string]string
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != 403 || (tc.method != "HEAD" && body["message"] != "Missing Authentication Token") {
+			t.Errorf("%s %s: %d %s, want API Gateway's 403", tc.method, tc.path, rec.Code, rec.Body)
+		}
+	}
+	if len(rc.events) != 0 {
+		t.Errorf("unknown routes reached a function %d times", len(rc.events))
+	}
+}
+
+func TestGatewayFunctionFailures(t *testing.T) {
+	for name, rc := range map[string]*recorder{
+		"error":      {err: errors.New("boom")},
+		"panic":      {panic: true},
+		"no status":  {resp: events.APIGatewayProxyResponse{}},
+		"bad base64": {resp: events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: "%%%"}},
+	} {
+		gw := newTestGateway(t, rc)
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, httptest.NewRequest("GET", "/api/health", nil))
+		if rec.Code != 502 || !strings.Contains(rec.Body.String(), "Internal server error") {
+			t.Errorf("%s: %d %s, want 502", name, rec.Code, rec.Body)
+		}
+	}
+	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true,
+		Body: base64.StdEncoding.EncodeToString([]byte("hello")), Headers: map[string]string{"Content-Type": "text/plain"}}}
+	rec := httptest.NewRecorder()
+	newTestGateway(t, rc).ServeHTTP(rec, httptest.NewRequest("GET", "/api/health", nil))
+	if rec.Body.String() != "hello" || rec.Header().Get("Content-Type") != "text/plain" {
+		t.Errorf("base64 response: %q %v", rec.Body, rec.Header())
+	}
+}
+
+func TestNewGatewayNeedsEveryFunction(t *testing.T) {
+	if _, err := NewGateway(map[string]Handler{}, testVerifier, nil); err == nil {
+		t.Error("want an error when a function of api.Functions has no handler")
+	}
+}
+
+func TestCheckLoopback(t *testing.T) {
+	for _, ok := range []string{"127.0.0.1:8080", "127.0.0.2:0", "[::1]:8080", "localhost:0"} {
+		if err := CheckLoopback(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{":8080", "0.0.0.0:8080", "[::]:8080", "192.168.1.10:8080", "example.com:80", "8080"} {
+		if err := CheckLoopback(bad); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}
