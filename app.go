@@ -29,5 +29,17 @@ func main() {
 		os.Exit(1)
 	}
 	stacks.NewApp(app, cfg, root)
-	app.Synth(nil)
+	assembly := app.Synth(nil)
+	findings, err := stacks.Findings(*assembly.Directory())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, f := range findings {
+		fmt.Fprintln(os.Stderr, f)
+	}
+	if len(findings) > 0 {
+		fmt.Fprintf(os.Stderr, "synth failed: %d unsuppressed errors or warnings (cdk-nag and CDK); fix them or suppress each with a reason (constructs/nag)\n", len(findings))
+		os.Exit(1)
+	}
 }

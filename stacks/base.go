@@ -14,6 +14,7 @@ import (
 	"github.com/example/notesplatform/constructs/audittrail"
 	"github.com/example/notesplatform/constructs/bucket"
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/network"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -51,13 +52,13 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 
 	key := logging.NewKey(stack, "LogKey", &logging.KeyProps{Alias: "alias/" + prefix + "-logs", Destroy: e.Destroy()})
 	accessLogs := bucket.New(stack, "AccessLogs", &bucket.Props{LogBucket: true, Destroy: e.Destroy(), ExpireAfterDays: 365})
-	suppress(accessLogs, false, "AwsSolutions-S1", "This bucket is the destination of server access logs; logging it into itself would recurse.")
+	nag.Suppress(accessLogs, false, "AwsSolutions-S1", "This bucket is the destination of server access logs; logging it into itself would recurse.")
 
 	audittrail.New(stack, "AuditTrail", &audittrail.Props{
 		Key: key, AccessLogs: accessLogs, LogRetentionDays: max(e.LogRetentionDays, 365), Destroy: e.Destroy(),
 	})
 	net := network.New(stack, "Network", &network.Props{
-		Key: key, Region: e.Region, LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
+		Key: key, Zones: e.Zones, LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
 	})
 
 	// API Gateway writes execution logs through one role per account and region.
@@ -71,7 +72,7 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 			"logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"),
 		Resources: jsii.Strings(logGroups),
 	}))
-	suppress(apiLogsRole, true, "AwsSolutions-IAM5",
+	nag.Suppress(apiLogsRole, true, "AwsSolutions-IAM5",
 		"API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> itself; the role is limited to log groups of this account and region.",
 		"Resource::"+logGroups)
 	account := awsapigateway.NewCfnAccount(stack, jsii.String("ApiGatewayAccount"), &awsapigateway.CfnAccountProps{
@@ -100,7 +101,7 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 			}),
 		},
 	})
-	suppress(boundary, false, "AwsSolutions-IAM5",
+	nag.Suppress(boundary, false, "AwsSolutions-IAM5",
 		"A permissions boundary caps what roles may be granted; it grants nothing itself. Each role's own policy names exact resources.",
 		serviceWildcards(BoundaryServices)...)
 	return &BaseStack{Stack: stack, LogKey: key, Vpc: net.Vpc, Boundary: boundary}

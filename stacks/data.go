@@ -7,6 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/table"
 	"github.com/example/notesplatform/constructs/userpool"
 	"github.com/example/notesplatform/lambdas/api"
@@ -49,12 +50,16 @@ func NewDataStack(scope constructs.Construct, id string, props *DataProps) *Data
 		Destroy:          e.Destroy(),
 	})
 	if !e.ThreatProtection {
-		suppress(pool.UserPool, false, "AwsSolutions-COG3",
+		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG3",
 			"Threat protection (Cognito Plus plan, billed per active user) is turned off by config.environments."+e.Name+
 				".threatProtection=false for this non-production environment; MFA and the password policy still apply.")
 	}
+	if !e.ThreatProtection {
+		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG8",
+			"The Plus feature plan exists for threat protection, which config.environments."+e.Name+".threatProtection=false turns off for this non-production environment.")
+	}
 	if e.MFA != "required" {
-		suppress(pool.UserPool, false, "AwsSolutions-COG2",
+		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG2",
 			"config.environments."+e.Name+".mfa is \""+e.MFA+"\": users of this environment may enrol a TOTP app but are not forced to.")
 	}
 	return &DataStack{Stack: stack, Table: t.Table, UserPool: pool.UserPool, AuthURL: pool.DomainURL}

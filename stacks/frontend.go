@@ -12,6 +12,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/staticsite"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -90,14 +91,14 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	cfn.SetLogoutUrLs(&urls)
 	cfn.SetDefaultRedirectUri(urls[0])
 	if e.DomainName == "" {
-		suppress(site.Distribution, false, "AwsSolutions-CFR4",
+		nag.Suppress(site.Distribution, false, "AwsSolutions-CFR4",
 			"No custom domain is configured for "+e.Name+", so CloudFront serves its default *.cloudfront.net certificate, which cannot pin a minimum TLS version; set domainName and certificateArn to enforce TLSv1.2_2021.")
 	}
-	suppress(site.Distribution, false, "AwsSolutions-CFR2",
+	nag.Suppress(site.Distribution, false, "AwsSolutions-CFR2",
 		"A CloudFront web ACL must live in us-east-1; the API behind /api/* is throttled per stage and Cognito-authorized. Attach the account's firewall manager policy when available.")
-	suppress(site.Distribution, false, "AwsSolutions-CFR1",
+	nag.Suppress(site.Distribution, false, "AwsSolutions-CFR1",
 		"The app serves every country; no geographic restriction is a business requirement.")
-	suppress(site.LogBucket, false, "AwsSolutions-S1",
+	nag.Suppress(site.LogBucket, false, "AwsSolutions-S1",
 		"This bucket is the destination of CloudFront and S3 access logs; logging it into itself would recurse.")
 	awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: site.URL, Description: jsii.String("URL of the single-page app")})
 	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId()}

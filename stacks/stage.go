@@ -42,6 +42,9 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	env := &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(e.Region)}
 	stage := awscdk.NewStage(scope, jsii.String(e.Name), &awscdk.StageProps{Env: env, StageName: jsii.String(e.Name)})
 
+	// The VPC checks its zones against the account's: answer from config, offline.
+	stage.Node().SetContext(jsii.String("availability-zones:account="+e.Account+":region="+e.Region), jsii.Strings(e.Zones...))
+
 	stackProps := func(part, description string, stateful bool) awscdk.StackProps {
 		return awscdk.StackProps{
 			Env:                   env,
@@ -67,7 +70,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 		App:        app, Env: e, WebDir: filepath.Join(props.ModuleRoot, "web"),
 		UserPool: data.UserPool, AuthURL: data.AuthURL, APIDomain: backend.APIDomain, LogKey: base.LogKey,
 	})
-	data.AddDependency(base, jsii.String("roles carry the Base permissions boundary"))
+	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
 
 	awsiam.PermissionsBoundary_Of(stage).Apply(base.Boundary)
 	tags := awscdk.Tags_Of(stage)

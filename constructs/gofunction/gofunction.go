@@ -30,6 +30,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/lambdas/build"
 )
 
@@ -172,6 +173,10 @@ func New(scope constructs.Construct, id string, props *Props) *GoFunction {
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
 		LogGroup:              logGroup,
 	})
+	nag.Suppress(role, true, "AwsSolutions-IAM5",
+		"A function writes to log streams that Lambda names at run time, all inside its own log group.", nag.LogStreams)
+	nag.Suppress(role, true, "AwsSolutions-IAM5",
+		"Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.", "Resource::*")
 	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup, SourceHash: hash}
 }
 

@@ -29,11 +29,9 @@ type Network struct {
 type Props struct {
 	// Key encrypts the flow log group. Required.
 	Key awskms.IKey
-	// Region places the subnets; the zones are <region>a, <region>b, ... so that synth
-	// needs no AWS look-up. Required.
-	Region string
-	// Zones is the number of availability zones. Default: 2.
-	Zones int
+	// Zones are the availability zones of the subnets, named so that synth needs no AWS
+	// look-up. Required: 1 to 3.
+	Zones []string
 	// Cidr is the VPC's IPv4 range. Default: "10.0.0.0/16".
 	Cidr string
 	// LogRetentionDays is the flow log retention. Default: 30.
@@ -44,9 +42,6 @@ type Props struct {
 
 func (p *Props) withDefaults() Props {
 	out := *p
-	if out.Zones == 0 {
-		out.Zones = 2
-	}
 	if out.Cidr == "" {
 		out.Cidr = "10.0.0.0/16"
 	}
@@ -61,11 +56,8 @@ func (p *Props) validate() error {
 	if p.Key == nil {
 		errs = append(errs, errors.New("network: Key is required: flow logs are encrypted"))
 	}
-	if p.Region == "" {
-		errs = append(errs, errors.New("network: Region is required"))
-	}
-	if p.Zones < 1 || p.Zones > 3 {
-		errs = append(errs, fmt.Errorf("network: Zones %d: allowed is 1..3", p.Zones))
+	if len(p.Zones) < 1 || len(p.Zones) > 3 {
+		errs = append(errs, fmt.Errorf("network: Zones %v: allowed are 1 to 3 zones", p.Zones))
 	}
 	return errors.Join(errs...)
 }
@@ -80,16 +72,13 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 		panic(err)
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	zones := make([]*string, 0, p.Zones)
-	for i := range p.Zones {
-		zones = append(zones, jsii.String(p.Region+string(rune('a'+i))))
-	}
+	zones := jsii.Strings(p.Zones...)
 	lg := logging.NewLogGroup(c, "FlowLogs", &logging.LogGroupProps{
 		Key: p.Key, RetentionDays: p.LogRetentionDays, Destroy: p.Destroy,
 	})
 	vpc := awsec2.NewVpc(c, jsii.String("Resource"), &awsec2.VpcProps{
 		IpAddresses:                  awsec2.IpAddresses_Cidr(jsii.String(p.Cidr)),
-		AvailabilityZones:            &zones,
+		AvailabilityZones:            zones,
 		NatGateways:                  jsii.Number(0),
 		CreateInternetGateway:        jsii.Bool(false),
 		RestrictDefaultSecurityGroup: jsii.Bool(true),

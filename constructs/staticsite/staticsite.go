@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/example/notesplatform/constructs/bucket"
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/constructs/nag"
 )
 
 // StaticSite is the bucket, the distribution and the deployment of the app.
@@ -177,12 +179,11 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 				Function: routing, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
 			}},
 		},
-		HttpVersion:            awscloudfront.HttpVersion_HTTP2_AND_3,
-		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
-		PriceClass:             awscloudfront.PriceClass_PRICE_CLASS_100,
-		EnableLogging:          jsii.Bool(true),
-		LogBucket:              logs,
-		LogFilePrefix:          jsii.String("cloudfront/"),
+		HttpVersion:   awscloudfront.HttpVersion_HTTP2_AND_3,
+		PriceClass:    awscloudfront.PriceClass_PRICE_CLASS_100,
+		EnableLogging: jsii.Bool(true),
+		LogBucket:     logs,
+		LogFilePrefix: jsii.String("cloudfront/"),
 	}
 	if p.APIDomain != nil {
 		dp.AdditionalBehaviors = &map[string]*awscloudfront.BehaviorOptions{
@@ -204,6 +205,7 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 	if p.DomainName != "" {
 		dp.DomainNames = jsii.Strings(p.DomainName)
 		dp.Certificate = p.Certificate
+		dp.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	dist := awscloudfront.NewDistribution(c, jsii.String("Resource"), dp)
 
@@ -247,6 +249,21 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 	})
 	app.Node().AddDependency(immutable) // new assets exist before the index that names them
 
+	nag.Suppress(role, true, "AwsSolutions-IAM5",
+		"The deployment function writes to log streams that Lambda names at run time, inside its own log group.", nag.LogStreams)
+	nag.Suppress(role, true, "AwsSolutions-IAM5",
+		"BucketDeployment's grants: read the CDK asset objects and sync (read, write, delete, abort uploads) every object of the site bucket; object keys are the app's file names.",
+		"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
+		`/^Resource::arn:aws:s3:::cdk-[a-z0-9]+-assets-[0-9]{12}-[a-z0-9-]+\/\*$/`, `/^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/`)
+	nag.Suppress(role, true, "AwsSolutions-IAM5",
+		"cloudfront:CreateInvalidation and GetInvalidation are granted on '*' by BucketDeployment; CloudFront invalidations accept no narrower resource than the distribution ARN, which CDK does not pass.",
+		"Resource::*")
+	for _, child := range *awscdk.Stack_Of(c).Node().Children() {
+		if strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
+			nag.Suppress(child, true, "AwsSolutions-L1",
+				"The BucketDeployment handler's Python runtime is chosen and updated by aws-cdk-lib, not by this app.")
+		}
+	}
 	url := jsii.String("https://" + *dist.DistributionDomainName())
 	if p.DomainName != "" {
 		url = jsii.String("https://" + p.DomainName)

@@ -37,6 +37,10 @@ type Environment struct {
 	Account string `json:"account"`
 	// Region is an AWS region name.
 	Region string `json:"region"`
+	// Zones are the availability zones of the VPC, written out so that synth needs no
+	// AWS look-up; check them with `aws ec2 describe-availability-zones`.
+	// Default: ["<region>a", "<region>b"].
+	Zones []string `json:"zones"`
 	// Production turns on termination protection of the stateful stacks and forbids
 	// removalPolicy "destroy". Default: false.
 	Production bool `json:"production"`
@@ -306,6 +310,9 @@ func (c *Config) applyDefaults() {
 		if e.MFA == "" {
 			e.MFA = DefaultMFA
 		}
+		if len(e.Zones) == 0 && e.Region != "" {
+			e.Zones = []string{e.Region + "a", e.Region + "b"}
+		}
 	}
 	if c.Pipeline.Source.Branch == "" {
 		c.Pipeline.Source.Branch = DefaultBranch
@@ -339,6 +346,15 @@ func (c *Config) Validate() error {
 			bad(p+".region", e.Region, fmt.Sprintf("an account/region pair not used by environment %q: the Base stack holds account-and-region singletons (API Gateway account settings)", places[place]))
 		} else {
 			places[place] = e.Name
+		}
+		zonePattern := regexp.MustCompile(`^` + regexp.QuoteMeta(e.Region) + `[a-f]$`)
+		if len(e.Zones) > 3 {
+			bad(p+".zones", fmt.Sprint(e.Zones), "1 to 3 availability zones")
+		}
+		for j, z := range e.Zones {
+			if !zonePattern.MatchString(z) || slices.Index(e.Zones, z) != j {
+				bad(fmt.Sprintf("%s.zones[%d]", p, j), z, "a distinct zone of the environment's region, such as "+e.Region+"a")
+			}
 		}
 		if !slices.Contains(LogRetentionValues, e.LogRetentionDays) {
 			bad(p+".logRetentionDays", e.LogRetentionDays, fmt.Sprintf("one of %v", LogRetentionValues))
