@@ -14,6 +14,7 @@ import (
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/internal/httpapi"
+	"github.com/example/notesplatform/lambdas/internal/notes"
 	"github.com/example/notesplatform/lambdas/internal/store"
 )
 
@@ -31,6 +32,9 @@ type Deps struct {
 	// DB is the DynamoDB client (a *dynamodb.Client in Lambda, one pointed at dynalite
 	// locally and in tests). NotesRead only ever uses its read methods.
 	DB store.DB
+	// Store, when set, replaces DB and TableName with a ready notes store: handler tests,
+	// fuzzing and benchmarks use an in-memory one. Default: the DynamoDB store over DB.
+	Store notes.Store
 	// CursorKey returns the key that signs list cursors. It is called on each list
 	// request and may fetch lazily and cache (see secretkey).
 	CursorKey func(ctx context.Context) ([]byte, error)

@@ -21,12 +21,15 @@ var errNotConfigured = errors.New("app: function invoked without a DB or table n
 // notesRead builds the NotesRead handlers. They hold only a notes.Reader over a
 // store.ReadStore over a store.Reader, so this code path cannot write to the table.
 func notesRead(d Deps) map[string]httpapi.HandlerFunc {
+	key := notes.KeyFunc(d.CursorKey)
+	if key == nil {
+		key = func(context.Context) ([]byte, error) { return nil, errors.New("no cursor key configured") }
+	}
 	var r *notes.Reader
-	if d.DB != nil && d.TableName != "" {
-		key := notes.KeyFunc(d.CursorKey)
-		if key == nil {
-			key = func(context.Context) ([]byte, error) { return nil, errors.New("no cursor key configured") }
-		}
+	switch {
+	case d.Store != nil:
+		r = notes.NewReader(d.Store, key)
+	case d.DB != nil && d.TableName != "":
 		r = notes.NewReader(store.NewReader(d.DB, d.TableName), key)
 	}
 	return readHandlers(r)
@@ -81,7 +84,10 @@ func readHandlers(r *notes.Reader) map[string]httpapi.HandlerFunc {
 // notesWrite builds the NotesWrite handlers.
 func notesWrite(d Deps) map[string]httpapi.HandlerFunc {
 	var w *notes.Writer
-	if d.DB != nil && d.TableName != "" {
+	switch {
+	case d.Store != nil:
+		w = notes.NewWriter(d.Store, d.Now, d.Logger)
+	case d.DB != nil && d.TableName != "":
 		w = notes.NewWriter(store.New(d.DB, d.TableName), d.Now, d.Logger)
 	}
 	return writeHandlers(w)

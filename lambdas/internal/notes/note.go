@@ -119,9 +119,11 @@ func (in Input) normalized() Input {
 	return in
 }
 
-// hash identifies the request for idempotency: the canonical JSON of the decoded input,
-// so insignificant whitespace or key order in the body does not count as another request.
-func (in Input) hash() string {
+// Hash identifies the request for idempotency: the SHA-256 of the canonical JSON of the
+// decoded input, so insignificant whitespace or key order in the body does not count as
+// another request.
+func (in Input) Hash() string {
+	in = in.normalized()
 	b, _ := json.Marshal(struct {
 		T string   `json:"t"`
 		B string   `json:"b"`

@@ -242,7 +242,7 @@ func (w *Writer) Create(ctx context.Context, owner string, in Input, key string)
 		n := w.newNote(in, now)
 		return n, false, w.store.PutNote(ctx, owner, n)
 	}
-	hash := in.hash()
+	hash := in.Hash()
 	for range 2 {
 		rec, err := w.store.GetIdempotency(ctx, owner, key)
 		switch {
