@@ -6,11 +6,17 @@ import (
 	"github.com/example/notesplatform/stacks/config"
 )
 
+// App is everything the CDK app deploys: one stage per environment, which can be
+// deployed by hand (`cdk deploy 'dev/*'`), and the pipeline that deploys the same stages.
+type App struct {
+	Stages []*Stage
+}
+
 // NewApp adds one stage per configured environment to the app, in config order.
-func NewApp(app awscdk.App, cfg *config.Config, moduleRoot string) []*Stage {
-	var out []*Stage
+func NewApp(app awscdk.App, cfg *config.Config, moduleRoot string) *App {
+	out := &App{}
 	for _, e := range cfg.Environments {
-		out = append(out, NewStage(app, &StageProps{Config: cfg, Env: e, ModuleRoot: moduleRoot}))
+		out.Stages = append(out.Stages, NewStage(app, &StageProps{Config: cfg, Env: e, ModuleRoot: moduleRoot}))
 	}
 	return out
 }

@@ -1,0 +1,47 @@
+# The two commands: `make synth` and `make test`. Both install what they need from the
+# lock files first and work offline (no AWS account, no Docker).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export GOFLAGS ?= -mod=readonly
+GO_FILES = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')
+
+.PHONY: help synth test vet e2e local bench deploy-policy clean
+
+help:
+	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
+	@echo "make test           vet, format check and every Go test (infrastructure, Lambdas, browser)"
+	@echo "make local          run the whole app locally on http://127.0.0.1:8080"
+	@echo "make bench          Lambda benchmarks and bundle sizes"
+	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
+
+# npm ci installs the pinned CDK CLI and dynalite. node_modules ships Go template files
+# of `cdk init`; a go.mod there keeps them out of ./... patterns.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	echo 'module nodemodules.invalid/ignored' > node_modules/go.mod
+	touch $@
+
+synth: node_modules/.installed
+	npx cdk synth --quiet
+
+vet:
+	go vet ./...
+	@bad=$$(gofmt -l $(GO_FILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+
+test: node_modules/.installed vet
+	go test -count=1 -timeout 30m ./...
+
+e2e: node_modules/.installed
+	go test -count=1 -v ./test/e2e/...
+
+local: node_modules/.installed
+	go run ./lambdas/cmd/local
+
+bench: node_modules/.installed
+	go test -run '^$$' -bench . -benchmem ./lambdas/...
+
+deploy-policy:
+	@go run . deploy-policy --env $(ENV)
+
+clean:
+	rm -rf cdk.out

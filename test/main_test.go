@@ -1,0 +1,175 @@
+// Package test checks the CDK app as a whole: the templates of every stack of every
+// environment, synthesized once per configuration and shared by all tests of the binary.
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/gofunction"
+	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close() // one jsii kernel per test binary, closed once at the end
+	os.Exit(code)
+}
+
+// synthesized is one configuration's app, with a template per stack.
+type synthesized struct {
+	Config    *config.Config
+	App       *stacks.App
+	Stages    []*stacks.Stage
+	Templates map[string]assertions.Template // by construct path, e.g. "dev/Backend"
+	Stacks    map[string]awscdk.Stack
+	Assembly  string // cloud assembly directory
+	Err       error
+}
+
+var (
+	shippedOnce sync.Once
+	shipped     synthesized
+)
+
+// repoRoot is the module root; the tests run in test/.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := gofunction.FindModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// cdkContext reads the context of cdk.json: feature flags and the shipped config.
+func cdkContext(t testing.TB) map[string]interface{} {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Context map[string]interface{} `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	return f.Context
+}
+
+// shippedApp synthesizes the app with the cdk.json that ships, once per test binary.
+func shippedApp(t testing.TB) *synthesized {
+	t.Helper()
+	shippedOnce.Do(func() { shipped = synthesize(t, cdkContext(t)) })
+	if shipped.Err != nil {
+		t.Fatalf("synth of the shipped configuration failed: %v", shipped.Err)
+	}
+	return &shipped
+}
+
+// synthesize builds exactly what app.go builds, with asset bundling skipped (the asset
+// hashes are computed from sources either way).
+func synthesize(t testing.TB, ctx map[string]interface{}) (s synthesized) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Err = fmt.Errorf("panic during synth: %v", r)
+		}
+	}()
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return synthesized{Err: err}
+	}
+	withBundlingOff := map[string]interface{}{"aws:cdk:bundling-stacks": []interface{}{}}
+	for k, v := range ctx {
+		withBundlingOff[k] = v
+	}
+	outdir, err := os.MkdirTemp("", "cdk-test-*")
+	if err != nil {
+		return synthesized{Err: err}
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &withBundlingOff, Outdir: jsii.String(outdir)})
+	built := stacks.NewApp(app, cfg, repoRoot(t))
+	stages := built.Stages
+	assembly := app.Synth(nil)
+	s = synthesized{Config: cfg, App: built, Stages: stages, Templates: map[string]assertions.Template{},
+		Stacks: map[string]awscdk.Stack{}, Assembly: *assembly.Directory()}
+	for _, st := range stages {
+		for _, stack := range []awscdk.Stack{st.Base.Stack, st.Data.Stack, st.Backend.Stack, st.Frontend.Stack} {
+			path := *stack.Node().Path()
+			s.Stacks[path] = stack
+			s.Templates[path] = assertions.Template_FromStack(stack, nil)
+		}
+	}
+	return s
+}
+
+// noPanic turns a jsii panic (a failed assertion throws in JavaScript) into a test
+// failure, so one failed assertion does not end the whole binary.
+func noPanic(t *testing.T, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%v", r)
+		}
+	}()
+	f()
+}
+
+// forEachStack runs f for every stack whose part ("Base", "Data", ...) is in parts, or
+// every stack when parts is empty.
+func forEachStack(t *testing.T, parts []string, f func(t *testing.T, tpl assertions.Template, env config.Environment)) {
+	s := shippedApp(t)
+	for _, st := range s.Stages {
+		env := mustEnv(t, s.Config, *st.StageName())
+		for _, part := range []string{"Base", "Data", "Backend", "Frontend"} {
+			if len(parts) > 0 && !contains(parts, part) {
+				continue
+			}
+			path := env.Name + "/" + part
+			t.Run(path, func(t *testing.T) {
+				noPanic(t, func() { f(t, s.Templates[path], env) })
+			})
+		}
+	}
+}
+
+func mustEnv(t testing.TB, c *config.Config, name string) config.Environment {
+	e, ok := c.Environment(name)
+	if !ok {
+		t.Fatalf("no environment %q", name)
+	}
+	return e
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// resources returns the template's resources of one type, by logical id.
+func resources(tpl assertions.Template, typ string) map[string]map[string]interface{} {
+	out := map[string]map[string]interface{}{}
+	for id, r := range *tpl.FindResources(jsii.String(typ), nil) {
+		out[id] = *r
+	}
+	return out
+}
+
+// templateJSON is the whole template as plain Go values.
+func templateJSON(tpl assertions.Template) map[string]interface{} {
+	return (*tpl.ToJSON())
+}
