@@ -88,6 +88,11 @@ func (b *tab) checkConsole() {
 
 func (b *tab) fatal(format string, args ...any) {
 	b.t.Helper()
+	b.mu.Lock()
+	for _, m := range b.console {
+		b.t.Logf("%s console: %s (%s:%d)", b.name, m, m.URL, m.Line)
+	}
+	b.mu.Unlock()
 	b.screenshot(fmt.Sprintf("failure-%s-%s.png", sanitize(b.t.Name()), b.name))
 	b.t.Fatalf(b.name+": "+format, args...)
 }
@@ -132,9 +137,15 @@ func (b *tab) click(sel string) {
 }
 
 // setValue replaces the value of an input or textarea, as if the user had typed it.
+// (chromedp.SetValue refuses an empty value, so this sets it from JavaScript.)
 func (b *tab) setValue(sel, value string) {
 	b.t.Helper()
-	b.do("set "+sel, chromedp.SetValue(chromedp.CSS(sel), value))
+	b.waitVisible(sel)
+	ok := eval[bool](b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false;
+		e.value = %s; e.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`, jsString(sel), jsString(value)))
+	if !ok {
+		b.fatal("set %s: no such element", sel)
+	}
 }
 
 func (b *tab) typeInto(sel, text string) {

@@ -12,6 +12,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +42,14 @@ func chromiumPath() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("chromium not found on PATH: install it with `apt-get install -y chromium` (or set E2E_CHROMIUM)")
+}
+
+// logger shows the server's and the handlers' JSON logs when E2E_LOG is set.
+func logger() *slog.Logger {
+	if os.Getenv("E2E_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
 }
 
 func TestMain(m *testing.M) {
@@ -77,6 +86,7 @@ func run(m *testing.M) int {
 		Addr:    "127.0.0.1:0",
 		WebDir:  filepath.Join(root, "web"),
 		DataDir: filepath.Join(tmp, "dynalite"),
+		Logger:  logger(),
 	})
 	if err != nil {
 		return fail("start the local server: %v", err)

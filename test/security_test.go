@@ -1,0 +1,288 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/stacks/config"
+)
+
+// Every bucket is private, encrypted, versioned, TLS-only and (unless it is a log
+// bucket) access-logged.
+func TestBucketsAreLockedDown(t *testing.T) {
+	forEachStack(t, nil, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		buckets := resources(tpl, "AWS::S3::Bucket")
+		for id, b := range buckets {
+			props := b["Properties"].(map[string]interface{})
+			assert.Contains(t, props, "BucketEncryption", id)
+			assert.Equal(t, map[string]interface{}{
+				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+			}, props["PublicAccessBlockConfiguration"], id)
+			assert.Equal(t, map[string]interface{}{"Status": "Enabled"}, props["VersioningConfiguration"], id)
+			if !strings.Contains(id, "Logs") {
+				assert.Contains(t, props, "LoggingConfiguration", "%s has no access logging", id)
+			}
+			if env.Production {
+				assert.Equal(t, "Retain", b["DeletionPolicy"], id)
+			}
+		}
+		// TLS-only: each bucket's policy denies aws:SecureTransport=false.
+		policies := resources(tpl, "AWS::S3::BucketPolicy")
+		assert.Len(t, policies, len(buckets))
+		for id, p := range policies {
+			doc, _ := json.Marshal(p["Properties"].(map[string]interface{})["PolicyDocument"])
+			assert.True(t, strings.Contains(string(doc), `"aws:SecureTransport":"false"`), "%s does not deny plain HTTP", id)
+		}
+	})
+}
+
+// Every log group is encrypted with the customer-managed log key and has a retention.
+func TestLogGroupsAreEncryptedAndExpire(t *testing.T) {
+	forEachStack(t, nil, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		for id, lg := range resources(tpl, "AWS::Logs::LogGroup") {
+			props := lg["Properties"].(map[string]interface{})
+			assert.Contains(t, props, "KmsKeyId", id)
+			days, ok := props["RetentionInDays"].(float64)
+			require.True(t, ok, "%s has no retention", id)
+			if strings.Contains(id, "AuditTrail") {
+				assert.GreaterOrEqual(t, days, 365.0, id)
+			} else {
+				assert.Equal(t, float64(env.LogRetentionDays), days, id)
+			}
+		}
+	})
+}
+
+func TestKeysRotate(t *testing.T) {
+	forEachStack(t, nil, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+		keys := resources(tpl, "AWS::KMS::Key")
+		for id, k := range keys {
+			assert.Equal(t, true, k["Properties"].(map[string]interface{})["EnableKeyRotation"], id)
+		}
+	})
+}
+
+func TestAuditTrail(t *testing.T) {
+	forEachStack(t, []string{"Base"}, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+		tpl.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(1))
+		tpl.HasResourceProperties(jsii.String("AWS::CloudTrail::Trail"), map[string]interface{}{
+			"IsMultiRegionTrail":         true,
+			"EnableLogFileValidation":    true,
+			"IncludeGlobalServiceEvents": true,
+			"IsLogging":                  true,
+			"KMSKeyId":                   assertions.Match_AnyValue(),
+			"CloudWatchLogsLogGroupArn":  assertions.Match_AnyValue(),
+			"S3BucketName":               assertions.Match_AnyValue(),
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]interface{}{
+			"LifecycleConfiguration": map[string]interface{}{"Rules": assertions.Match_ArrayWith(&[]interface{}{
+				assertions.Match_ObjectLike(&map[string]interface{}{
+					"Status":      "Enabled",
+					"Transitions": assertions.Match_AnyValue(),
+				}),
+			})},
+		})
+	})
+}
+
+func TestNetworkIsPrivate(t *testing.T) {
+	forEachStack(t, []string{"Base"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(1))
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(0))
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), jsii.Number(0))
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(len(env.Zones)))
+		for id, s := range resources(tpl, "AWS::EC2::Subnet") {
+			assert.Equal(t, false, s["Properties"].(map[string]interface{})["MapPublicIpOnLaunch"], id)
+		}
+		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]interface{}{
+			"ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
+		})
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(2))
+	})
+}
+
+func TestTableProtectsState(t *testing.T) {
+	forEachStack(t, []string{"Data"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		tpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]interface{}{
+			"DeletionPolicy": map[bool]string{true: "Delete", false: "Retain"}[env.Destroy()],
+			"Properties": map[string]interface{}{
+				"BillingMode":                      "PAY_PER_REQUEST",
+				"DeletionProtectionEnabled":        !env.Destroy(),
+				"PointInTimeRecoverySpecification": map[string]interface{}{"PointInTimeRecoveryEnabled": true},
+				"SSESpecification": map[string]interface{}{
+					"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": assertions.Match_AnyValue(),
+				},
+				"TimeToLiveSpecification": map[string]interface{}{"AttributeName": "expiresAt", "Enabled": true},
+			},
+		})
+	})
+}
+
+func TestUserPoolPolicy(t *testing.T) {
+	forEachStack(t, []string{"Data"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		mfa := map[string]string{"off": "OFF", "optional": "OPTIONAL", "required": "ON"}[env.MFA]
+		tpl.HasResource(jsii.String("AWS::Cognito::UserPool"), map[string]interface{}{
+			"DeletionPolicy": map[bool]string{true: "Delete", false: "Retain"}[env.Destroy()],
+			"Properties": map[string]interface{}{
+				"DeletionProtection":    map[bool]string{true: "INACTIVE", false: "ACTIVE"}[env.Destroy()],
+				"MfaConfiguration":      mfa,
+				"AdminCreateUserConfig": map[string]interface{}{"AllowAdminCreateUserOnly": true},
+				"Policies": map[string]interface{}{"PasswordPolicy": map[string]interface{}{
+					"MinimumLength": 12, "RequireLowercase": true, "RequireUppercase": true,
+					"RequireNumbers": true, "RequireSymbols": true, "TemporaryPasswordValidityDays": 3,
+				}},
+			},
+		})
+		if env.ThreatProtection {
+			tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]interface{}{
+				"UserPoolAddOns": map[string]interface{}{"AdvancedSecurityMode": "ENFORCED"},
+			})
+		}
+		// No identity pool, so no unauthenticated identities at all.
+		tpl.ResourceCountIs(jsii.String("AWS::Cognito::IdentityPool"), jsii.Number(0))
+	})
+}
+
+func TestStatefulStacksAreTerminationProtectedInProduction(t *testing.T) {
+	s := shippedApp(t)
+	for path, stack := range s.Stacks {
+		env := mustEnv(t, s.Config, strings.Split(path, "/")[0])
+		stateful := strings.HasSuffix(path, "/Base") || strings.HasSuffix(path, "/Data")
+		assert.Equal(t, stateful && env.Production, *stack.TerminationProtection(), path)
+		assert.Equal(t, s.Config.AppName+"-"+env.Name+"-"+strings.ToLower(strings.Split(path, "/")[1]), *stack.StackName(), path)
+	}
+}
+
+func TestFunctionsRunGoOnGraviton(t *testing.T) {
+	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+		fns := resources(tpl, "AWS::Lambda::Function")
+		require.NotEmpty(t, fns)
+		for id, fn := range fns {
+			props := fn["Properties"].(map[string]interface{})
+			assert.Equal(t, "provided.al2023", props["Runtime"], id)
+			assert.Equal(t, []interface{}{"arm64"}, props["Architectures"], id)
+			assert.Equal(t, "bootstrap", props["Handler"], id)
+			assert.Equal(t, map[string]interface{}{"Mode": "Active"}, props["TracingConfig"], id)
+			logging := props["LoggingConfig"].(map[string]interface{})
+			assert.Equal(t, "JSON", logging["LogFormat"], id)
+			assert.Contains(t, logging, "LogGroup", id)
+		}
+	})
+}
+
+// No policy anywhere grants every action, and no role uses an AWS-managed *FullAccess or
+// administrator policy.
+func TestNoWildcardAdmin(t *testing.T) {
+	forEachStack(t, nil, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+		raw, _ := json.Marshal(templateJSON(tpl)["Resources"])
+		text := string(raw)
+		for _, bad := range []string{`"Action":"*"`, `"Action":["*"]`, "AdministratorAccess", "FullAccess", `"Action":"iam:*","Effect":"Allow"`} {
+			assert.False(t, strings.Contains(text, bad), "template contains %s", bad)
+		}
+	})
+}
+
+func TestSiteIsPrivateAndHTTPSOnly(t *testing.T) {
+	forEachStack(t, []string{"Frontend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		tpl.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), map[string]interface{}{
+			"DistributionConfig": assertions.Match_ObjectLike(&map[string]interface{}{
+				"DefaultRootObject": "index.html",
+				"Logging":           assertions.Match_ObjectLike(&map[string]interface{}{"Bucket": assertions.Match_AnyValue()}),
+				"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]interface{}{
+					"ViewerProtocolPolicy":    "redirect-to-https",
+					"ResponseHeadersPolicyId": assertions.Match_AnyValue(),
+					"FunctionAssociations": []interface{}{map[string]interface{}{
+						"EventType": "viewer-request", "FunctionARN": assertions.Match_AnyValue(),
+					}},
+				}),
+				"CacheBehaviors": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+					"PathPattern":          "/api/*",
+					"ViewerProtocolPolicy": "https-only",
+					// Managed CachingDisabled and AllViewerExceptHostHeader policies.
+					"CachePolicyId":         "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+					"OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+				})},
+				"Origins": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
+					"CustomOriginConfig": assertions.Match_ObjectLike(&map[string]interface{}{
+						"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": []interface{}{"TLSv1.2"},
+					}),
+				})}),
+			}),
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]interface{}{
+			"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]interface{}{
+				"SecurityHeadersConfig": map[string]interface{}{
+					"ContentSecurityPolicy":   assertions.Match_ObjectLike(&map[string]interface{}{"ContentSecurityPolicy": assertions.Match_StringLikeRegexp(jsii.String("default-src 'self'"))}),
+					"ContentTypeOptions":      map[string]interface{}{"Override": true},
+					"FrameOptions":            map[string]interface{}{"FrameOption": "DENY", "Override": true},
+					"ReferrerPolicy":          map[string]interface{}{"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": true},
+					"StrictTransportSecurity": assertions.Match_ObjectLike(&map[string]interface{}{"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": true}),
+					"XSSProtection":           assertions.Match_AnyValue(),
+				},
+			}),
+		})
+	})
+}
+
+func TestAPIStageIsLoggedTracedAndThrottled(t *testing.T) {
+	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]interface{}{
+			"StageName":      "api",
+			"TracingEnabled": true,
+			"AccessLogSetting": map[string]interface{}{
+				"DestinationArn": assertions.Match_AnyValue(),
+				"Format":         assertions.Match_StringLikeRegexp(jsii.String(`^\{"requestId":"\$context.requestId"`)),
+			},
+			"MethodSettings": []interface{}{map[string]interface{}{
+				"HttpMethod": "*", "ResourcePath": "/*", "LoggingLevel": "INFO", "DataTraceEnabled": false,
+				"MetricsEnabled": true, "ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100,
+			}},
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]interface{}{
+			"EndpointConfiguration": map[string]interface{}{"Types": []interface{}{"REGIONAL"}},
+		})
+	})
+}
+
+func TestBaseHoldsTheAccountSettingsAndBoundary(t *testing.T) {
+	forEachStack(t, []string{"Base"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		tpl.ResourceCountIs(jsii.String("AWS::ApiGateway::Account"), jsii.Number(1))
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), map[string]interface{}{
+			"ManagedPolicyName": "notes-" + env.Name + "-permissions-boundary",
+		})
+	})
+}
+
+// config.json is written at deploy time from the other stacks' values, so one build of
+// the SPA runs in every environment.
+func TestSiteConfigNamesTheEnvironment(t *testing.T) {
+	s := shippedApp(t)
+	matches, err := filepath.Glob(filepath.Join(s.Assembly, "asset.*", "config.json"))
+	require.NoError(t, err)
+	require.Len(t, matches, len(s.Stages), "one config.json per environment")
+	seen := map[string]bool{}
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		require.NoError(t, err)
+		var cfg map[string]string
+		require.NoError(t, json.Unmarshal(b, &cfg), m)
+		for _, key := range []string{"userPoolId", "userPoolClientId", "authDomain"} {
+			assert.Regexp(t, `<<marker:0xbaba:\d+>>`, cfg[key], "%s is a deploy-time value", key)
+		}
+		assert.Equal(t, "/api", cfg["apiUrl"])
+		assert.Equal(t, s.Config.AppName, cfg["appName"])
+		env := mustEnv(t, s.Config, cfg["environment"])
+		assert.Equal(t, env.Region, cfg["region"])
+		seen[env.Name] = true
+	}
+	assert.Len(t, seen, len(s.Stages))
+}
