@@ -7,7 +7,7 @@
 //   /notes/{id}/edit   edit a note (with the version check)
 
 import { h, replace, time, announce } from './dom.js';
-import { createApi } from './api.js';
+import { createApi, ApiError } from './api.js';
 import {
   configureAuth, completeSignIn, currentUser, getIdToken, onAuthChange, signIn, signOut, clearSession,
 } from './auth.js';
@@ -132,9 +132,9 @@ function onLinkClick(event) {
 
 const routes = [
   { pattern: /^\/$/, view: listView },
-  { pattern: /^\/notes\/new$/, view: () => editView(null) },
-  { pattern: /^\/notes\/([^/]+)\/edit$/, view: (id) => editView(id) },
-  { pattern: /^\/notes\/([^/]+)$/, view: (id) => noteView(id) },
+  { pattern: /^\/notes\/new$/, view: (ctx) => editView(null, ctx) },
+  { pattern: /^\/notes\/([^/]+)\/edit$/, view: (id, ctx) => editView(id, ctx) },
+  { pattern: /^\/notes\/([^/]+)$/, view: (id, ctx) => noteView(id, ctx) },
 ];
 
 async function render({ error = '', message = '' } = {}) {
@@ -486,6 +486,7 @@ async function editView(id, ctx) {
         await navigate(`/notes/${encodeURIComponent(id)}`, { replace: true, message: 'Changes saved.' });
       }
     } catch (err) {
+      if (!(err instanceof ApiError)) throw err; // a bug, not an answer: let it surface
       if (!form.isConnected) return;
       save.disabled = false;
       form.setAttribute('aria-busy', 'false');
@@ -540,6 +541,7 @@ async function editView(id, ctx) {
       h('div', { class: 'actions' }, reload, overwrite));
     conflict.hidden = false;
     conflict.querySelector('h2').focus();
+    announce('Not saved: this note was changed somewhere else. Choose what to keep.');
   }
 
   function showDiscarded(mine) {

@@ -50,7 +50,7 @@ const (
 	sessionCookie   = "localauth_session"
 	maxFormBytes    = 16 * 1024
 	emailDomain     = "local.test"
-	pageCSP         = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	pageCSP         = "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	subjectNamspace = "notesplatform-localauth-v1:"
 )
 
