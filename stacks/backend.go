@@ -88,15 +88,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 			LogRetentionDays: e.LogRetentionDays,
 			Destroy:          e.Destroy(),
 		})
-		switch f.Access {
-		case api.ReadTable:
-			props.Table.GrantReadData(fn.Role)
-		case api.ReadWriteTable:
-			props.Table.GrantReadWriteData(fn.Role)
-			nag.Suppress(fn.Role, true, "AwsSolutions-IAM5",
-				"GrantReadWriteData on a table with a customer-managed key: kms:GenerateDataKey* and kms:ReEncrypt* on that one key, so the function can write encrypted items.",
-				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
-		}
+		grantTable(props.Table, fn, f.Access)
 		if f.CursorKey {
 			cursorKey.GrantRead(fn.Role, nil)
 		}
@@ -120,6 +112,33 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	domain := jsii.String(fmt.Sprintf("%s.execute-api.%s.%s", *rest.API.RestApiId(), *stack.Region(), *stack.UrlSuffix()))
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
 	return &BackendStack{Stack: stack, API: rest.API, APIDomain: domain, APIURL: rest.URL, Functions: functions}
+}
+
+// TableActions are the exact DynamoDB actions each access level gets: what the store in
+// lambdas/internal/store calls, and nothing else (no Scan, no batch or table actions).
+var TableActions = map[api.Access][]string{
+	api.ReadTable:      {"dynamodb:GetItem", "dynamodb:Query"},
+	api.ReadWriteTable: {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+}
+
+func grantTable(table awsdynamodb.ITable, fn *gofunction.GoFunction, access api.Access) {
+	actions := TableActions[access]
+	if len(actions) == 0 {
+		return
+	}
+	table.Grant(fn.Role, *jsii.Strings(actions...)...)
+	key := table.EncryptionKey()
+	if key == nil {
+		return
+	}
+	if access == api.ReadWriteTable {
+		key.GrantEncryptDecrypt(fn.Role)
+		nag.Suppress(fn.Role, true, "AwsSolutions-IAM5",
+			"Writing items of a table with a customer-managed key needs kms:GenerateDataKey* and kms:ReEncrypt* on that one key (GrantEncryptDecrypt).",
+			"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
+	} else {
+		key.GrantDecrypt(fn.Role)
+	}
 }
 
 // JSONSchema converts a route-table model into an API Gateway model schema (draft 4).
