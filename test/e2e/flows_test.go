@@ -269,6 +269,13 @@ func TestPagingAndTags(t *testing.T) {
 	if eval[bool](b, `!!document.querySelector('.pager')`) {
 		b.fatal("a single page of results shows a pager")
 	}
+
+	// A phone-sized viewport: the layout must not scroll sideways.
+	b.do("phone viewport", chromedp.EmulateViewport(390, 844))
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		b.fatal("page is %dpx wide on a 390px screen", w)
+	}
+	b.screenshot("phone.png")
 }
 
 // TestForgedTokenRefused: the API refuses tampered, forged and unsigned tokens with
