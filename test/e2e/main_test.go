@@ -34,7 +34,11 @@ var (
 // chromiumPath finds the browser: $E2E_CHROMIUM, else Debian's chromium.
 func chromiumPath() (string, error) {
 	if p := os.Getenv("E2E_CHROMIUM"); p != "" {
-		return exec.LookPath(p)
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("E2E_CHROMIUM=%s: %w", p, err)
+		}
+		return path, nil
 	}
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
