@@ -173,3 +173,9 @@ func resources(tpl assertions.Template, typ string) map[string]map[string]interf
 func templateJSON(tpl assertions.Template) map[string]interface{} {
 	return (*tpl.ToJSON())
 }
+
+// toJSON renders a template fragment for substring checks.
+func toJSON(v interface{}) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,144 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/stacks"
+)
+
+// resourcePaths maps API Gateway resource logical ids to their full paths.
+func resourcePaths(tpl assertions.Template) map[string]string {
+	res := resources(tpl, "AWS::ApiGateway::Resource")
+	paths := map[string]string{}
+	var resolve func(id string) string
+	resolve = func(id string) string {
+		if p, ok := paths[id]; ok {
+			return p
+		}
+		props := res[id]["Properties"].(map[string]interface{})
+		parent := ""
+		if ref, ok := props["ParentId"].(map[string]interface{})["Ref"].(string); ok {
+			parent = resolve(ref)
+		}
+		paths[id] = parent + "/" + props["PathPart"].(string)
+		return paths[id]
+	}
+	for id := range res {
+		resolve(id)
+	}
+	return paths
+}
+
+// Every route of the table is exactly one method of the API, with the route's function,
+// auth and body model; there are no other methods.
+func TestEveryRouteIsInTheAPI(t *testing.T) {
+	s := shippedApp(t)
+	for _, st := range s.Stages {
+		backend := st.Backend
+		tpl := s.Templates[*backend.Stack.Node().Path()]
+		t.Run(*st.StageName(), func(t *testing.T) {
+			noPanic(t, func() {
+				paths := resourcePaths(tpl)
+				fnIDs := map[string]string{}
+				for name, fn := range backend.Functions {
+					fnIDs[name] = *backend.Stack.GetLogicalId(fn.Function.Node().DefaultChild().(awscdk.CfnElement))
+				}
+				methods := resources(tpl, "AWS::ApiGateway::Method")
+				require.Len(t, methods, len(api.Routes), "one method per route, nothing else")
+				found := map[string]bool{}
+				for id, m := range methods {
+					p := m["Properties"].(map[string]interface{})
+					path := paths[p["ResourceId"].(map[string]interface{})["Ref"].(string)]
+					key := p["HttpMethod"].(string) + " " + path
+					i := indexRoute(p["HttpMethod"].(string), path)
+					require.GreaterOrEqual(t, i, 0, "%s (%s) is not in lambdas/api.Routes", key, id)
+					r := api.Routes[i]
+					found[key] = true
+					if r.Auth == api.Public {
+						assert.Equal(t, "NONE", p["AuthorizationType"], key)
+					} else {
+						assert.Equal(t, "COGNITO_USER_POOLS", p["AuthorizationType"], "%s must be Cognito-authorized", key)
+						assert.NotNil(t, p["AuthorizerId"], key)
+					}
+					uri, _ := p["Integration"].(map[string]interface{})["Uri"]
+					assert.Contains(t, toJSON(uri), `"`+fnIDs[r.Function]+`"`, "%s integrates %s", key, r.Function)
+					assert.Equal(t, "AWS_PROXY", p["Integration"].(map[string]interface{})["Type"], key)
+					if r.Model != "" {
+						assert.Contains(t, toJSON(p["RequestModels"]), "Ref", "%s validates its body", key)
+					}
+				}
+				assert.Len(t, found, len(api.Routes))
+			})
+		})
+	}
+}
+
+func indexRoute(method, path string) int {
+	for i, r := range api.Routes {
+		if r.Method == method && r.Path == path {
+			return i
+		}
+	}
+	return -1
+}
+
+// Read-only functions get no write action on the table; no function may scan.
+func TestTablePermissionsFollowAccess(t *testing.T) {
+	s := shippedApp(t)
+	writes := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*"}
+	for _, st := range s.Stages {
+		backend := st.Backend
+		tpl := s.Templates[*backend.Stack.Node().Path()]
+		for _, f := range api.Functions {
+			t.Run(*st.StageName()+"/"+f.Name, func(t *testing.T) {
+				noPanic(t, func() {
+					roleID := *backend.Stack.GetLogicalId(backend.Functions[f.Name].Role.Node().DefaultChild().(awscdk.CfnElement))
+					actions := policyActions(tpl, roleID)
+					assert.NotContains(t, actions, "dynamodb:Scan")
+					for _, a := range stacks.TableActions[f.Access] {
+						assert.Contains(t, actions, a)
+					}
+					if f.Access != api.ReadWriteTable {
+						for _, w := range writes {
+							assert.NotContains(t, actions, w, "%s is %s", f.Name, f.Access)
+						}
+					}
+					if f.Access == api.NoTable {
+						for _, a := range actions {
+							assert.False(t, strings.HasPrefix(a, "dynamodb:") || strings.HasPrefix(a, "kms:"), "%s has %s", f.Name, a)
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// policyActions lists the actions of every AWS::IAM::Policy attached to the role.
+func policyActions(tpl assertions.Template, roleID string) []string {
+	var out []string
+	for _, p := range resources(tpl, "AWS::IAM::Policy") {
+		props := p["Properties"].(map[string]interface{})
+		if !strings.Contains(toJSON(props["Roles"]), `"`+roleID+`"`) {
+			continue
+		}
+		for _, st := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+			switch a := st.(map[string]interface{})["Action"].(type) {
+			case string:
+				out = append(out, a)
+			case []interface{}:
+				for _, x := range a {
+					out = append(out, x.(string))
+				}
+			}
+		}
+	}
+	return out
+}
