@@ -142,6 +142,7 @@ func (s *Store) PutIdempotency(_ context.Context, owner string, rec notes.Idempo
 	}
 	rec.Done = false
 	rec.Note = clone(rec.Note)
+	rec.ExpiresAt = rec.ExpiresAt.Truncate(time.Second) // like the TTL attribute: epoch seconds
 	s.idem[owner][rec.Key] = rec
 	return nil
 }
