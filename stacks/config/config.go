@@ -169,7 +169,7 @@ func merged(context map[string]any) (map[string]any, error) {
 	slices.Sort(keys)
 	var errs []error
 	for _, k := range keys {
-		if err := override(base, strings.Split(strings.TrimPrefix(k, ContextKey+"."), "."), k, parseValue(context[k])); err != nil {
+		if err := override(base, strings.Split(strings.TrimPrefix(k, ContextKey+"."), "."), k, context[k]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -201,12 +201,16 @@ func deepCopy(m map[string]any) map[string]any {
 	return out
 }
 
-// parseValue reads a -c value as JSON when it is JSON (numbers, booleans, objects) and as
-// a plain string otherwise.
-func parseValue(v any) any {
+// parseValue reads a -c value (always a string) as JSON when it is JSON (numbers,
+// booleans, lists, objects), except where the key already holds a string: an account id
+// such as 111111111111 stays a string.
+func parseValue(v, existing any) any {
 	s, ok := v.(string)
 	if !ok {
 		return v
+	}
+	if _, isString := existing.(string); isString {
+		return s
 	}
 	var parsed any
 	if err := json.Unmarshal([]byte(s), &parsed); err == nil {
@@ -238,7 +242,7 @@ func override(obj map[string]any, path []string, key string, value any) error {
 			return override(env, path[i+2:], key, value)
 		}
 		if last {
-			cur[seg] = value
+			cur[seg] = parseValue(value, cur[seg])
 			return nil
 		}
 		next, ok := cur[seg].(map[string]any)

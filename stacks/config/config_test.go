@@ -1,0 +1,175 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// shipped returns the context of the cdk.json that ships, as the CDK CLI passes it.
+func shipped(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../../cdk.json")
+	require.NoError(t, err)
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	require.NoError(t, json.Unmarshal(b, &f))
+	return f.Context
+}
+
+func with(t *testing.T, overrides map[string]any) map[string]any {
+	ctx := shipped(t)
+	for k, v := range overrides {
+		ctx[k] = v
+	}
+	return ctx
+}
+
+func TestShippedConfigIsValid(t *testing.T) {
+	c, err := Load(shipped(t))
+	require.NoError(t, err)
+	assert.Equal(t, "notes", c.AppName)
+	require.Len(t, c.Environments, 2)
+	assert.Equal(t, "dev", c.Environments[0].Name)
+	assert.Equal(t, "prod", c.Environments[1].Name)
+	assert.True(t, c.Environments[1].Production)
+	assert.True(t, c.Environments[1].RequireApproval)
+	assert.Equal(t, []string{"eu-west-1a", "eu-west-1b"}, c.Environments[0].Zones, "default zones")
+	assert.Equal(t, "main", c.Pipeline.Source.Branch)
+}
+
+// Each bad value stops synth with one message naming the key, the value and what is
+// allowed.
+func TestInvalidConfig(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides map[string]any
+		want      []string
+	}{
+		{"bad account id", map[string]any{"config.environments.dev.account": "12345"},
+			[]string{"config.environments[0].account", `"12345"`, "12-digit"}},
+		{"account id with letters", map[string]any{"config.environments.prod.account": "22222222222x"},
+			[]string{"config.environments[1].account", `"22222222222x"`, "12-digit"}},
+		{"unknown region", map[string]any{"config.environments.dev.region": "eu-middle-9"},
+			[]string{"config.environments[0].region", `"eu-middle-9"`, "commercial AWS region"}},
+		{"duplicate environment name", map[string]any{"config.environments.prod.name": "dev"},
+			[]string{"config.environments[1].name", `"dev"`, "duplicate"}},
+		{"empty app name", map[string]any{"config.appName": ""},
+			[]string{"config.appName", `""`, "2-20 characters"}},
+		{"app name with capitals", map[string]any{"config.appName": "Notes"},
+			[]string{"config.appName", `"Notes"`, "lower-case"}},
+		{"negative retention", map[string]any{"config.environments.dev.logRetentionDays": "-7"},
+			[]string{"config.environments[0].logRetentionDays", "-7", "one of [1 3 5 7"}},
+		{"retention CloudWatch does not offer", map[string]any{"config.environments.dev.logRetentionDays": "10"},
+			[]string{"config.environments[0].logRetentionDays", "10", "one of"}},
+		{"unknown key", map[string]any{"config.environments.dev.logRetention": "7"},
+			[]string{"config.environments[0].logRetention", "unknown key", "logRetentionDays"}},
+		{"unknown top-level key", map[string]any{"config.region": "eu-west-1"},
+			[]string{"config.region", "unknown key", "appName, environments, pipeline"}},
+		{"override of a missing environment", map[string]any{"config.environments.qa.region": "eu-west-1"},
+			[]string{"config.environments.qa.region", `"qa"`, "configured environment names"}},
+		{"destroy in production", map[string]any{"config.environments.prod.removalPolicy": "destroy"},
+			[]string{"config.environments[1].removalPolicy", `"destroy"`, `"retain" for a production`}},
+		{"unknown removal policy", map[string]any{"config.environments.dev.removalPolicy": "snapshot"},
+			[]string{"config.environments[0].removalPolicy", `"snapshot"`, `"retain" or "destroy"`}},
+		{"bad mfa", map[string]any{"config.environments.dev.mfa": "sometimes"},
+			[]string{"config.environments[0].mfa", `"sometimes"`, `"off", "optional" or "required"`}},
+		{"bad e-mail", map[string]any{"config.environments.dev.alarmEmail": "not an address"},
+			[]string{"config.environments[0].alarmEmail", `"not an address"`, "e-mail address"}},
+		{"domain without certificate", map[string]any{"config.environments.dev.domainName": "app.example.com"},
+			[]string{"config.environments[0].certificateArn", `""`, "us-east-1"}},
+		{"certificate outside us-east-1", map[string]any{
+			"config.environments.dev.domainName":     "app.example.com",
+			"config.environments.dev.certificateArn": "arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"},
+			[]string{"config.environments[0].certificateArn", "arn:aws:acm:eu-west-1", "us-east-1"}},
+		{"zone outside the region", map[string]any{"config.environments.dev.zones": `["eu-west-1a","us-east-1b"]`},
+			[]string{"config.environments[0].zones[1]", `"us-east-1b"`, "zone of the environment's region"}},
+		{"two environments in one account and region", map[string]any{"config.environments.prod.account": "111111111111"},
+			[]string{"config.environments[1].region", `"eu-west-1"`, "not used by environment \"dev\""}},
+		{"no environments", map[string]any{"config.environments": "[]"},
+			[]string{"config.environments", "at least one environment"}},
+		{"wrong type", map[string]any{"config.environments.dev.production": `"yes"`},
+			[]string{"config.environments.production", "string", "bool"}},
+		{"unknown source kind", map[string]any{"config.pipeline.source.kind": "svn"},
+			[]string{"config.pipeline.source.kind", `"svn"`, "codecommit connection"}},
+		{"connection without ARN", map[string]any{
+			"config.pipeline.source": `{"kind":"connection","repository":"acme/notes"}`},
+			[]string{"config.pipeline.source.connectionArn", `""`, "CodeConnections connection ARN"}},
+		{"bad pipeline account", map[string]any{"config.pipeline.account": "abc"},
+			[]string{"config.pipeline.account", `"abc"`, "12-digit"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(with(t, tc.overrides))
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// Several problems are reported together, one per line.
+func TestAllProblemsAtOnce(t *testing.T) {
+	_, err := Load(with(t, map[string]any{
+		"config.appName":                  "",
+		"config.environments.dev.account": "1",
+		"config.environments.prod.region": "mars-1",
+	}))
+	require.Error(t, err)
+	assert.Len(t, strings.Split(err.Error(), "\n"), 3, err.Error())
+}
+
+func TestOverridesAreTyped(t *testing.T) {
+	c, err := Load(with(t, map[string]any{
+		"config.environments.dev.logRetentionDays": "7",
+		"config.environments.dev.mfa":              "required",
+		"config.appName":                           "shop",
+		"config.pipeline.source.branch":            "release/2026",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, 7, c.Environments[0].LogRetentionDays)
+	assert.Equal(t, "required", c.Environments[0].MFA)
+	assert.Equal(t, "shop", c.AppName)
+	assert.Equal(t, "release/2026", c.Pipeline.Source.Branch)
+	// The shipped map is not modified by an override.
+	again, err := Load(shipped(t))
+	require.NoError(t, err)
+	assert.Equal(t, 30, again.Environments[0].LogRetentionDays)
+}
+
+func TestConfigAsJSONString(t *testing.T) {
+	ctx := shipped(t)
+	b, err := json.Marshal(ctx[ContextKey])
+	require.NoError(t, err)
+	ctx[ContextKey] = string(b) // `cdk synth -c config='{...}'`
+	_, err = Load(ctx)
+	require.NoError(t, err)
+}
+
+func TestMissingConfig(t *testing.T) {
+	_, err := Load(map[string]any{})
+	require.ErrorContains(t, err, `context key "config" is missing`)
+}
+
+func TestDefaults(t *testing.T) {
+	ctx := map[string]any{"config": map[string]any{
+		"appName":      "shop",
+		"environments": []any{map[string]any{"name": "qa", "account": "123456789012", "region": "us-west-2"}},
+		"pipeline": map[string]any{"account": "123456789012", "region": "us-west-2",
+			"source": map[string]any{"kind": "codecommit", "repositoryName": "shop"}},
+	}}
+	c, err := Load(ctx)
+	require.NoError(t, err)
+	e := c.Environments[0]
+	assert.Equal(t, DefaultLogRetentionDays, e.LogRetentionDays)
+	assert.Equal(t, "retain", e.RemovalPolicy)
+	assert.Equal(t, "required", e.MFA)
+	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
+	assert.False(t, e.Destroy())
+}
