@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,10 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 			"apiUrl":           "/api",
 		},
 	})
-	urls := []*string{jsii.String(*site.URL + "/")}
+	urls := []*string{jsii.String("https://" + *site.Distribution.DistributionDomainName() + "/")}
+	if e.DomainName != "" {
+		urls = append(urls, jsii.String("https://"+e.DomainName+"/"))
+	}
 	cfn := client.Node().DefaultChild().(awscognito.CfnUserPoolClient)
 	cfn.SetCallbackUrLs(&urls)
 	cfn.SetLogoutUrLs(&urls)
@@ -109,7 +113,7 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 func ContentSecurityPolicy(webDir string) string {
 	b, err := os.ReadFile(filepath.Join(webDir, "csp.txt"))
 	if err != nil {
-		return "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
+		panic(fmt.Errorf("frontend: the Content-Security-Policy of the app must be in web/csp.txt: %w", err))
 	}
-	return strings.Join(strings.Fields(strings.ReplaceAll(string(b), "\n", " ")), " ")
+	return strings.Join(strings.Fields(string(b)), " ")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -221,7 +222,7 @@ func TestSiteIsPrivateAndHTTPSOnly(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]interface{}{
 			"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]interface{}{
 				"SecurityHeadersConfig": map[string]interface{}{
-					"ContentSecurityPolicy":   assertions.Match_ObjectLike(&map[string]interface{}{"ContentSecurityPolicy": assertions.Match_StringLikeRegexp(jsii.String("default-src 'self'"))}),
+					"ContentSecurityPolicy":   assertions.Match_ObjectLike(&map[string]interface{}{"ContentSecurityPolicy": stacks.ContentSecurityPolicy(filepath.Join(repoRoot(t), "web"))}),
 					"ContentTypeOptions":      map[string]interface{}{"Override": true},
 					"FrameOptions":            map[string]interface{}{"FrameOption": "DENY", "Override": true},
 					"ReferrerPolicy":          map[string]interface{}{"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": true},
