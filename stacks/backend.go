@@ -12,6 +12,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/alarms"
 	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/restapi"
@@ -69,6 +70,9 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	nag.Suppress(rest.API, true, "AwsSolutions-APIG3",
 		"The API is regional behind CloudFront, throttled per stage and authorized by Cognito on every route but /health; a WAF web ACL is left to the account's firewall manager policy.")
 
+	alarms := alarms.New(stack, "Alarms", &alarms.Props{Email: e.AlarmEmail, Destroy: e.Destroy()})
+	alarms.OnAPI(rest.API, 3000)
+
 	functions := map[string]*gofunction.GoFunction{}
 	for _, f := range api.Functions {
 		env := map[string]string{api.EnvAppName: props.App, api.EnvEnvironment: e.Name}
@@ -92,6 +96,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		if f.CursorKey {
 			cursorKey.GrantRead(fn.Role, nil)
 		}
+		alarms.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
 	}
 	for _, r := range api.Routes {

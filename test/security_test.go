@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -286,4 +287,33 @@ func TestSiteConfigNamesTheEnvironment(t *testing.T) {
 		seen[env.Name] = true
 	}
 	assert.Len(t, seen, len(s.Stages))
+}
+
+// Failures reach a person: an encrypted topic, the configured e-mail, and an alarm per
+// function error and throttle plus API 5xx and latency.
+func TestAlarms(t *testing.T) {
+	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]interface{}{
+			"KmsMasterKeyId": assertions.Match_AnyValue(),
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]interface{}{
+			"PolicyDocument": map[string]interface{}{"Statement": assertions.Match_ArrayWith(&[]interface{}{
+				assertions.Match_ObjectLike(&map[string]interface{}{
+					"Effect": "Deny", "Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+				}),
+			})},
+		})
+		if env.AlarmEmail != "" {
+			tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]interface{}{
+				"Protocol": "email", "Endpoint": env.AlarmEmail,
+			})
+		}
+		alarms := resources(tpl, "AWS::CloudWatch::Alarm")
+		assert.Len(t, alarms, 2*len(api.Functions)+2)
+		for id, a := range alarms {
+			props := a["Properties"].(map[string]interface{})
+			assert.NotEmpty(t, props["AlarmActions"], id)
+			assert.Equal(t, "notBreaching", props["TreatMissingData"], id)
+		}
+	})
 }
