@@ -38,7 +38,7 @@ func TestValidateReportsEachMistake(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		break_ func(f []Function, r []Route, m map[string]*Schema) ([]Function, []Route)
+		mutate func(f []Function, r []Route, m map[string]*Schema) ([]Function, []Route)
 		want   string
 	}{
 		{"lower-case function name", func(f []Function, r []Route, _ map[string]*Schema) ([]Function, []Route) {
@@ -98,7 +98,7 @@ func TestValidateReportsEachMistake(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f, r, m := good()
-			f, r = tc.break_(f, r, m)
+			f, r = tc.mutate(f, r, m)
 			err := validate(f, r, m)
 			if err == nil {
 				t.Fatalf("Validate accepted a table with %s", tc.name)
