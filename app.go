@@ -15,6 +15,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "deploy-policy" {
+		os.Exit(deployPolicy(os.Args[2:]))
+	}
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	ctx, _ := app.Node().GetAllContext(nil).(map[string]interface{})
@@ -42,4 +45,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "synth failed: %d unsuppressed errors or warnings (cdk-nag and CDK); fix them or suppress each with a reason (constructs/nag)\n", len(findings))
 		os.Exit(1)
 	}
+}
+
+// deployPolicy is `go run . deploy-policy --env <name>`: the CloudFormation execution
+// policy of that environment, for `cdk bootstrap --cloudformation-execution-policies`.
+func deployPolicy(args []string) int {
+	defer jsii.Close()
+	root, err := gofunction.FindModuleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return stacks.DeployPolicyCommand(args, root, os.Stdout, os.Stderr)
 }

@@ -1,0 +1,403 @@
+// Package deploypolicy derives the CloudFormation execution policy of one environment
+// (the policy that `cdk bootstrap --cloudformation-execution-policies` gives the role that
+// CloudFormation deploys with) from the resource types that the environment's synthesized
+// templates contain. The pipeline can then change the application's resources and nothing
+// else in the account: only the services and actions that those types need, IAM roles and
+// policies only under the environment's name prefix and only with its permissions boundary,
+// and explicit denies for removing the boundary or touching identities and the account.
+//
+// It is plain Go without jsii: the table and the generator are tested on their own, and
+// `go run . deploy-policy --env <name>` feeds it the templates of a synthesized stage.
+package deploypolicy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// DefaultQualifier is the CDK bootstrap qualifier used when Options.Qualifier is empty.
+const DefaultQualifier = "hnb659fds"
+
+// GlobalRegion answers the API calls of global services (IAM, CloudFront).
+const GlobalRegion = "us-east-1"
+
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one IAM policy statement. Condition maps an operator to condition keys and
+// their values.
+type Statement struct {
+	Sid       string                         `json:"Sid"`
+	Effect    string                         `json:"Effect"`
+	Action    []string                       `json:"Action"`
+	Resource  []string                       `json:"Resource"`
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+}
+
+// Options says whose policy to make.
+type Options struct {
+	// App and Env make the name prefix "<app>-<env>" of stacks, roles and policies.
+	App, Env string
+	// Account and Region are the environment's.
+	Account, Region string
+	// BoundaryName is the permissions boundary every role must carry (stacks.BoundaryName).
+	BoundaryName string
+	// PolicyName is the name under which this policy is created in the account, so that it
+	// can deny changes to itself. Default: PolicyName(App, Env).
+	PolicyName string
+	// ResourceTypes are the CloudFormation types of the environment's templates.
+	ResourceTypes []string
+	// Partition. Default: "aws".
+	Partition string
+	// Qualifier is the bootstrap qualifier. Default: DefaultQualifier.
+	Qualifier string
+}
+
+// PolicyName is the managed policy to create from this document in the target account and
+// to pass to `cdk bootstrap`. It deliberately does not start with "<app>-<env>-", the prefix
+// the policy lets CloudFormation manage.
+func PolicyName(app, env string) string { return "cdk-" + app + "-" + env + "-deploy" }
+
+var (
+	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+)
+
+func (o *Options) validate() error {
+	var errs []error
+	if !namePattern.MatchString(o.App) || !namePattern.MatchString(o.Env) {
+		errs = append(errs, fmt.Errorf("deploypolicy: app %q and env %q: allowed are lower-case names", o.App, o.Env))
+	}
+	if !accountPattern.MatchString(o.Account) {
+		errs = append(errs, fmt.Errorf("deploypolicy: account %q: allowed is a 12-digit account id", o.Account))
+	}
+	if !regionPattern.MatchString(o.Region) {
+		errs = append(errs, fmt.Errorf("deploypolicy: region %q: allowed is a region name such as eu-west-1", o.Region))
+	}
+	if o.BoundaryName == "" {
+		errs = append(errs, errors.New("deploypolicy: BoundaryName is required"))
+	}
+	if len(o.ResourceTypes) == 0 {
+		errs = append(errs, errors.New("deploypolicy: no resource types: synthesize the stage first"))
+	}
+	if missing := Uncovered(o.ResourceTypes); len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("deploypolicy: resource types %v are not in deploypolicy.Table: add the IAM actions CloudFormation needs for them", missing))
+	}
+	return errors.Join(errs...)
+}
+
+// Covered reports whether the table knows a resource type.
+func Covered(resourceType string) bool {
+	_, ok := grantsFor(resourceType)
+	return ok
+}
+
+// Uncovered returns the types, sorted and distinct, that the table does not know.
+func Uncovered(types []string) []string {
+	var out []string
+	for _, t := range types {
+		if !Covered(t) {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func grantsFor(resourceType string) ([]Grant, bool) {
+	if strings.HasPrefix(resourceType, "Custom::") || resourceType == "AWS::CloudFormation::CustomResource" {
+		return customResource, true
+	}
+	if resourceType == "AWS::CDK::Metadata" {
+		return nil, true // written by the CLI, needs nothing
+	}
+	g, ok := Table[resourceType]
+	return g, ok
+}
+
+// MaxPolicySize is the IAM quota for a managed policy document, in characters without
+// white space.
+const MaxPolicySize = 6144
+
+// NamedPolicy is a policy document with the name to create it under.
+type NamedPolicy struct {
+	Name     string    `json:"name"`
+	Document *Document `json:"document"`
+}
+
+// Bundle is what one environment's bootstrap needs: the execution policies (one document
+// would exceed MaxPolicySize, so the statements are packed into as few as fit; pass all
+// their ARNs to --cloudformation-execution-policies) and the permissions boundary of the
+// execution role (--custom-permissions-boundary), which caps the role at the services and
+// IAM actions of the execution policies and repeats every deny, so that a policy attached
+// to the role later cannot widen it.
+type Bundle struct {
+	ExecutionPolicies []NamedPolicy `json:"executionPolicies"`
+	Boundary          NamedPolicy   `json:"boundary"`
+}
+
+// Documents returns every policy of the bundle, execution policies first.
+func (b *Bundle) Documents() []NamedPolicy {
+	return append(slices.Clone(b.ExecutionPolicies), b.Boundary)
+}
+
+// Find returns the policy of that name.
+func (b *Bundle) Find(name string) (*Document, bool) {
+	for _, p := range b.Documents() {
+		if p.Name == name {
+			return p.Document, true
+		}
+	}
+	return nil, false
+}
+
+// Size is a document's length as IAM counts it against MaxPolicySize.
+func Size(d *Document) int {
+	b, _ := json.Marshal(d)
+	n := 0
+	for _, r := range string(b) {
+		if r != ' ' && r != '\n' && r != '\t' && r != '\r' {
+			n++
+		}
+	}
+	return n
+}
+
+// New builds the execution policies and the boundary for the resource types in o.
+func New(o Options) (*Bundle, error) {
+	if o.Partition == "" {
+		o.Partition = "aws"
+	}
+	if o.Qualifier == "" {
+		o.Qualifier = DefaultQualifier
+	}
+	if o.PolicyName == "" {
+		o.PolicyName = PolicyName(o.App, o.Env)
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	allows, err := allowStatements(o)
+	if err != nil {
+		return nil, err
+	}
+	// Pack the allows into documents; the first also carries the denies. The deny that
+	// protects the policies names them all, so pack first and name after.
+	var parts [][]Statement
+	denyCount := len(denies(o, nil))
+	budget := func(i int) int {
+		if i == 0 {
+			return MaxPolicySize - 800 - 250*denyCount // room for the denies
+		}
+		return MaxPolicySize - 100
+	}
+	for _, s := range allows {
+		i := len(parts) - 1
+		if i < 0 || Size(&Document{Version: "2012-10-17", Statement: append(slices.Clone(parts[i]), s)}) > budget(i) {
+			parts = append(parts, nil)
+			i++
+		}
+		parts[i] = append(parts[i], s)
+	}
+	names := make([]string, len(parts))
+	for i := range parts {
+		names[i] = fmt.Sprintf("%s-%d", o.PolicyName, i+1)
+	}
+	boundaryName := o.PolicyName + "-boundary"
+	arn := func(name string) string { return fmt.Sprintf("arn:%s:iam::%s:policy/%s", o.Partition, o.Account, name) }
+	var own []string
+	for _, n := range append(slices.Clone(names), boundaryName) {
+		own = append(own, arn(n))
+	}
+	deny := denies(o, own)
+
+	b := &Bundle{}
+	for i, p := range parts {
+		if i == 0 {
+			p = append(p, deny...)
+		}
+		b.ExecutionPolicies = append(b.ExecutionPolicies, NamedPolicy{Name: names[i], Document: &Document{Version: "2012-10-17", Statement: p}})
+	}
+	b.Boundary = NamedPolicy{Name: boundaryName, Document: &Document{Version: "2012-10-17", Statement: append(boundaryAllows(allows), deny...)}}
+	for _, p := range b.Documents() {
+		if n := Size(p.Document); n > MaxPolicySize {
+			return nil, fmt.Errorf("deploypolicy: %s is %d characters: the IAM limit is %d", p.Name, n, MaxPolicySize)
+		}
+	}
+	return b, nil
+}
+
+// allowStatements merges the grants of the resource types into one statement per Sid.
+func allowStatements(o Options) ([]Statement, error) {
+	prefix := o.App + "-" + o.Env
+	r := strings.NewReplacer(
+		"{partition}", o.Partition, "{account}", o.Account, "{region}", o.Region, "{prefix}", prefix,
+		"{qualifier}", o.Qualifier, "{boundary}", boundaryARN(o),
+	)
+	// Every deployment reads the bootstrap version (the templates' CheckBootstrapVersion
+	// rule) and the outputs of the environment's other stacks (cross-stack references).
+	grants := []Grant{
+		{Sid: "ReadBootstrapVersion", Actions: []string{"ssm:GetParameters"},
+			Resources: []string{"arn:{partition}:ssm:{region}:{account}:parameter/cdk-bootstrap/{qualifier}/version"}},
+		{Sid: "ReadAppStacks", Actions: []string{"cloudformation:DescribeStacks"},
+			Resources: []string{"arn:{partition}:cloudformation:{region}:{account}:stack/{prefix}-*/*"}},
+	}
+	types := slices.Clone(o.ResourceTypes)
+	slices.Sort(types)
+	for _, t := range slices.Compact(types) {
+		g, _ := grantsFor(t)
+		grants = append(grants, g...)
+	}
+	bySid := map[string]*Statement{}
+	var order []string
+	for _, g := range grants {
+		res := []string{"*"}
+		if len(g.Resources) > 0 {
+			res = replaceAll(r, g.Resources)
+		}
+		var cond map[string]map[string][]string
+		if len(g.Condition) > 0 {
+			cond = map[string]map[string][]string{}
+			for op, kv := range g.Condition {
+				cond[op] = map[string][]string{}
+				for k, v := range kv {
+					cond[op][k] = replaceAll(r, v)
+				}
+			}
+		}
+		s, ok := bySid[g.Sid]
+		if !ok {
+			s = &Statement{Sid: g.Sid, Effect: "Allow", Resource: res, Condition: cond}
+			bySid[g.Sid] = s
+			order = append(order, g.Sid)
+		} else if !slices.Equal(s.Resource, res) || fmt.Sprint(s.Condition) != fmt.Sprint(cond) {
+			return nil, fmt.Errorf("deploypolicy: grants with Sid %q differ in resources or condition: give them distinct Sids", g.Sid)
+		}
+		s.Action = append(s.Action, g.Actions...)
+	}
+	slices.Sort(order)
+	var out []Statement
+	for _, sid := range order {
+		s := bySid[sid]
+		slices.Sort(s.Action)
+		s.Action = slices.Compact(s.Action)
+		out = append(out, *s)
+	}
+	return out, nil
+}
+
+// boundaryAllows caps the execution role at the services of the allows ("<service>:*",
+// IAM excepted) and at exactly their IAM actions.
+func boundaryAllows(allows []Statement) []Statement {
+	var services, iamActions []string
+	for _, s := range allows {
+		for _, a := range s.Action {
+			svc, _, _ := strings.Cut(a, ":")
+			if svc == "iam" {
+				iamActions = append(iamActions, a)
+			} else {
+				services = append(services, svc+":*")
+			}
+		}
+	}
+	slices.Sort(services)
+	slices.Sort(iamActions)
+	return []Statement{
+		{Sid: "CapServices", Effect: "Allow", Action: slices.Compact(services), Resource: []string{"*"}},
+		{Sid: "CapIAM", Effect: "Allow", Action: slices.Compact(iamActions), Resource: []string{"*"}},
+	}
+}
+
+func boundaryARN(o Options) string {
+	return fmt.Sprintf("arn:%s:iam::%s:policy/%s", o.Partition, o.Account, o.BoundaryName)
+}
+
+// denies hold whatever the allows might be combined with: they win over any other policy
+// attached to the execution role. own are the ARNs of the bundle's policies.
+func denies(o Options, own []string) []Statement {
+	all := []string{"*"}
+	return []Statement{
+		{
+			Sid: "DenyOtherRegions", Effect: "Deny", Action: all, Resource: all,
+			// Global services (IAM, CloudFront) answer in us-east-1.
+			Condition: map[string]map[string][]string{"StringNotEquals": {"aws:RequestedRegion": regions(o.Region)}},
+		},
+		{
+			Sid: "DenyRoleWithoutBoundary", Effect: "Deny",
+			Action:    []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary"},
+			Resource:  all,
+			Condition: map[string]map[string][]string{"StringNotEquals": {"iam:PermissionsBoundary": {boundaryARN(o)}}},
+		},
+		{
+			Sid: "DenyBoundaryRemoval", Effect: "Deny",
+			Action:   []string{"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"},
+			Resource: all,
+		},
+		{
+			Sid: "DenyIdentitiesAndAccount", Effect: "Deny",
+			Action: []string{
+				"iam:CreateUser", "iam:CreateGroup", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+				"iam:AddUserToGroup", "iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachGroupPolicy", "iam:PutGroupPolicy",
+				"iam:CreateOpenIDConnectProvider", "iam:CreateSAMLProvider", "iam:UpdateAccountPasswordPolicy",
+				"iam:CreateAccountAlias", "iam:DeleteAccountAlias", "iam:CreateServiceLinkedRole",
+				"organizations:*", "account:*",
+			},
+			Resource: all,
+		},
+		{
+			Sid: "DenyChangingTheseDeployPolicies", Effect: "Deny",
+			Action: []string{
+				"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+			},
+			Resource: orAll(own),
+		},
+	}
+}
+
+func orAll(s []string) []string {
+	if len(s) == 0 {
+		return []string{"*"}
+	}
+	return s
+}
+
+func regions(region string) []string {
+	if region == GlobalRegion {
+		return []string{region}
+	}
+	return []string{region, GlobalRegion}
+}
+
+func replaceAll(r *strings.Replacer, in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = r.Replace(s)
+	}
+	return out
+}
+
+// ResourceTypes returns the distinct, sorted resource types of CloudFormation templates
+// (each the decoded JSON of a template).
+func ResourceTypes(templates ...map[string]any) []string {
+	var out []string
+	for _, t := range templates {
+		res, _ := t["Resources"].(map[string]any)
+		for _, r := range res {
+			if m, ok := r.(map[string]any); ok {
+				if typ, ok := m["Type"].(string); ok {
+					out = append(out, typ)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,269 @@
+package deploypolicy
+
+// Grant is what CloudFormation needs on some resources to create, update, delete and tag
+// one resource type. Resources are ARN patterns with the placeholders {partition},
+// {account}, {region}, {prefix} (the "<app>-<env>" that starts every stack name, and so
+// every name CloudFormation generates), {qualifier} (the bootstrap qualifier) and
+// {boundary} (the permissions boundary's ARN). No Resources means "*": the action has no
+// resource-level permissions, or the resource is addressed by a random id, so the action
+// list and the dedicated account are what limit it.
+type Grant struct {
+	// Sid names the statement the grant goes into. Grants with the same Sid must have the
+	// same Resources and Condition; their actions are merged.
+	Sid       string
+	Actions   []string
+	Resources []string
+	// Condition is an IAM condition block; values may use the placeholders.
+	Condition map[string]map[string][]string
+}
+
+// Name-scoped resources: CloudFormation names what it creates "<stack>-<logicalId>-<random>"
+// and every stack of an environment is named "<app>-<env>-<part>", so "{prefix}-*" covers
+// them. The test of this package checks every explicit name in the templates against these.
+const (
+	appBuckets   = "arn:{partition}:s3:::{prefix}-*"
+	appTables    = "arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*"
+	appFunctions = "arn:{partition}:lambda:{region}:{account}:function:{prefix}-*"
+	appLayers    = "arn:{partition}:lambda:{region}:{account}:layer:*"
+	appRoles     = "arn:{partition}:iam::{account}:role/{prefix}-*"
+	appPolicies  = "arn:{partition}:iam::{account}:policy/{prefix}-*"
+	appTopics    = "arn:{partition}:sns:{region}:{account}:{prefix}-*"
+	assetObjects = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
+)
+
+// withBoundary is the condition that every role the deployment creates or changes carries
+// the environment's permissions boundary.
+var withBoundary = map[string]map[string][]string{"StringEquals": {"iam:PermissionsBoundary": {"{boundary}"}}}
+
+// Table maps each CloudFormation resource type that the stages use to the IAM actions that
+// CloudFormation's handlers for that type call. A stage template with a type missing here
+// fails the tests and `deploy-policy`: add the type with the actions of its handlers (the
+// "handlers" section of the type's schema in the CloudFormation registry).
+var Table = map[string][]Grant{
+	// API Gateway REST APIs: every resource is a path under /restapis, addressed by a
+	// random id; the account setting (/account) passes the logging role.
+	"AWS::ApiGateway::Account":          {apigateway},
+	"AWS::ApiGateway::Authorizer":       {apigateway},
+	"AWS::ApiGateway::Deployment":       {apigateway},
+	"AWS::ApiGateway::GatewayResponse":  {apigateway},
+	"AWS::ApiGateway::Method":           {apigateway},
+	"AWS::ApiGateway::Model":            {apigateway},
+	"AWS::ApiGateway::RequestValidator": {apigateway},
+	"AWS::ApiGateway::Resource":         {apigateway},
+	"AWS::ApiGateway::RestApi":          {apigateway},
+	"AWS::ApiGateway::Stage":            {apigateway},
+
+	"AWS::CloudFront::CachePolicy": {{Sid: "CloudFront", Actions: []string{
+		"cloudfront:CreateCachePolicy", "cloudfront:GetCachePolicy", "cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy",
+	}}},
+	"AWS::CloudFront::Distribution": {
+		{Sid: "CloudFront", Actions: []string{
+			"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:GetDistribution",
+			"cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
+			"cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:ListTagsForResource",
+		}},
+		// Standard logging: whoever configures it must be able to read and set the log
+		// bucket's ACL (CloudFront adds its log-delivery grant).
+		{Sid: "AppBuckets", Actions: []string{"s3:GetBucketAcl", "s3:PutBucketAcl"}, Resources: []string{appBuckets}},
+	},
+	"AWS::CloudFront::Function": {{Sid: "CloudFront", Actions: []string{
+		"cloudfront:CreateFunction", "cloudfront:DescribeFunction", "cloudfront:GetFunction", "cloudfront:UpdateFunction",
+		"cloudfront:PublishFunction", "cloudfront:DeleteFunction",
+	}}},
+	"AWS::CloudFront::OriginAccessControl": {{Sid: "CloudFront", Actions: []string{
+		"cloudfront:CreateOriginAccessControl", "cloudfront:GetOriginAccessControl", "cloudfront:UpdateOriginAccessControl",
+		"cloudfront:DeleteOriginAccessControl",
+	}}},
+	"AWS::CloudFront::ResponseHeadersPolicy": {{Sid: "CloudFront", Actions: []string{
+		"cloudfront:CreateResponseHeadersPolicy", "cloudfront:GetResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy",
+		"cloudfront:DeleteResponseHeadersPolicy",
+	}}},
+
+	"AWS::CloudTrail::Trail": {{Sid: "CloudTrail", Actions: []string{
+		"cloudtrail:CreateTrail", "cloudtrail:UpdateTrail", "cloudtrail:DeleteTrail", "cloudtrail:GetTrail",
+		"cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:StartLogging", "cloudtrail:StopLogging",
+		"cloudtrail:PutEventSelectors", "cloudtrail:GetEventSelectors", "cloudtrail:PutInsightSelectors",
+		"cloudtrail:GetInsightSelectors", "cloudtrail:AddTags", "cloudtrail:RemoveTags", "cloudtrail:ListTags",
+	}}},
+
+	"AWS::CloudWatch::Alarm": {{Sid: "CloudWatch", Actions: []string{
+		"cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
+		"cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
+	}}},
+
+	"AWS::Cognito::UserPool": {{Sid: "Cognito", Actions: []string{
+		"cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool", "cognito-idp:DeleteUserPool",
+		"cognito-idp:SetUserPoolMfaConfig", "cognito-idp:GetUserPoolMfaConfig", "cognito-idp:AddCustomAttributes",
+		"cognito-idp:TagResource", "cognito-idp:UntagResource", "cognito-idp:ListTagsForResource",
+	}}},
+	"AWS::Cognito::UserPoolClient": {{Sid: "Cognito", Actions: []string{
+		"cognito-idp:CreateUserPoolClient", "cognito-idp:DescribeUserPoolClient", "cognito-idp:UpdateUserPoolClient",
+		"cognito-idp:DeleteUserPoolClient",
+	}}},
+	"AWS::Cognito::UserPoolDomain": {{Sid: "Cognito", Actions: []string{
+		"cognito-idp:CreateUserPoolDomain", "cognito-idp:DescribeUserPoolDomain", "cognito-idp:UpdateUserPoolDomain",
+		"cognito-idp:DeleteUserPoolDomain",
+	}}},
+
+	"AWS::DynamoDB::Table": {
+		{Sid: "AppTables", Actions: []string{
+			"dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+			"dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeTimeToLive",
+			"dynamodb:UpdateTimeToLive", "dynamodb:DescribeContributorInsights", "dynamodb:DescribeKinesisStreamingDestination",
+			"dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+		}, Resources: []string{appTables}},
+		// Encryption with a customer-managed key: DynamoDB checks and grants on the caller's behalf.
+		{Sid: "KMS", Actions: []string{"kms:DescribeKey", "kms:CreateGrant"}},
+	},
+
+	"AWS::EC2::FlowLog": {
+		{Sid: "EC2", Actions: []string{"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"}},
+		{Sid: "Logs", Actions: []string{"logs:CreateLogDelivery", "logs:DeleteLogDelivery"}},
+	},
+	"AWS::EC2::RouteTable": {{Sid: "EC2", Actions: []string{
+		"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:DescribeRouteTables", "ec2:CreateTags", "ec2:DeleteTags",
+	}}},
+	"AWS::EC2::Subnet": {{Sid: "EC2", Actions: []string{
+		"ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:DescribeSubnets", "ec2:ModifySubnetAttribute", "ec2:CreateTags",
+		"ec2:DeleteTags", "ec2:DescribeNetworkAcls",
+	}}},
+	"AWS::EC2::SubnetRouteTableAssociation": {{Sid: "EC2", Actions: []string{
+		"ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation", "ec2:DescribeRouteTables",
+		"ec2:DescribeSubnets",
+	}}},
+	"AWS::EC2::VPC": {{Sid: "EC2", Actions: []string{
+		"ec2:CreateVpc", "ec2:DeleteVpc", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcAttribute",
+		"ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls", "ec2:CreateTags", "ec2:DeleteTags",
+	}}},
+	"AWS::EC2::VPCEndpoint": {{Sid: "EC2", Actions: []string{
+		"ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:DescribeVpcEndpoints",
+		"ec2:DescribeRouteTables", "ec2:DescribePrefixLists", "ec2:CreateTags", "ec2:DeleteTags",
+	}}},
+
+	// IAM: only roles and policies named with the environment's prefix, and every role
+	// created or changed must carry the boundary (see also the deny statements in New).
+	"AWS::IAM::Role": {
+		{Sid: "AppRoles", Actions: []string{
+			"iam:GetRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+			"iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:GetRolePolicy", "iam:ListRolePolicies",
+			"iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:PassRole",
+		}, Resources: []string{appRoles}},
+		{Sid: "AppRolesWithBoundary", Actions: []string{
+			"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+		}, Resources: []string{appRoles}, Condition: withBoundary},
+		{Sid: "AttachAllowedPolicies", Actions: []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"},
+			Resources: []string{appRoles}, Condition: map[string]map[string][]string{
+				"StringEquals": {"iam:PermissionsBoundary": {"{boundary}"}},
+				"ArnLike":      {"iam:PolicyARN": AttachablePolicies},
+			}},
+	},
+	"AWS::IAM::Policy": {
+		{Sid: "AppRoles", Actions: []string{"iam:GetRolePolicy", "iam:ListRolePolicies"}, Resources: []string{appRoles}},
+		{Sid: "AppRolesWithBoundary", Actions: []string{"iam:PutRolePolicy", "iam:DeleteRolePolicy"},
+			Resources: []string{appRoles}, Condition: withBoundary},
+	},
+	"AWS::IAM::ManagedPolicy": {
+		{Sid: "AppManagedPolicies", Actions: []string{
+			"iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
+			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:ListEntitiesForPolicy", "iam:TagPolicy", "iam:UntagPolicy",
+		}, Resources: []string{appPolicies}},
+	},
+
+	"AWS::KMS::Alias": {{Sid: "KMSAliases", Actions: []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"},
+		Resources: []string{"arn:{partition}:kms:{region}:{account}:alias/{prefix}-*", "arn:{partition}:kms:{region}:{account}:key/*"}},
+		{Sid: "KMS", Actions: []string{"kms:ListAliases"}}},
+	"AWS::KMS::Key": {{Sid: "KMS", Actions: []string{
+		"kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation",
+		"kms:DisableKeyRotation", "kms:GetKeyRotationStatus", "kms:EnableKey", "kms:DisableKey", "kms:UpdateKeyDescription",
+		"kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:ListResourceTags",
+	}}},
+
+	"AWS::Lambda::Function": {
+		{Sid: "AppFunctions", Actions: []string{
+			"lambda:CreateFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionCode",
+			"lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction", "lambda:TagResource", "lambda:UntagResource",
+			"lambda:ListTags", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
+			"lambda:GetRuntimeManagementConfig", "lambda:PutRuntimeManagementConfig", "lambda:GetFunctionCodeSigningConfig",
+			"lambda:GetFunctionRecursionConfig",
+		}, Resources: []string{appFunctions}},
+		{Sid: "Layers", Actions: []string{"lambda:GetLayerVersion"}, Resources: []string{appLayers}},
+		// Lambda reads the code from the bootstrap asset bucket with the caller's rights.
+		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
+	},
+	"AWS::Lambda::LayerVersion": {
+		{Sid: "Layers", Actions: []string{"lambda:PublishLayerVersion", "lambda:GetLayerVersion", "lambda:DeleteLayerVersion"},
+			Resources: []string{appLayers}},
+		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
+	},
+	"AWS::Lambda::Permission": {{Sid: "AppFunctions", Actions: []string{
+		"lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
+	}, Resources: []string{appFunctions}}},
+
+	"AWS::Logs::LogGroup": {{Sid: "Logs", Actions: []string{
+		"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy",
+		"logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource",
+		"logs:UntagResource", "logs:ListTagsForResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
+	}}},
+
+	"AWS::S3::Bucket": {{Sid: "AppBuckets", Actions: []string{
+		"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:PutBucketTagging",
+		"s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
+		"s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
+		"s3:PutBucketOwnershipControls", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
+		"s3:GetBucketLogging", "s3:PutBucketLogging", "s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketPolicy",
+	}, Resources: []string{appBuckets}}},
+	"AWS::S3::BucketPolicy": {{Sid: "AppBuckets", Actions: []string{
+		"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
+	}, Resources: []string{appBuckets}}},
+
+	"AWS::SNS::Topic": {
+		{Sid: "AppTopics", Actions: []string{
+			"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",
+			"sns:UntagResource", "sns:ListTagsForResource",
+		}, Resources: []string{appTopics}},
+		{Sid: "KMS", Actions: []string{"kms:DescribeKey"}},
+	},
+	"AWS::SNS::Subscription": {{Sid: "AppTopics", Actions: []string{
+		"sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+		"sns:ListSubscriptionsByTopic",
+	}, Resources: []string{appTopics}}},
+	"AWS::SNS::TopicPolicy": {{Sid: "AppTopics", Actions: []string{
+		"sns:GetTopicAttributes", "sns:SetTopicAttributes",
+	}, Resources: []string{appTopics}}},
+
+	"AWS::SecretsManager::Secret": {{Sid: "SecretsManager", Actions: []string{
+		"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
+		"secretsmanager:DeleteSecret", "secretsmanager:GetRandomPassword", "secretsmanager:TagResource",
+		"secretsmanager:UntagResource",
+	}}},
+
+	"AWS::WAFv2::WebACL": {{Sid: "WAF", Actions: []string{
+		"wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource",
+		"wafv2:UntagResource", "wafv2:ListTagsForResource",
+	}}},
+	"AWS::WAFv2::WebACLAssociation": {
+		{Sid: "WAF", Actions: []string{"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "wafv2:GetWebACL"}},
+		// Associating a web ACL with a REST API stage is also an API Gateway call.
+		{Sid: "ApiGateway", Actions: []string{"apigateway:SetWebACL"}, Resources: apigateway.Resources},
+	},
+}
+
+// apigateway is every API Gateway control-plane verb; API Gateway's IAM actions are the
+// HTTP methods of its management API, scoped here to this region's APIs and settings.
+var apigateway = Grant{
+	Sid:       "ApiGateway",
+	Actions:   []string{"apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"},
+	Resources: []string{"arn:{partition}:apigateway:{region}::/*"},
+}
+
+// customResource is what every custom resource (type "Custom::*" or
+// AWS::CloudFormation::CustomResource) needs: CloudFormation invokes the provider function,
+// which the same stack creates, with the execution role.
+var customResource = []Grant{{Sid: "AppFunctions", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{appFunctions}}}
+
+// AttachablePolicies are the managed policies that a role of the app may have attached: the
+// environment's own and the one AWS policy that CDK's custom-resource providers use.
+var AttachablePolicies = []string{
+	"arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+	appPolicies,
+}

@@ -1,0 +1,359 @@
+package stacks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/example/notesplatform/constructs/bucket"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+// PipelineStack is the self-mutating CDK Pipelines pipeline that deploys the stages that
+// NewApp builds (the same Stage objects that `cdk deploy 'dev/*'` and the tests use), in
+// config order, each followed by a smoke test.
+type PipelineStack struct {
+	awscdk.Stack
+	// Pipeline is the CDK Pipelines construct; BuildPipeline has been called.
+	Pipeline pipelines.CodePipeline
+	// ArtifactBucket holds the pipeline's artifacts and the build cache.
+	ArtifactBucket awss3.IBucket
+	// Repository is the CodeCommit repository (created or imported); nil for a connection.
+	Repository awscodecommit.IRepository
+}
+
+// PipelineProps configures the pipeline stack.
+type PipelineProps struct {
+	// Config is the whole validated configuration. Required.
+	Config *config.Config
+	// Stages are the environments to deploy, one per config environment, in config order.
+	// Required.
+	Stages []*Stage
+	// ModuleRoot is the repository root: go.mod names the Go toolchain of the builds and
+	// package.json the CDK CLI version. Required.
+	ModuleRoot string
+}
+
+// Build images. The synth step runs `make test`, whose browser tests need Chromium: the
+// x86_64 Amazon Linux 2023 standard image ships it (and Go 1.26, Node 24), the aarch64 one
+// does not and Amazon Linux 2023 has no Chromium package. Every other step (self-mutation,
+// asset publishing, permission checks, smoke tests) runs on the cheaper ARM image.
+var (
+	synthImage   = awscodebuild.LinuxBuildImage_AMAZON_LINUX_2023_5
+	defaultImage = awscodebuild.LinuxArmBuildImage_AMAZON_LINUX_2023_STANDARD_4_0
+)
+
+// NodeMajor is the Node.js major version of every build (jsii and the CDK CLI support it).
+const NodeMajor = "24"
+
+// Cache paths of the synth build: the Go module and build caches and npm's cache.
+const (
+	goModCache = "/root/.cache/go-mod"
+	goCache    = "/root/.cache/go-build"
+	npmCache   = "/root/.npm"
+)
+
+func (p *PipelineProps) validate() error {
+	var errs []error
+	if p.Config == nil {
+		return errors.New("pipeline: Config is required")
+	}
+	if len(p.Stages) != len(p.Config.Environments) {
+		errs = append(errs, fmt.Errorf("pipeline: %d stages for %d configured environments: give one stage per environment", len(p.Stages), len(p.Config.Environments)))
+	}
+	for i, s := range p.Stages {
+		if i < len(p.Config.Environments) && *s.StageName() != p.Config.Environments[i].Name {
+			errs = append(errs, fmt.Errorf("pipeline: stage %d is %q, config environment %d is %q: keep config order", i, *s.StageName(), i, p.Config.Environments[i].Name))
+		}
+	}
+	if p.ModuleRoot == "" {
+		errs = append(errs, errors.New("pipeline: ModuleRoot is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// PipelineStackName is the pipeline stack's name and construct id: `cdk deploy <it>`.
+func PipelineStackName(app string) string { return app + "-pipeline" }
+
+// CrossAccount reports whether some environment lives in another account than the pipeline:
+// only then do the artifacts need a customer-managed KMS key that the other accounts can use.
+func CrossAccount(c *config.Config) bool {
+	for _, e := range c.Environments {
+		if e.Account != c.Pipeline.Account {
+			return true
+		}
+	}
+	return false
+}
+
+// NewPipelineStack makes the pipeline stack in the pipeline account and region.
+func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProps) *PipelineStack {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	cfg := props.Config
+	p := cfg.Pipeline
+	goVersion, err := GoVersion(props.ModuleRoot)
+	if err != nil {
+		panic(err)
+	}
+	cliVersion, err := CDKCLIVersion(props.ModuleRoot)
+	if err != nil {
+		panic(err)
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Env:                   &awscdk.Environment{Account: jsii.String(p.Account), Region: jsii.String(p.Region)},
+		StackName:             jsii.String(PipelineStackName(cfg.AppName)),
+		Description:           jsii.String("Self-mutating delivery pipeline of " + cfg.AppName),
+		TerminationProtection: jsii.Bool(true),
+	})
+	crossAccount := CrossAccount(cfg)
+	artifacts := artifactBucket(stack, cfg.AppName, crossAccount)
+
+	var repo awscodecommit.IRepository
+	var source pipelines.CodePipelineSource
+	switch p.Source.Kind {
+	case "codecommit":
+		if p.Source.CreateRepository {
+			r := awscodecommit.NewRepository(stack, jsii.String("Repository"), &awscodecommit.RepositoryProps{
+				RepositoryName: jsii.String(p.Source.RepositoryName),
+				Description:    jsii.String("Source of " + cfg.AppName + ": every push to " + p.Source.Branch + " runs the pipeline"),
+			})
+			r.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN) // the code outlives the stack
+			repo = r
+		} else {
+			repo = awscodecommit.Repository_FromRepositoryName(stack, jsii.String("Repository"), jsii.String(p.Source.RepositoryName))
+		}
+		source = pipelines.CodePipelineSource_CodeCommit(repo, jsii.String(p.Source.Branch), &pipelines.CodeCommitSourceOptions{
+			ActionName: jsii.String("Source"),
+		})
+	case "connection":
+		source = pipelines.CodePipelineSource_Connection(jsii.String(p.Source.Repository), jsii.String(p.Source.Branch), &pipelines.ConnectionSourceOptions{
+			ConnectionArn: jsii.String(p.Source.ConnectionArn),
+			ActionName:    jsii.String("Source"),
+			TriggerOnPush: jsii.Bool(true),
+		})
+	default:
+		panic(fmt.Errorf("pipeline: source kind %q: allowed are codecommit and connection", p.Source.Kind))
+	}
+
+	synth := pipelines.NewCodeBuildStep(jsii.String("Synth"), &pipelines.CodeBuildStepProps{
+		Input: source,
+		InstallCommands: jsii.Strings(
+			"go version",
+			"node --version",
+			"chromium --version",
+		),
+		Commands: jsii.Strings(
+			"make test",
+			"npx cdk synth --quiet",
+		),
+		PrimaryOutputDirectory: jsii.String("cdk.out"),
+		BuildEnvironment: &awscodebuild.BuildEnvironment{
+			BuildImage:  synthImage(),
+			ComputeType: awscodebuild.ComputeType_MEDIUM, // 4 vCPU, 7 GB: jsii and the awscdk compile
+			Privileged:  jsii.Bool(false),
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+				"GOMODCACHE":       {Value: jsii.String(goModCache)},
+				"GOCACHE":          {Value: jsii.String(goCache)},
+				"npm_config_cache": {Value: jsii.String(npmCache)},
+				// A toolchain line newer than the image's Go is fetched (checksum-verified) by go.
+				"GOTOOLCHAIN": {Value: jsii.String("auto")},
+				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+				"CI":          {Value: jsii.String("true")},
+			},
+		},
+		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+			"phases": map[string]interface{}{
+				"install": map[string]interface{}{
+					"runtime-versions": map[string]interface{}{"golang": goVersion, "nodejs": NodeMajor},
+				},
+			},
+			"cache": map[string]interface{}{
+				"paths": []interface{}{goModCache + "/**/*", goCache + "/**/*", npmCache + "/**/*"},
+			},
+		}),
+		// S3 cache on the artifact bucket: it survives between builds (a local cache lives
+		// only while CodeBuild keeps the same host warm, which pushes minutes apart rarely
+		// get), costs only storage, and is encrypted and expired like the artifacts.
+		Cache:   awscodebuild.Cache_Bucket(artifacts, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("build-cache/synth")}),
+		Timeout: awscdk.Duration_Minutes(jsii.Number(60)),
+	})
+
+	pipeline := pipelines.NewCodePipeline(stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
+		PipelineName:            jsii.String(cfg.AppName + "-pipeline"),
+		PipelineType:            awscodepipeline.PipelineType_V2,
+		Synth:                   synth,
+		SelfMutation:            jsii.Bool(true),
+		PublishAssetsInParallel: jsii.Bool(false),
+		CrossAccountKeys:        jsii.Bool(crossAccount),
+		ArtifactBucket:          artifacts,
+		CliVersion:              jsii.String(cliVersion),
+		CodeBuildDefaults: &pipelines.CodeBuildOptions{
+			BuildEnvironment: &awscodebuild.BuildEnvironment{
+				BuildImage:  defaultImage(),
+				ComputeType: awscodebuild.ComputeType_SMALL,
+				Privileged:  jsii.Bool(false),
+			},
+			PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+				"phases": map[string]interface{}{
+					"install": map[string]interface{}{"runtime-versions": map[string]interface{}{"nodejs": NodeMajor}},
+				},
+			}),
+		},
+	})
+
+	for i, stage := range props.Stages {
+		e := cfg.Environments[i]
+		var pre []pipelines.Step
+		if e.RequireApproval {
+			// The check diffs the stage against what is deployed and holds the pipeline
+			// for a person when IAM or security groups would broaden; the approval after it
+			// is unconditional.
+			check := pipelines.NewConfirmPermissionsBroadening(jsii.String("CheckPermissions"), &pipelines.PermissionsBroadeningCheckProps{
+				Stage: stage.Stage,
+			})
+			approve := pipelines.NewManualApprovalStep(jsii.String("Approve"), &pipelines.ManualApprovalStepProps{
+				Comment: jsii.String(fmt.Sprintf("Deploy %s to %s (account %s, %s)?", cfg.AppName, e.Name, e.Account, e.Region)),
+			})
+			approve.AddStepDependency(check)
+			pre = append(pre, check, approve)
+		}
+		opts := &pipelines.AddStageOpts{Post: &[]pipelines.Step{smokeTest(stage)}}
+		if len(pre) > 0 {
+			opts.Pre = &pre
+		}
+		pipeline.AddStage(stage.Stage, opts)
+	}
+
+	// Build now, so that the generated constructs exist for the reviewed suppressions.
+	pipeline.BuildPipeline()
+	suppressPipelineFindings(stack, cfg, artifacts, crossAccount)
+	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+
+	return &PipelineStack{Stack: stack, Pipeline: pipeline, ArtifactBucket: artifacts, Repository: repo}
+}
+
+// artifactBucket is encrypted (with a rotating customer-managed key when other accounts
+// must read the artifacts, else S3-managed), TLS-only, private, retained, logged and
+// expired. bucket.New has no KMS option, so the same defaults are written out here.
+func artifactBucket(stack awscdk.Stack, app string, crossAccount bool) awss3.IBucket {
+	logs := bucket.New(stack, "ArtifactAccessLogs", &bucket.Props{LogBucket: true, ExpireAfterDays: 365})
+	var key awskms.IKey
+	encryption := awss3.BucketEncryption_S3_MANAGED
+	if crossAccount {
+		key = awskms.NewKey(stack, jsii.String("ArtifactKey"), &awskms.KeyProps{
+			Alias:             jsii.String("alias/" + app + "-pipeline-artifacts"),
+			Description:       jsii.String("Encrypts the pipeline artifacts of " + app + ", readable by the deploy roles of the target accounts"),
+			EnableKeyRotation: jsii.Bool(true),
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		})
+		encryption = awss3.BucketEncryption_KMS
+	}
+	return awss3.NewBucket(stack, jsii.String("Artifacts"), &awss3.BucketProps{
+		Encryption:             encryption,
+		EncryptionKey:          key,
+		BucketKeyEnabled:       jsii.Bool(crossAccount), // one KMS call per object, not per request
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("artifacts/"),
+		// Artifacts are written once per execution and read within it: unversioned, and
+		// expired after 30 days (the build cache is rewritten by every synth).
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-artifacts"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(30)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+	})
+}
+
+// smokeTest fails the stage unless the site's /api/health (through CloudFront) and the
+// API's own health route both answer 200.
+func smokeTest(stage *Stage) pipelines.Step {
+	return pipelines.NewShellStep(jsii.String("SmokeTest"), &pipelines.ShellStepProps{
+		EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
+			"SITE_URL": cfnOutput(stage.Frontend.Stack, "SiteUrl"),
+			"API_URL":  cfnOutput(stage.Backend.Stack, "ApiUrl"),
+		},
+		Commands: jsii.Strings(SmokeTestCommands...),
+	})
+}
+
+// SmokeTestCommands check both health URLs, retrying while CloudFront propagates.
+var SmokeTestCommands = []string{
+	`for url in "${SITE_URL%/}/api/health" "${API_URL%/}/health"; do ` +
+		`code=$(curl -sS -o /tmp/body -w '%{http_code}' --retry 8 --retry-delay 15 --retry-connrefused --max-time 20 "$url" || echo 000); ` +
+		`echo "GET $url -> $code"; ` +
+		`if [ "$code" != "200" ]; then cat /tmp/body 2>/dev/null; echo "smoke test failed: $url answered $code, want 200"; exit 1; fi; ` +
+		`done`,
+}
+
+// cfnOutput finds an output of a stack by id. The Frontend and Backend stacks make their
+// SiteUrl and ApiUrl outputs; renaming one breaks the smoke test at synth, here.
+func cfnOutput(stack awscdk.Stack, id string) awscdk.CfnOutput {
+	child := stack.Node().TryFindChild(jsii.String(id))
+	out, ok := child.(awscdk.CfnOutput)
+	if !ok {
+		panic(fmt.Errorf("pipeline: stack %s has no CfnOutput %q for the smoke test", *stack.Node().Path(), id))
+	}
+	return out
+}
+
+var goLine = regexp.MustCompile(`(?m)^go\s+([0-9]+)\.([0-9]+)(\.[0-9]+)?\s*$`)
+
+// GoVersion is the "major.minor" of the go line of go.mod: the CodeBuild runtime to select.
+func GoVersion(moduleRoot string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("pipeline: %w", err)
+	}
+	m := goLine.FindSubmatch(b)
+	if m == nil {
+		return "", fmt.Errorf("pipeline: %s has no go line such as \"go 1.26.0\"", filepath.Join(moduleRoot, "go.mod"))
+	}
+	return string(m[1]) + "." + string(m[2]), nil
+}
+
+// CDKCLIVersion is the aws-cdk version pinned in package.json: the pipeline's self-mutation
+// runs the same CLI as `npx cdk`.
+func CDKCLIVersion(moduleRoot string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot, "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("pipeline: %w", err)
+	}
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+		Dependencies    map[string]string `json:"dependencies"`
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		return "", fmt.Errorf("pipeline: package.json: %w", err)
+	}
+	v := pkg.DevDependencies["aws-cdk"]
+	if v == "" {
+		v = pkg.Dependencies["aws-cdk"]
+	}
+	v = strings.TrimLeft(v, "^~=")
+	if !regexp.MustCompile(`^2\.[0-9]+\.[0-9]+$`).MatchString(v) {
+		return "", fmt.Errorf("pipeline: package.json pins aws-cdk %q: allowed is an exact 2.x version", v)
+	}
+	return v, nil
+}
