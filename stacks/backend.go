@@ -65,10 +65,12 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 
 	rest := restapi.New(stack, "Api", &restapi.Props{
 		Name: prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
-		LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
+		LogRetentionDays: e.LogRetentionDays, WebACL: e.WAF, Destroy: e.Destroy(),
 	})
-	nag.Suppress(rest.API, true, "AwsSolutions-APIG3",
-		"The API is regional behind CloudFront, throttled per stage and authorized by Cognito on every route but /health; a WAF web ACL is left to the account's firewall manager policy.")
+	if !e.WAF {
+		nag.Suppress(rest.API, true, "AwsSolutions-APIG3",
+			"config.environments."+e.Name+".waf is false: this environment's API relies on stage throttling and Cognito authorization on every route but /health, without a billed WAF web ACL.")
+	}
 
 	alarms := alarms.New(stack, "Alarms", &alarms.Props{Email: e.AlarmEmail, Destroy: e.Destroy()})
 	alarms.OnAPI(rest.API, 3000)

@@ -317,3 +317,28 @@ func TestAlarms(t *testing.T) {
 		}
 	})
 }
+
+// Where config asks for it, a web ACL with managed rules and a per-IP rate limit guards
+// the API stage; elsewhere there is none (and the cdk-nag finding names the config key).
+func TestWebACL(t *testing.T) {
+	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		if !env.WAF {
+			tpl.ResourceCountIs(jsii.String("AWS::WAFv2::WebACL"), jsii.Number(0))
+			return
+		}
+		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]interface{}{
+			"Scope":         "REGIONAL",
+			"DefaultAction": map[string]interface{}{"Allow": map[string]interface{}{}},
+			"Rules": assertions.Match_ArrayWith(&[]interface{}{
+				assertions.Match_ObjectLike(&map[string]interface{}{
+					"Name":      "RateLimitPerIp",
+					"Action":    map[string]interface{}{"Block": map[string]interface{}{}},
+					"Statement": map[string]interface{}{"RateBasedStatement": map[string]interface{}{"AggregateKeyType": "IP", "Limit": 2000}},
+				}),
+				assertions.Match_ObjectLike(&map[string]interface{}{"Name": "AWSManagedRulesCommonRuleSet"}),
+				assertions.Match_ObjectLike(&map[string]interface{}{"Name": "AWSManagedRulesKnownBadInputsRuleSet"}),
+			}),
+		})
+		tpl.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
+	})
+}

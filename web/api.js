@@ -1,4 +1,5 @@
-// The notes API client. Every call sends the ID token as "Authorization: Bearer <token>".
+// The notes API client. Every call sends the bare ID token as "Authorization: <token>",
+// which is what API Gateway's Cognito user pool authorizer of a REST API reads.
 // Errors come back as ApiError with the HTTP status and, where the API sent one, its
 // {"error":{"code","message","requestId"}} body (or API Gateway's own {"message"}).
 
@@ -20,7 +21,7 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
     const h = { Accept: 'application/json', ...headers };
     if (auth) {
       const token = await getToken();
-      if (token) h.Authorization = `Bearer ${token}`;
+      if (token) h.Authorization = token;
     }
     let payload;
     if (body !== undefined) {

@@ -54,6 +54,9 @@ type Props struct {
 	RateLimit int
 	// BurstLimit is the stage's burst. Default: 100.
 	BurstLimit int
+	// WebACL puts an AWS WAF web ACL (managed rules, per-IP rate limit) in front of the
+	// stage. Default: false.
+	WebACL bool
 	// Destroy deletes the access log group with the stack. Default: false, retained.
 	Destroy bool
 }
@@ -162,7 +165,7 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 	authorizer := awsapigateway.NewCognitoUserPoolsAuthorizer(c, jsii.String("Authorizer"), &awsapigateway.CognitoUserPoolsAuthorizerProps{
 		CognitoUserPools: &[]awscognito.IUserPool{p.UserPool},
 	})
-	return &RestAPI{
+	out := &RestAPI{
 		Construct:  c,
 		API:        api,
 		Authorizer: authorizer,
@@ -176,6 +179,10 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		}),
 		models: map[string]awsapigateway.IModel{},
 	}
+	if p.WebACL {
+		out.newWebACL(p.Name)
+	}
+	return out
 }
 
 // Route is one method of the API.

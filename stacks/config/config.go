@@ -56,6 +56,9 @@ type Environment struct {
 	// ThreatProtection enforces Cognito threat protection (the Plus feature plan, billed
 	// per active user). Default: false.
 	ThreatProtection bool `json:"threatProtection"`
+	// WAF puts an AWS WAF web ACL (managed rules, per-IP rate limit) in front of the API,
+	// billed per ACL, rule and request. Default: false.
+	WAF bool `json:"waf"`
 	// AlarmEmail receives alarm notifications. Default: no subscription.
 	AlarmEmail string `json:"alarmEmail"`
 	// DomainName is the custom domain of the site. Default: the CloudFront domain only.
