@@ -31,6 +31,7 @@ type synthesized struct {
 	App       *stacks.App
 	Stages    []*stacks.Stage
 	Templates map[string]assertions.Template // by construct path, e.g. "dev/Backend"
+	Pipeline  assertions.Template            // the pipeline stack's
 	Stacks    map[string]awscdk.Stack
 	Assembly  string // cloud assembly directory
 	Err       error
@@ -103,6 +104,9 @@ func synthesize(t testing.TB, ctx map[string]interface{}) (s synthesized) {
 	assembly := app.Synth(nil)
 	s = synthesized{Config: cfg, App: built, Stages: stages, Templates: map[string]assertions.Template{},
 		Stacks: map[string]awscdk.Stack{}, Assembly: *assembly.Directory()}
+	if built.Pipeline != nil {
+		s.Pipeline = assertions.Template_FromStack(built.Pipeline.Stack, nil)
+	}
 	for _, st := range stages {
 		for _, stack := range []awscdk.Stack{st.Base.Stack, st.Data.Stack, st.Backend.Stack, st.Frontend.Stack} {
 			path := *stack.Node().Path()

@@ -1,0 +1,525 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+var (
+	connectionOnce sync.Once
+	connection     synthesized
+)
+
+// testConnection is the CodeConnections source of the second pipeline configuration.
+var testConnection = config.Source{
+	Kind:          "connection",
+	ConnectionArn: "arn:aws:codeconnections:eu-west-1:333333333333:connection/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f",
+	Repository:    "example/notes-platform",
+	Branch:        "release",
+}
+
+// connectionApp is the shipped config with the pipeline reading a CodeConnections
+// repository instead of CodeCommit: the second pipeline configuration, synthesized once.
+func connectionApp(t *testing.T) *synthesized {
+	t.Helper()
+	connectionOnce.Do(func() {
+		ctx := cdkContext(t)
+		src, err := json.Marshal(testConnection)
+		require.NoError(t, err)
+		ctx["config.pipeline.source"] = string(src)
+		connection = synthesize(t, ctx)
+	})
+	require.NoError(t, connection.Err)
+	return &connection
+}
+
+// pipelineOf is the one AWS::CodePipeline::Pipeline of a pipeline template.
+func pipelineOf(t *testing.T, s *synthesized) map[string]any {
+	t.Helper()
+	require.NotNil(t, s.Pipeline, "the app has no pipeline stack")
+	ps := resources(s.Pipeline, "AWS::CodePipeline::Pipeline")
+	require.Len(t, ps, 1)
+	for _, p := range ps {
+		return p["Properties"].(map[string]any)
+	}
+	return nil
+}
+
+type action struct {
+	Stage, Name, Category, Provider string
+	RunOrder                        int
+	Config                          map[string]any
+	Raw                             map[string]any
+}
+
+func pipelineActions(t *testing.T, s *synthesized) (stageNames []string, byStage map[string][]action) {
+	t.Helper()
+	byStage = map[string][]action{}
+	for _, st := range pipelineOf(t, s)["Stages"].([]any) {
+		stage := st.(map[string]any)
+		name := stage["Name"].(string)
+		stageNames = append(stageNames, name)
+		for _, a := range stage["Actions"].([]any) {
+			am := a.(map[string]any)
+			typ := am["ActionTypeId"].(map[string]any)
+			cfg, _ := am["Configuration"].(map[string]any)
+			ro := 1
+			if f, ok := am["RunOrder"].(float64); ok {
+				ro = int(f)
+			}
+			byStage[name] = append(byStage[name], action{Stage: name, Name: am["Name"].(string), Category: typ["Category"].(string),
+				Provider: typ["Provider"].(string), RunOrder: ro, Config: cfg, Raw: am})
+		}
+	}
+	return stageNames, byStage
+}
+
+// projectOf returns the CodeBuild project that a CodeBuild action runs.
+func projectOf(t *testing.T, s *synthesized, a action) map[string]any {
+	t.Helper()
+	ref, ok := a.Config["ProjectName"].(map[string]any)["Ref"].(string)
+	require.True(t, ok, "action %s/%s names no project", a.Stage, a.Name)
+	p, ok := resources(s.Pipeline, "AWS::CodeBuild::Project")[ref]
+	require.True(t, ok, "no project %s", ref)
+	return p["Properties"].(map[string]any)
+}
+
+func buildSpecOf(t *testing.T, project map[string]any) string {
+	t.Helper()
+	spec, ok := project["Source"].(map[string]any)["BuildSpec"].(string)
+	require.True(t, ok, "buildspec is not inline")
+	return spec
+}
+
+// The shipped source: the CodeCommit repository that the stack creates (retained with
+// the stack), on the configured branch, triggered by events rather than polling.
+func TestPipelineSourceCodeCommit(t *testing.T) {
+	s := shippedApp(t)
+	src := s.Config.Pipeline.Source
+	require.Equal(t, "codecommit", src.Kind)
+	noPanic(t, func() {
+		repos := resources(s.Pipeline, "AWS::CodeCommit::Repository")
+		require.Len(t, repos, 1, "createRepository is true: the stack makes the repository")
+		var repoID string
+		for id, r := range repos {
+			repoID = id
+			assert.Equal(t, src.RepositoryName, r["Properties"].(map[string]any)["RepositoryName"])
+			assert.Equal(t, "Retain", r["DeletionPolicy"], "the repository holds the code: it outlives the stack")
+		}
+		names, stages := pipelineActions(t, s)
+		require.Equal(t, "Source", names[0])
+		require.Len(t, stages["Source"], 1)
+		a := stages["Source"][0]
+		assert.Equal(t, "CodeCommit", a.Provider)
+		assert.Equal(t, src.Branch, a.Config["BranchName"])
+		assert.Equal(t, false, a.Config["PollForSourceChanges"])
+		assert.Equal(t, map[string]any{"Fn::GetAtt": []any{repoID, "Name"}}, a.Config["RepositoryName"])
+	})
+}
+
+// The second source kind: a CodeConnections repository and branch, the same stages.
+func TestPipelineSourceConnection(t *testing.T) {
+	s := connectionApp(t)
+	noPanic(t, func() {
+		assert.Empty(t, resources(s.Pipeline, "AWS::CodeCommit::Repository"))
+		names, stages := pipelineActions(t, s)
+		require.Len(t, stages["Source"], 1)
+		a := stages["Source"][0]
+		assert.Equal(t, "CodeStarSourceConnection", a.Provider)
+		assert.Equal(t, testConnection.ConnectionArn, a.Config["ConnectionArn"])
+		assert.Equal(t, testConnection.Repository, a.Config["FullRepositoryId"])
+		assert.Equal(t, testConnection.Branch, a.Config["BranchName"])
+		shippedNames, _ := pipelineActions(t, shippedApp(t))
+		assert.Equal(t, shippedNames, names, "both source kinds deploy the same stages")
+	})
+}
+
+// Source, synth, self-mutation, assets, then one stage per environment in config order.
+func TestPipelineStageOrder(t *testing.T) {
+	s := shippedApp(t)
+	want := []string{"Source", "Build", "UpdatePipeline", "Assets"}
+	for _, e := range s.Config.Environments {
+		want = append(want, e.Name)
+	}
+	noPanic(t, func() {
+		names, _ := pipelineActions(t, s)
+		assert.Equal(t, want, names)
+		p := pipelineOf(t, s)
+		assert.Equal(t, "V2", p["PipelineType"])
+		assert.Equal(t, s.Config.AppName+"-pipeline", p["Name"])
+	})
+}
+
+// Self-mutation: the pipeline redeploys its own stack, with the pinned CLI, before it
+// deploys anything else, and restarts when that changed it.
+func TestPipelineSelfMutation(t *testing.T) {
+	s := shippedApp(t)
+	noPanic(t, func() {
+		_, stages := pipelineActions(t, s)
+		require.Len(t, stages["UpdatePipeline"], 1)
+		a := stages["UpdatePipeline"][0]
+		assert.Equal(t, "SelfMutate", a.Name)
+		spec := buildSpecOf(t, projectOf(t, s, a))
+		cli, err := stacks.CDKCLIVersion(repoRoot(t))
+		require.NoError(t, err)
+		assert.Contains(t, spec, "npm install -g aws-cdk@"+cli)
+		assert.Contains(t, spec, "cdk -a . deploy "+stacks.PipelineStackName(s.Config.AppName)+" --require-approval=never")
+		stack := s.App.Pipeline.Stack
+		assert.Equal(t, s.Config.Pipeline.Account, *stack.Account())
+		assert.Equal(t, s.Config.Pipeline.Region, *stack.Region())
+		assert.Equal(t, stacks.PipelineStackName(s.Config.AppName), *stack.StackName())
+	})
+}
+
+// The synth step: current x86 Amazon Linux 2023 image (it ships the Chromium the browser
+// tests need), Go from go.mod, Node 24, `make test` before `cdk synth`, and the Go and npm
+// caches in an S3 cache on the artifact bucket.
+func TestPipelineSynthStep(t *testing.T) {
+	s := shippedApp(t)
+	noPanic(t, func() {
+		_, stages := pipelineActions(t, s)
+		require.Len(t, stages["Build"], 1)
+		p := projectOf(t, s, stages["Build"][0])
+		env := p["Environment"].(map[string]any)
+		assert.Equal(t, "aws/codebuild/amazonlinux-x86_64-standard:5.0", env["Image"])
+		goVersion, err := stacks.GoVersion(repoRoot(t))
+		require.NoError(t, err)
+		var spec struct {
+			Phases map[string]struct {
+				RuntimeVersions map[string]string `json:"runtime-versions"`
+				Commands        []string          `json:"commands"`
+			} `json:"phases"`
+			Cache struct {
+				Paths []string `json:"paths"`
+			} `json:"cache"`
+			Artifacts struct {
+				BaseDirectory string `json:"base-directory"`
+			} `json:"artifacts"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(buildSpecOf(t, p)), &spec))
+		assert.Equal(t, map[string]string{"golang": goVersion, "nodejs": stacks.NodeMajor}, spec.Phases["install"].RuntimeVersions)
+		assert.Equal(t, []string{"make test", "npx cdk synth --quiet"}, spec.Phases["build"].Commands)
+		assert.Equal(t, "cdk.out", spec.Artifacts.BaseDirectory)
+		vars := map[string]string{}
+		for _, v := range env["EnvironmentVariables"].([]any) {
+			m := v.(map[string]any)
+			vars[m["Name"].(string)] = m["Value"].(string)
+		}
+		for _, name := range []string{"GOMODCACHE", "GOCACHE", "npm_config_cache"} {
+			assert.True(t, slices.Contains(spec.Cache.Paths, vars[name]+"/**/*"), "%s (%s) is not a cache path: %v", name, vars[name], spec.Cache.Paths)
+		}
+		cache := p["Cache"].(map[string]any)
+		assert.Equal(t, "S3", cache["Type"])
+		assert.Contains(t, fmt.Sprint(cache["Location"]), "build-cache/synth")
+	})
+}
+
+// Approvals exactly where configured: a permissions-broadening check, then a manual
+// approval, both before the first stack of the stage; no approval anywhere else.
+func TestPipelineApprovals(t *testing.T) {
+	s := shippedApp(t)
+	require.True(t, slices.ContainsFunc(s.Config.Environments, func(e config.Environment) bool { return e.RequireApproval }),
+		"the shipped config should require approval somewhere")
+	noPanic(t, func() {
+		_, stages := pipelineActions(t, s)
+		for name, actions := range stages {
+			e, isEnv := s.Config.Environment(name)
+			var manual []action
+			firstDeploy := 1 << 30
+			var check *action
+			for i, a := range actions {
+				if a.Category == "Approval" {
+					manual = append(manual, a)
+				}
+				if a.Provider == "CloudFormation" {
+					firstDeploy = min(firstDeploy, a.RunOrder)
+				}
+				if strings.HasPrefix(a.Name, "CheckPermissions.Check") {
+					check = &actions[i]
+				}
+			}
+			if !isEnv || !e.RequireApproval {
+				assert.Empty(t, manual, "stage %s has approvals but does not require them", name)
+				assert.Nil(t, check, "stage %s has a permissions check but does not require approval", name)
+				continue
+			}
+			require.NotNil(t, check, "stage %s: no permissions-broadening check", name)
+			var approve *action
+			for i, a := range manual {
+				if a.Name == "Approve" {
+					approve = &manual[i]
+				}
+			}
+			require.NotNil(t, approve, "stage %s: no manual approval", name)
+			assert.Less(t, check.RunOrder, approve.RunOrder, "stage %s: check, then approve", name)
+			for _, a := range manual {
+				assert.Less(t, a.RunOrder, firstDeploy, "stage %s: %s must come before any deployment", name, a.Name)
+			}
+		}
+	})
+}
+
+// Every environment stage ends with a smoke test that reads the site and API URLs from
+// the stage's own Frontend and Backend outputs and fails on a non-200.
+func TestPipelineSmokeTests(t *testing.T) {
+	s := shippedApp(t)
+	noPanic(t, func() {
+		_, stages := pipelineActions(t, s)
+		for _, e := range s.Config.Environments {
+			actions := stages[e.Name]
+			require.NotEmpty(t, actions, e.Name)
+			last := slices.MaxFunc(actions, func(a, b action) int { return a.RunOrder - b.RunOrder })
+			assert.Equal(t, "SmokeTest", last.Name, "%s: the last action", e.Name)
+			for _, a := range actions {
+				if a.Name != "SmokeTest" {
+					assert.Less(t, a.RunOrder, last.RunOrder, "%s: %s runs with or after the smoke test", e.Name, a.Name)
+				}
+			}
+			vars := map[string]string{}
+			var list []map[string]string
+			require.NoError(t, json.Unmarshal([]byte(last.Config["EnvironmentVariables"].(string)), &list))
+			for _, v := range list {
+				vars[v["name"]] = v["value"]
+			}
+			namespace := func(stackName string) string {
+				for _, a := range actions {
+					if a.Config["StackName"] == stackName && a.Raw["Namespace"] != nil {
+						return a.Raw["Namespace"].(string)
+					}
+				}
+				return "<none>"
+			}
+			prefix := s.Config.AppName + "-" + e.Name
+			assert.Equal(t, "#{"+namespace(prefix+"-frontend")+".SiteUrl}", vars["SITE_URL"], e.Name)
+			assert.Equal(t, "#{"+namespace(prefix+"-backend")+".ApiUrl}", vars["API_URL"], e.Name)
+			spec := buildSpecOf(t, projectOf(t, s, last))
+			assert.Contains(t, spec, `${SITE_URL%/}/api/health`)
+			assert.Contains(t, spec, `${API_URL%/}/health`)
+			assert.Contains(t, spec, `!= \"200\"`)
+			assert.Contains(t, spec, "exit 1")
+		}
+	})
+}
+
+// No build runs privileged (no Docker-in-Docker), in either configuration.
+func TestPipelineNoPrivilegedBuilds(t *testing.T) {
+	for name, s := range map[string]*synthesized{"shipped": shippedApp(t), "connection": connectionApp(t)} {
+		t.Run(name, func(t *testing.T) {
+			noPanic(t, func() {
+				projects := resources(s.Pipeline, "AWS::CodeBuild::Project")
+				require.NotEmpty(t, projects)
+				for id, p := range projects {
+					env := p["Properties"].(map[string]any)["Environment"].(map[string]any)
+					assert.Equal(t, false, env["PrivilegedMode"], id)
+				}
+			})
+		})
+	}
+}
+
+// Assets are published one after another by one project per asset type, not one project
+// per asset in parallel.
+func TestPipelineSerialAssetPublishing(t *testing.T) {
+	s := shippedApp(t)
+	noPanic(t, func() {
+		_, stages := pipelineActions(t, s)
+		assets := stages["Assets"]
+		require.NotEmpty(t, assets)
+		kinds := map[string]int{}
+		for _, a := range assets {
+			kinds[strings.TrimRight(a.Name, "0123456789")]++
+		}
+		for kind, n := range kinds {
+			assert.Equal(t, 1, n, "%d %s actions: assets are published in parallel", n, kind)
+		}
+	})
+}
+
+// Artifacts are encrypted with a rotating customer-managed key (environments live in
+// other accounts), in a private, TLS-only, retained bucket that expires them.
+func TestPipelineArtifactsEncrypted(t *testing.T) {
+	s := shippedApp(t)
+	require.True(t, stacks.CrossAccount(s.Config), "the shipped config deploys to other accounts")
+	noPanic(t, func() {
+		store := pipelineOf(t, s)["ArtifactStore"].(map[string]any)
+		key := store["EncryptionKey"].(map[string]any)
+		assert.Equal(t, "KMS", key["Type"])
+		keyID := key["Id"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		k := resources(s.Pipeline, "AWS::KMS::Key")[keyID]
+		require.NotNil(t, k, "artifact key %s", keyID)
+		assert.Equal(t, true, k["Properties"].(map[string]any)["EnableKeyRotation"])
+		assert.Equal(t, "Retain", k["DeletionPolicy"])
+
+		bucketID := store["Location"].(map[string]any)["Ref"].(string)
+		b := resources(s.Pipeline, "AWS::S3::Bucket")[bucketID]
+		require.NotNil(t, b, "artifact bucket %s", bucketID)
+		assert.Equal(t, "Retain", b["DeletionPolicy"])
+		props := b["Properties"].(map[string]any)
+		enc := props["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
+		assert.Equal(t, "aws:kms", enc["ServerSideEncryptionByDefault"].(map[string]any)["SSEAlgorithm"])
+		assert.Equal(t, map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+			props["PublicAccessBlockConfiguration"])
+		assert.NotNil(t, props["LoggingConfiguration"], "server access logs")
+		rules := props["LifecycleConfiguration"].(map[string]any)["Rules"].([]any)
+		require.NotEmpty(t, rules)
+		assert.Equal(t, float64(30), rules[0].(map[string]any)["ExpirationInDays"])
+
+		tlsOnly := false
+		for _, p := range resources(s.Pipeline, "AWS::S3::BucketPolicy") {
+			props := p["Properties"].(map[string]any)
+			if fmt.Sprint(props["Bucket"]) != fmt.Sprint(map[string]any{"Ref": bucketID}) {
+				continue
+			}
+			doc, _ := json.Marshal(props["PolicyDocument"])
+			tlsOnly = strings.Contains(string(doc), `"aws:SecureTransport":"false"`) && strings.Contains(string(doc), `"Effect":"Deny"`)
+		}
+		assert.True(t, tlsOnly, "the artifact bucket must deny requests without TLS")
+	})
+}
+
+// CrossAccount decides whether artifacts need a customer-managed key.
+func TestPipelineCrossAccountKeys(t *testing.T) {
+	c := &config.Config{Pipeline: config.Pipeline{Account: "333333333333"},
+		Environments: []config.Environment{{Name: "dev", Account: "333333333333"}}}
+	assert.False(t, stacks.CrossAccount(c), "all in the pipeline account")
+	c.Environments = append(c.Environments, config.Environment{Name: "prod", Account: "222222222222"})
+	assert.True(t, stacks.CrossAccount(c), "prod elsewhere")
+}
+
+// The pipeline's stages deploy exactly the stacks that the tests check and that
+// `cdk synth` writes for each environment: same stack names, same accounts and regions,
+// and the template files that the deploy actions read are the stages' templates.
+func TestPipelineDeploysSameTemplates(t *testing.T) {
+	s := shippedApp(t)
+	noPanic(t, func() {
+		_, stages := pipelineActions(t, s)
+		for _, st := range s.Stages {
+			e := mustEnv(t, s.Config, *st.StageName())
+			want := map[string]string{} // stack name -> template file in the assembly
+			asm := st.Synth(nil)
+			for _, art := range *asm.Stacks() {
+				rel, err := filepath.Rel(s.Assembly, filepath.Join(*asm.Directory(), *art.TemplateFile()))
+				require.NoError(t, err)
+				want[*art.StackName()] = filepath.ToSlash(rel)
+			}
+			require.Len(t, want, 4, e.Name)
+			got := map[string]string{}
+			for _, a := range stages[e.Name] {
+				if a.Provider != "CloudFormation" || a.Config["ActionMode"] != "CHANGE_SET_REPLACE" {
+					continue
+				}
+				path, _ := a.Config["TemplatePath"].(string)
+				_, file, ok := strings.Cut(path, "::")
+				require.True(t, ok, "template path %q", path)
+				got[a.Config["StackName"].(string)] = file
+				role, _ := json.Marshal(a.Config["RoleArn"])
+				assert.Contains(t, string(role), ":iam::"+e.Account+":role/cdk-", "%s deploys with the bootstrap role of %s", a.Name, e.Account)
+				region := s.Config.Pipeline.Region // an action without Region runs in the pipeline's
+				if r, ok := a.Raw["Region"].(string); ok {
+					region = r
+				}
+				assert.Equal(t, e.Region, region, a.Name)
+			}
+			assert.Equal(t, want, got, "stage %s", e.Name)
+			for path, tpl := range s.Templates {
+				if !strings.HasPrefix(path, e.Name+"/") {
+					continue
+				}
+				stack := s.Stacks[path]
+				file := filepath.Join(s.Assembly, got[*stack.StackName()])
+				b, err := os.ReadFile(file)
+				require.NoError(t, err, "%s: the pipeline deploys %s", path, file)
+				var deployed map[string]any
+				require.NoError(t, json.Unmarshal(b, &deployed))
+				assert.Equal(t, templateJSON(tpl), deployed, "%s: the pipeline deploys a different template", path)
+			}
+		}
+	})
+}
+
+// No unsuppressed cdk-nag finding on the pipeline stack, in either configuration, and
+// AwsSolutions really ran on it.
+func TestPipelineNagClean(t *testing.T) {
+	for name, s := range map[string]*synthesized{"shipped": shippedApp(t), "connection": connectionApp(t)} {
+		t.Run(name, func(t *testing.T) {
+			findings, err := stacks.Findings(s.Assembly)
+			require.NoError(t, err)
+			assert.Empty(t, findings, fmt.Sprint(findings))
+			// cdk-nag names reports <pack>-<stage>-<stack>; the pipeline stack has no stage.
+			stackName := stacks.PipelineStackName(s.Config.AppName)
+			b, err := os.ReadFile(filepath.Join(s.Assembly, "AwsSolutions--"+stackName+"-NagReport.csv"))
+			require.NoError(t, err, "cdk-nag did not run on the pipeline stack")
+			assert.Contains(t, string(b), `"Compliant"`)
+			assert.Contains(t, string(b), `"Suppressed"`)
+		})
+	}
+}
+
+// Each suppression on the pipeline stack names its rule, a reason, and appliesTo for the
+// rules that support it (IAM4, IAM5).
+func TestPipelineSuppressionsAreNarrow(t *testing.T) {
+	s := shippedApp(t)
+	noPanic(t, func() {
+		count := 0
+		for id, r := range templateJSON(s.Pipeline)["Resources"].(map[string]any) {
+			meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nag, _ := meta["cdk_nag"].(map[string]any)
+			rules, _ := nag["rules_to_suppress"].([]any)
+			for _, x := range rules {
+				rule := x.(map[string]any)
+				count++
+				ruleID, _ := rule["id"].(string)
+				reason, _ := rule["reason"].(string)
+				assert.NotEmpty(t, ruleID, id)
+				assert.GreaterOrEqual(t, len(reason), 40, "%s %s: give a reason a reviewer can accept", id, ruleID)
+				if ruleID == "AwsSolutions-IAM5" || ruleID == "AwsSolutions-IAM4" {
+					applies, _ := rule["applies_to"].([]any)
+					assert.NotEmpty(t, applies, "%s %s: narrow the suppression with appliesTo", id, ruleID)
+				}
+			}
+		}
+		assert.Positive(t, count)
+	})
+}
+
+// pipelineVolatile are strings of the pipeline template that change without an
+// infrastructure change: the hashes of buildspecs and project configurations.
+var pipelineVolatile = regexp.MustCompile(`\b[0-9a-f]{40,64}\b`)
+
+// A golden snapshot of the pipeline stack, one per configuration
+// (test/testdata/pipeline/<name>.json, refreshed with `go test ./test -update`).
+func TestPipelineSnapshot(t *testing.T) {
+	for name, s := range map[string]*synthesized{"shipped": shippedApp(t), "connection": connectionApp(t)} {
+		t.Run(name, func(t *testing.T) {
+			noPanic(t, func() {
+				got := pipelineVolatile.ReplaceAll(normalize(templateJSON(s.Pipeline)), []byte("<hash>"))
+				checkGolden(t, "pipeline/"+name, got)
+			})
+		})
+	}
+}
+
+// Helpers that read go.mod and package.json fail clearly.
+func TestPipelineVersionsFromRepository(t *testing.T) {
+	v, err := stacks.GoVersion(repoRoot(t))
+	require.NoError(t, err)
+	assert.Regexp(t, `^1\.[0-9]+$`, v)
+	cli, err := stacks.CDKCLIVersion(repoRoot(t))
+	require.NoError(t, err)
+	assert.Regexp(t, `^2\.[0-9]+\.[0-9]+$`, cli)
+	_, err = stacks.GoVersion(t.TempDir())
+	assert.Error(t, err)
+}
