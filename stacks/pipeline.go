@@ -243,10 +243,69 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 
 	// Build now, so that the generated constructs exist for the reviewed suppressions.
 	pipeline.BuildPipeline()
+	if requiresApproval(cfg) && pinSecurityCheckCLI(stack, cliVersion) == 0 {
+		panic(errors.New("pipeline: the permissions-broadening check installs an unpinned CDK CLI and it could not be pinned"))
+	}
 	suppressPipelineFindings(stack, cfg, artifacts, crossAccount)
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 
 	return &PipelineStack{Stack: stack, Pipeline: pipeline, ArtifactBucket: artifacts, Repository: repo}
+}
+
+func requiresApproval(cfg *config.Config) bool {
+	for _, e := range cfg.Environments {
+		if e.RequireApproval {
+			return true
+		}
+	}
+	return false
+}
+
+// pinSecurityCheckCLI makes the permissions-broadening check install the CDK CLI pinned in
+// package.json instead of whatever `npm install -g aws-cdk` resolves to on the day (a new
+// major could not read this cloud assembly). It returns how many install commands it pinned.
+func pinSecurityCheckCLI(stack awscdk.Stack, cliVersion string) int {
+	node := stack.Node().TryFindChild(jsii.String("Pipeline"))
+	if node == nil {
+		return 0
+	}
+	check := node.Node().TryFindChild(jsii.String("PipelinesSecurityCheck"))
+	if check == nil {
+		return 0
+	}
+	project, ok := check.Node().TryFindChild(jsii.String("CDKSecurityCheck")).Node().DefaultChild().(awscodebuild.CfnProject)
+	if !ok {
+		return 0
+	}
+	source, ok := stack.Resolve(project.Source()).(map[string]interface{})
+	if !ok {
+		return 0
+	}
+	n := 0
+	var pin func(v interface{}) interface{}
+	pin = func(v interface{}) interface{} {
+		switch x := v.(type) {
+		case string:
+			n += strings.Count(x, `"npm install -g aws-cdk"`)
+			return strings.ReplaceAll(x, `"npm install -g aws-cdk"`, `"npm install -g aws-cdk@`+cliVersion+`"`)
+		case []interface{}:
+			for i := range x {
+				x[i] = pin(x[i])
+			}
+			return x
+		case map[string]interface{}:
+			for k := range x {
+				x[k] = pin(x[k])
+			}
+			return x
+		}
+		return v
+	}
+	spec := pin(source["buildSpec"]) // resolved L1 properties keep their CDK (camelCase) names
+	if n > 0 {
+		project.AddPropertyOverride(jsii.String("Source.BuildSpec"), spec)
+	}
+	return n
 }
 
 // artifactBucket is encrypted (with a rotating customer-managed key when other accounts

@@ -257,6 +257,10 @@ func TestPipelineApprovals(t *testing.T) {
 				continue
 			}
 			require.NotNil(t, check, "stage %s: no permissions-broadening check", name)
+			cli, err := stacks.CDKCLIVersion(repoRoot(t))
+			require.NoError(t, err)
+			spec, _ := json.Marshal(projectOf(t, s, *check)["Source"])
+			assert.Contains(t, string(spec), "npm install -g aws-cdk@"+cli, "the check must run the pinned CLI")
 			var approve *action
 			for i, a := range manual {
 				if a.Name == "Approve" {
