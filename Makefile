@@ -38,7 +38,8 @@ local: node_modules/.installed
 	go run ./lambdas/cmd/local
 
 bench: node_modules/.installed
-	go test -run '^$$' -bench . -benchmem ./lambdas/...
+	go test -run '^$$' -bench . -benchmem ./lambdas/internal/app ./lambdas/health ./lambdas/notesread ./lambdas/noteswrite
+	go test -run '^$$' -bench . -benchtime 1x ./lambdas/build
 
 deploy-policy:
 	@go run . deploy-policy --env $(ENV)
