@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/constructs/gofunction"
+	"github.com/example/notesplatform/lambdas/build"
 	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -26,7 +26,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context, -c overrides):\n%v\n", err)
 		os.Exit(1)
 	}
-	root, err := gofunction.FindModuleRoot()
+	root, err := build.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -51,7 +51,7 @@ func main() {
 // policy of that environment, for `cdk bootstrap --cloudformation-execution-policies`.
 func deployPolicy(args []string) int {
 	defer jsii.Close()
-	root, err := gofunction.FindModuleRoot()
+	root, err := build.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

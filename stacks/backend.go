@@ -30,6 +30,8 @@ type BackendStack struct {
 	APIDomain *string
 	// APIURL is the stage's invoke URL, ending in "/api/".
 	APIURL *string
+	// APIURLOutput is the ApiUrl output, read by the pipeline's smoke test.
+	APIURLOutput awscdk.CfnOutput
 	// Functions are the functions by route-table name.
 	Functions map[string]*gofunction.GoFunction
 }
@@ -117,8 +119,8 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		}
 	}
 	domain := jsii.String(fmt.Sprintf("%s.execute-api.%s.%s", *rest.API.RestApiId(), *stack.Region(), *stack.UrlSuffix()))
-	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
-	return &BackendStack{Stack: stack, API: rest.API, APIDomain: domain, APIURL: rest.URL, Functions: functions}
+	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
+	return &BackendStack{Stack: stack, API: rest.API, APIDomain: domain, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
 }
 
 // TableActions are the exact DynamoDB actions each access level gets: what the store in

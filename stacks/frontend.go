@@ -28,6 +28,8 @@ type FrontendStack struct {
 	URL *string
 	// ClientID is the SPA's Cognito app client.
 	ClientID *string
+	// URLOutput is the SiteUrl output, read by the pipeline's smoke test.
+	URLOutput awscdk.CfnOutput
 }
 
 // FrontendProps configures the Frontend stack.
@@ -104,8 +106,8 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 		"The app serves every country; no geographic restriction is a business requirement.")
 	nag.Suppress(site.LogBucket, false, "AwsSolutions-S1",
 		"This bucket is the destination of CloudFront and S3 access logs; logging it into itself would recurse.")
-	awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: site.URL, Description: jsii.String("URL of the single-page app")})
-	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId()}
+	out := awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: site.URL, Description: jsii.String("URL of the single-page app")})
+	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out}
 }
 
 // ContentSecurityPolicy reads web/csp.txt, the one policy that the app is written to

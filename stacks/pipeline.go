@@ -310,11 +310,10 @@ func pinSecurityCheckCLI(stack awscdk.Stack, cliVersion string) int {
 
 // artifactBucket is encrypted (with a rotating customer-managed key when other accounts
 // must read the artifacts, else S3-managed), TLS-only, private, retained, logged and
-// expired. bucket.New has no KMS option, so the same defaults are written out here.
+// expired.
 func artifactBucket(stack awscdk.Stack, app string, crossAccount bool) awss3.IBucket {
 	logs := bucket.New(stack, "ArtifactAccessLogs", &bucket.Props{LogBucket: true, ExpireAfterDays: 365})
 	var key awskms.IKey
-	encryption := awss3.BucketEncryption_S3_MANAGED
 	if crossAccount {
 		key = awskms.NewKey(stack, jsii.String("ArtifactKey"), &awskms.KeyProps{
 			Alias:             jsii.String("alias/" + app + "-pipeline-artifacts"),
@@ -322,26 +321,15 @@ func artifactBucket(stack awscdk.Stack, app string, crossAccount bool) awss3.IBu
 			EnableKeyRotation: jsii.Bool(true),
 			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		})
-		encryption = awss3.BucketEncryption_KMS
 	}
-	return awss3.NewBucket(stack, jsii.String("Artifacts"), &awss3.BucketProps{
-		Encryption:             encryption,
-		EncryptionKey:          key,
-		BucketKeyEnabled:       jsii.Bool(crossAccount), // one KMS call per object, not per request
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:             jsii.Bool(true),
-		MinimumTLSVersion:      jsii.Number(1.2),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		ServerAccessLogsBucket: logs,
-		ServerAccessLogsPrefix: jsii.String("artifacts/"),
-		// Artifacts are written once per execution and read within it: unversioned, and
-		// expired after 30 days (the build cache is rewritten by every synth).
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-artifacts"),
-			Expiration:                          awscdk.Duration_Days(jsii.Number(30)),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-		}},
+	// Artifacts are written once per execution and read within it: unversioned, and
+	// expired after 30 days (the build cache is rewritten by every synth).
+	return bucket.New(stack, "Artifacts", &bucket.Props{
+		AccessLogs:       logs,
+		AccessLogsPrefix: "artifacts/",
+		EncryptionKey:    key,
+		Unversioned:      true,
+		ExpireAfterDays:  30,
 	})
 }
 
@@ -350,8 +338,8 @@ func artifactBucket(stack awscdk.Stack, app string, crossAccount bool) awss3.IBu
 func smokeTest(stage *Stage) pipelines.Step {
 	return pipelines.NewShellStep(jsii.String("SmokeTest"), &pipelines.ShellStepProps{
 		EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
-			"SITE_URL": cfnOutput(stage.Frontend.Stack, "SiteUrl"),
-			"API_URL":  cfnOutput(stage.Backend.Stack, "ApiUrl"),
+			"SITE_URL": stage.Frontend.URLOutput,
+			"API_URL":  stage.Backend.APIURLOutput,
 		},
 		Commands: jsii.Strings(SmokeTestCommands...),
 	})
@@ -364,17 +352,6 @@ var SmokeTestCommands = []string{
 		`echo "GET $url -> $code"; ` +
 		`if [ "$code" != "200" ]; then cat /tmp/body 2>/dev/null; echo "smoke test failed: $url answered $code, want 200"; exit 1; fi; ` +
 		`done`,
-}
-
-// cfnOutput finds an output of a stack by id. The Frontend and Backend stacks make their
-// SiteUrl and ApiUrl outputs; renaming one breaks the smoke test at synth, here.
-func cfnOutput(stack awscdk.Stack, id string) awscdk.CfnOutput {
-	child := stack.Node().TryFindChild(jsii.String(id))
-	out, ok := child.(awscdk.CfnOutput)
-	if !ok {
-		panic(fmt.Errorf("pipeline: stack %s has no CfnOutput %q for the smoke test", *stack.Node().Path(), id))
-	}
-	return out
 }
 
 var goLine = regexp.MustCompile(`(?m)^go\s+([0-9]+)\.([0-9]+)(\.[0-9]+)?\s*$`)

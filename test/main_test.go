@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/constructs/gofunction"
+	"github.com/example/notesplatform/lambdas/build"
 	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -45,7 +45,7 @@ var (
 // repoRoot is the module root; the tests run in test/.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	root, err := gofunction.FindModuleRoot()
+	root, err := build.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

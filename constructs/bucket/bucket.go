@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -25,6 +26,12 @@ type Props struct {
 	// ForCloudFrontLogs enables the ACLs that CloudFront standard logging needs to write.
 	// Default: false (ACLs disabled, bucket owner enforced).
 	ForCloudFrontLogs bool
+	// EncryptionKey encrypts objects with a customer-managed key (with an S3 bucket key, so
+	// one KMS call serves many objects). Default: S3-managed encryption.
+	EncryptionKey awskms.IKey
+	// Unversioned turns versioning off, for write-once scratch data such as pipeline
+	// artifacts. Default: false, versioned.
+	Unversioned bool
 	// Destroy deletes the bucket and its objects with the stack (non-production only).
 	// Default: false, the bucket is retained.
 	Destroy bool
@@ -89,11 +96,16 @@ func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		MinimumTLSVersion: jsii.Number(1.2),
-		Versioned:         jsii.Bool(true),
+		Versioned:         jsii.Bool(!props.Unversioned),
 		ObjectOwnership:   ownership,
 		RemovalPolicy:     removal,
 		AutoDeleteObjects: jsii.Bool(props.Destroy),
 		LifecycleRules:    &rules,
+	}
+	if props.EncryptionKey != nil {
+		bp.Encryption = awss3.BucketEncryption_KMS
+		bp.EncryptionKey = props.EncryptionKey
+		bp.BucketKeyEnabled = jsii.Bool(true)
 	}
 	if !props.LogBucket {
 		prefix := props.AccessLogsPrefix

@@ -86,7 +86,7 @@ func (p *Props) withDefaults() (Props, error) {
 		out.LogRetentionDays = 30
 	}
 	if out.ModuleRoot == "" {
-		root, err := FindModuleRoot()
+		root, err := build.ModuleRoot()
 		if err != nil {
 			return out, err
 		}
@@ -196,25 +196,6 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 		panic(fmt.Sprintf("gofunction: go build %s failed: %v\n%s", b.pkg, err, out.String()))
 	}
 	return jsii.Bool(true)
-}
-
-// FindModuleRoot returns the nearest directory at or above the working directory that
-// holds go.mod.
-func FindModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("gofunction: no go.mod at or above the working directory")
-		}
-		dir = parent
-	}
 }
 
 type listedPackage struct {

@@ -12,13 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/build"
 )
 
 // cloneModule copies what the functions compile (go.mod, go.sum and lambdas/) to dir, as a
 // second checkout at another path would have it.
 func cloneModule(t *testing.T, dir string) {
 	t.Helper()
-	root, err := FindModuleRoot()
+	root, err := build.ModuleRoot()
 	require.NoError(t, err)
 	for _, f := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join(root, f), filepath.Join(dir, f))
@@ -113,7 +114,7 @@ func firstGoFile(t *testing.T, dir string) string {
 }
 
 func TestPropsValidation(t *testing.T) {
-	root, err := FindModuleRoot()
+	root, err := build.ModuleRoot()
 	require.NoError(t, err)
 	p := Props{Package: "lambdas/nope", ModuleRoot: root, MemoryMB: 64, Timeout: 20 * time.Minute}
 	err = p.validate()

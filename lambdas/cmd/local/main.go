@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/example/notesplatform/lambdas/build"
 	"github.com/example/notesplatform/lambdas/cmd/local/localserver"
 )
 
@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := localserver.CheckLoopback(*addr); err != nil {
 		return err
 	}
-	root, err := repoRoot()
+	root, err := build.ModuleRoot()
 	if err != nil && (*webDir == "" || (*dataDir == "" && !*fresh)) {
 		return err
 	}
@@ -98,28 +98,4 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "Stopping…")
 	return srv.Close()
-}
-
-// repoRoot finds the module root (the folder with go.mod and web/) from the working
-// directory upwards, so `go run ./lambdas/cmd/local` works from anywhere in the repo.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if fileExists(filepath.Join(dir, "go.mod")) && fileExists(filepath.Join(dir, "web", "index.html")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find the repository root (go.mod and web/index.html) above the working directory; use -web and -data")
-		}
-		dir = parent
-	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/example/notesplatform/lambdas/build"
 )
 
 // Options configure Start.
@@ -43,24 +45,8 @@ type Options struct {
 	StartTimeout time.Duration
 }
 
-// RepoRoot returns the repository root: the nearest directory at or above the working
-// directory that holds go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("dynalite: no go.mod found above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoRoot returns the repository root (where package.json and node_modules are).
+func RepoRoot() (string, error) { return build.ModuleRoot() }
 
 // CLIPath returns the path of dynalite's cli.js, or an error that says how to install it.
 func CLIPath() (string, error) {
