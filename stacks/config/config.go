@@ -139,19 +139,17 @@ func Load(context map[string]any) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if errs := unknownKeys(ContextKey, raw, reflect.TypeOf(Config{})); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	unknown := unknownKeys(ContextKey, raw, reflect.TypeOf(Config{}))
 	buf, err := json.Marshal(raw)
 	if err != nil {
 		return nil, fmt.Errorf("config: cannot encode: %w", err)
 	}
 	var c Config
 	if err := json.Unmarshal(buf, &c); err != nil {
-		return nil, typeError(err)
+		return nil, errors.Join(append(unknown, typeError(err))...)
 	}
 	c.applyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(append(unknown, c.Validate())...); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -120,9 +120,11 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		"config.appName":                  "",
 		"config.environments.dev.account": "1",
 		"config.environments.prod.region": "mars-1",
+		"config.environments.prod.zone":   "a",
 	}))
 	require.Error(t, err)
-	assert.Len(t, strings.Split(err.Error(), "\n"), 3, err.Error())
+	assert.Len(t, strings.Split(err.Error(), "\n"), 4, err.Error())
+	assert.Contains(t, err.Error(), "config.environments[1].zone: unknown key")
 }
 
 func TestOverridesAreTyped(t *testing.T) {
