@@ -277,13 +277,17 @@ func TestSiteConfigNamesTheEnvironment(t *testing.T) {
 		require.NoError(t, err)
 		var cfg map[string]string
 		require.NoError(t, json.Unmarshal(b, &cfg), m)
-		for _, key := range []string{"userPoolId", "userPoolClientId", "authDomain"} {
-			assert.Regexp(t, `<<marker:0xbaba:\d+>>`, cfg[key], "%s is a deploy-time value", key)
+		for _, key := range []string{"userPoolId", "userPoolClientId"} {
+			assert.Regexp(t, `^<<marker:0xbaba:\d+>>$`, cfg[key], "%s is a deploy-time value", key)
 		}
+		env := mustEnv(t, s.Config, cfg["environment"])
+		// Sign-in in a deployed environment is Cognito managed login and nothing else: the
+		// local development issuer cannot be configured into a synthesized stack.
+		assert.Regexp(t, `^https://<<marker:0xbaba:\d+>>\.auth\.`+env.Region+`\.amazoncognito\.com$`, cfg["authDomain"])
 		assert.Equal(t, "/api", cfg["apiUrl"])
 		assert.Equal(t, s.Config.AppName, cfg["appName"])
-		env := mustEnv(t, s.Config, cfg["environment"])
 		assert.Equal(t, env.Region, cfg["region"])
+		assert.Len(t, cfg, 7, "exactly the keys the SPA reads")
 		seen[env.Name] = true
 	}
 	assert.Len(t, seen, len(s.Stages))
