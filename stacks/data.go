@@ -52,15 +52,13 @@ func NewDataStack(scope constructs.Construct, id string, props *DataProps) *Data
 	if !e.ThreatProtection {
 		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG3",
 			"Threat protection (Cognito Plus plan, billed per active user) is turned off by config.environments."+e.Name+
-				".threatProtection=false for this non-production environment; MFA and the password policy still apply.")
-	}
-	if !e.ThreatProtection {
+				".threatProtection=false (a stated cost decision for this environment); MFA and the password policy still apply.")
 		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG8",
-			"The Plus feature plan exists for threat protection, which config.environments."+e.Name+".threatProtection=false turns off for this non-production environment.")
+			"The Plus feature plan exists for threat protection, which config.environments."+e.Name+".threatProtection=false turns off for this environment.")
 	}
 	if e.MFA != "required" {
 		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG2",
-			"config.environments."+e.Name+".mfa is \""+e.MFA+"\": users of this environment may enrol a TOTP app but are not forced to.")
+			"config.environments."+e.Name+".mfa is \""+e.MFA+"\" (\"optional\": users may enrol a TOTP app; \"off\": none), a stated choice for this environment; the 12-character password policy still applies.")
 	}
 	return &DataStack{Stack: stack, Table: t.Table, UserPool: pool.UserPool, AuthURL: pool.DomainURL}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -136,7 +137,7 @@ func forEachStack(t *testing.T, parts []string, f func(t *testing.T, tpl asserti
 	for _, st := range s.Stages {
 		env := mustEnv(t, s.Config, *st.StageName())
 		for _, part := range []string{"Base", "Data", "Backend", "Frontend"} {
-			if len(parts) > 0 && !contains(parts, part) {
+			if len(parts) > 0 && !slices.Contains(parts, part) {
 				continue
 			}
 			path := env.Name + "/" + part
@@ -153,15 +154,6 @@ func mustEnv(t testing.TB, c *config.Config, name string) config.Environment {
 		t.Fatalf("no environment %q", name)
 	}
 	return e
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // resources returns the template's resources of one type, by logical id.
