@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -72,6 +73,12 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	})
 	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
 
+	// CDK's own custom-resource handlers get encrypted, expiring log groups too.
+	for _, st := range []awscdk.Stack{base.Stack, data.Stack, backend.Stack, frontend.Stack} {
+		logging.AdoptFunctionLogs(st, &logging.LogGroupProps{
+			Key: base.LogKey, RetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
+		})
+	}
 	awsiam.PermissionsBoundary_Of(stage).Apply(base.Boundary)
 	tags := awscdk.Tags_Of(stage)
 	tags.Add(jsii.String("app"), jsii.String(app), nil)

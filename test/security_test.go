@@ -346,3 +346,23 @@ func TestWebACL(t *testing.T) {
 		tpl.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
 	})
 }
+
+// Every function of the stage, CDK's custom-resource handlers included, logs to a log
+// group of the template that is encrypted and expires.
+func TestEveryFunctionHasAnEncryptedExpiringLogGroup(t *testing.T) {
+	forEachStack(t, nil, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		groups := resources(tpl, "AWS::Logs::LogGroup")
+		for id, fn := range resources(tpl, "AWS::Lambda::Function") {
+			cfg, _ := fn["Properties"].(map[string]interface{})["LoggingConfig"].(map[string]interface{})
+			ref, _ := cfg["LogGroup"].(map[string]interface{})
+			name, _ := ref["Ref"].(string)
+			group, ok := groups[name]
+			if !assert.True(t, ok, "%s logs to no log group of this stack", id) {
+				continue
+			}
+			props := group["Properties"].(map[string]interface{})
+			assert.Contains(t, props, "KmsKeyId", id)
+			assert.Equal(t, float64(env.LogRetentionDays), props["RetentionInDays"], id)
+		}
+	})
+}

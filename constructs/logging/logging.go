@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -137,4 +138,44 @@ func NewLogGroup(scope constructs.Construct, id string, props *LogGroupProps) aw
 		lp.LogGroupName = jsii.String(props.Name)
 	}
 	return awslogs.NewLogGroup(scope, jsii.String(id), lp)
+}
+
+// AdoptFunctionLogs gives every Lambda function below scope that has no log group of its
+// own (the handlers CDK adds for custom resources, such as bucket auto-delete or the
+// default security group restriction) an encrypted log group with retention, so that no
+// function of the app writes to a never-expiring, unencrypted /aws/lambda/... group.
+// Call it once the stacks are complete. It returns how many functions it adopted.
+func AdoptFunctionLogs(scope constructs.Construct, props *LogGroupProps) int {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	var orphans []awscdk.CfnResource
+	for _, c := range *scope.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		r, ok := c.(awscdk.CfnResource)
+		if !ok || *r.CfnResourceType() != "AWS::Lambda::Function" || hasLogGroup(c) {
+			continue
+		}
+		orphans = append(orphans, r)
+	}
+	for _, r := range orphans {
+		// CDK's providers are singletons with unique ids per stack: name the log group after one.
+		lg := NewLogGroup(awscdk.Stack_Of(r), *r.Node().Scope().Node().Id()+"Logs", props)
+		r.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), lg.LogGroupName())
+	}
+	return len(orphans)
+}
+
+func hasLogGroup(c constructs.IConstruct) bool {
+	fn, ok := c.(awslambda.CfnFunction)
+	if !ok || fn.LoggingConfig() == nil {
+		return false
+	}
+	switch cfg := fn.LoggingConfig().(type) {
+	case *awslambda.CfnFunction_LoggingConfigProperty:
+		return cfg.LogGroup != nil
+	case map[string]interface{}:
+		return cfg["logGroup"] != nil
+	default:
+		return true // a token: set by a higher-level construct
+	}
 }
