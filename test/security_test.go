@@ -252,6 +252,13 @@ func TestAPIStageIsLoggedTracedAndThrottled(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]interface{}{
 			"EndpointConfiguration": map[string]interface{}{"Types": []interface{}{"REGIONAL"}},
 		})
+		// The execution log group exists (encrypted, expiring) before the stage that writes to it.
+		tpl.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]interface{}{
+			"LogGroupName": map[string]interface{}{"Fn::Join": []interface{}{"", assertions.Match_ArrayWith(&[]interface{}{"API-Gateway-Execution-Logs_", "/api"})}},
+		})
+		tpl.HasResource(jsii.String("AWS::ApiGateway::Stage"), map[string]interface{}{
+			"DependsOn": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_StringLikeRegexp(jsii.String("^ApiExecutionLogs"))}),
+		})
 	})
 }
 

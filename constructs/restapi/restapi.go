@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -30,6 +31,8 @@ type RestAPI struct {
 	Authorizer awsapigateway.IAuthorizer
 	// AccessLogs receives one JSON line per request.
 	AccessLogs awslogs.ILogGroup
+	// ExecutionLogs receives API Gateway's execution logs of the stage.
+	ExecutionLogs awslogs.ILogGroup
 	// URL is the invoke URL of the stage, ending in "/".
 	URL *string
 
@@ -138,6 +141,15 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 			ThrottlingBurstLimit: jsii.Number(p.BurstLimit),
 		},
 	})
+	// API Gateway would create the execution log group itself, unencrypted and kept
+	// forever; made here first, it is encrypted and expires like every other log.
+	execLogs := logging.NewLogGroup(c, "ExecutionLogs", &logging.LogGroupProps{
+		Key: p.LogKey, RetentionDays: p.LogRetentionDays, Destroy: p.Destroy,
+		Name: *awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("API-Gateway-Execution-Logs_"), api.RestApiId(), jsii.String("/" + p.StageName),
+		}),
+	})
+	api.DeploymentStage().Node().AddDependency(execLogs)
 	for _, gr := range []struct {
 		id   string
 		kind awsapigateway.ResponseType
@@ -166,11 +178,12 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		CognitoUserPools: &[]awscognito.IUserPool{p.UserPool},
 	})
 	out := &RestAPI{
-		Construct:  c,
-		API:        api,
-		Authorizer: authorizer,
-		AccessLogs: logs,
-		URL:        api.Url(),
+		Construct:     c,
+		API:           api,
+		Authorizer:    authorizer,
+		AccessLogs:    logs,
+		ExecutionLogs: execLogs,
+		URL:           api.Url(),
 		bodyValidator: api.AddRequestValidator(jsii.String("BodyValidator"), &awsapigateway.RequestValidatorOptions{
 			ValidateRequestBody: jsii.Bool(true), ValidateRequestParameters: jsii.Bool(true),
 		}),
