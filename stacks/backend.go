@@ -26,8 +26,6 @@ type BackendStack struct {
 	awscdk.Stack
 	// API is the REST API; CloudFront forwards /api/* to it.
 	API awsapigateway.IRestApi
-	// APIDomain is the execute-api host name of the API.
-	APIDomain *string
 	// APIURL is the stage's invoke URL, ending in "/api/".
 	APIURL *string
 	// APIURLOutput is the ApiUrl output, read by the pipeline's smoke test.
@@ -118,9 +116,8 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 			nag.Suppress(method, false, "AwsSolutions-COG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
 		}
 	}
-	domain := jsii.String(fmt.Sprintf("%s.execute-api.%s.%s", *rest.API.RestApiId(), *stack.Region(), *stack.UrlSuffix()))
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
-	return &BackendStack{Stack: stack, API: rest.API, APIDomain: domain, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
+	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
 }
 
 // TableActions are the exact DynamoDB actions each access level gets: what the store in

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -35,13 +36,13 @@ type FrontendStack struct {
 // FrontendProps configures the Frontend stack.
 type FrontendProps struct {
 	awscdk.StackProps
-	App       string
-	Env       config.Environment
-	WebDir    string
-	UserPool  awscognito.IUserPool
-	AuthURL   *string
-	APIDomain *string
-	LogKey    awskms.IKey
+	App      string
+	Env      config.Environment
+	WebDir   string
+	UserPool awscognito.IUserPool
+	AuthURL  *string
+	API      awsapigateway.IRestApi
+	LogKey   awskms.IKey
 }
 
 // NewFrontendStack makes the Frontend stack.
@@ -72,7 +73,7 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	site := staticsite.New(stack, "Site", &staticsite.Props{
 		SourceDir:             props.WebDir,
 		ContentSecurityPolicy: ContentSecurityPolicy(props.WebDir),
-		APIDomain:             props.APIDomain,
+		API:                   props.API,
 		DomainName:            e.DomainName,
 		Certificate:           cert,
 		LogKey:                props.LogKey,

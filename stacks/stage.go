@@ -69,7 +69,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),
 		App:        app, Env: e, WebDir: filepath.Join(props.ModuleRoot, "web"),
-		UserPool: data.UserPool, AuthURL: data.AuthURL, APIDomain: backend.APIDomain, LogKey: base.LogKey,
+		UserPool: data.UserPool, AuthURL: data.AuthURL, API: backend.API, LogKey: base.LogKey,
 	})
 	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
@@ -49,9 +50,9 @@ type Props struct {
 	Config map[string]interface{}
 	// ContentSecurityPolicy is sent with every response. Default: "default-src 'self'".
 	ContentSecurityPolicy string
-	// APIDomain is the execute-api host name to route /api/* to, uncached and with the
-	// viewer's headers (Authorization included). Default: no API behavior.
-	APIDomain *string
+	// API receives /api/*, uncached and with the viewer's headers (Authorization
+	// included); its stage must be named "api". Default: no API behavior.
+	API awsapigateway.IRestApi
 	// DomainName is a custom domain. Default: the CloudFront domain only.
 	DomainName string
 	// Certificate covers DomainName, in us-east-1. Required with DomainName.
@@ -185,10 +186,12 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		LogBucket:     logs,
 		LogFilePrefix: jsii.String("cloudfront/"),
 	}
-	if p.APIDomain != nil {
+	if p.API != nil {
+		apiStack := awscdk.Stack_Of(p.API)
+		domain := jsii.String(*p.API.RestApiId() + ".execute-api." + *apiStack.Region() + "." + *apiStack.UrlSuffix())
 		dp.AdditionalBehaviors = &map[string]*awscloudfront.BehaviorOptions{
 			"/api/*": {
-				Origin: awscloudfrontorigins.NewHttpOrigin(p.APIDomain, &awscloudfrontorigins.HttpOriginProps{
+				Origin: awscloudfrontorigins.NewHttpOrigin(domain, &awscloudfrontorigins.HttpOriginProps{
 					ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
 					OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
 				}),
