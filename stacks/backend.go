@@ -63,8 +63,13 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	nag.Suppress(cursorKey, false, "AwsSolutions-SMG4",
 		"The secret only signs pagination cursors; rotating it would invalidate every cursor in flight and protects no data. Replace it by redeploying if it leaks.")
 
+	gatewayErrors := map[string]restapi.ErrorResponse{}
+	for kind, e := range api.GatewayErrors {
+		gatewayErrors[kind] = restapi.ErrorResponse{Status: e.Status, Code: e.Code}
+	}
 	rest := restapi.New(stack, "Api", &restapi.Props{
-		Name: prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
+		Errors: gatewayErrors,
+		Name:   prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
 		LogRetentionDays: e.LogRetentionDays, WebACL: e.WAF, Destroy: e.Destroy(),
 	})
 	if !e.WAF {

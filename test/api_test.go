@@ -1,6 +1,8 @@
 package test
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
 )
 
 // resourcePaths maps API Gateway resource logical ids to their full paths.
@@ -51,11 +54,24 @@ func TestEveryRouteIsInTheAPI(t *testing.T) {
 					fnIDs[name] = *backend.Stack.GetLogicalId(fn.Function.Node().DefaultChild().(awscdk.CfnElement))
 				}
 				methods := resources(tpl, "AWS::ApiGateway::Method")
-				require.Len(t, methods, len(api.Routes), "one method per route, nothing else")
+				allow := map[string][]string{}
+				for _, r := range api.Routes {
+					allow[r.Path] = append(allow[r.Path], r.Method)
+				}
+				require.Len(t, methods, len(api.Routes)+len(allow), "one method per route and one ANY per path, nothing else")
 				found := map[string]bool{}
 				for id, m := range methods {
 					p := m["Properties"].(map[string]interface{})
 					path := paths[p["ResourceId"].(map[string]interface{})["Ref"].(string)]
+					if p["HttpMethod"] == "ANY" {
+						// Other methods get 405 + Allow from a mock: no function, no data.
+						integration := p["Integration"].(map[string]interface{})
+						assert.Equal(t, "MOCK", integration["Type"], id)
+						slices.Sort(allow[path])
+						assert.Contains(t, toJSON(integration["IntegrationResponses"]), `"method.response.header.Allow":"'`+strings.Join(allow[path], ",")+`'"`, path)
+						assert.Contains(t, toJSON(integration["IntegrationResponses"]), `"StatusCode":"405"`, path)
+						continue
+					}
 					key := p["HttpMethod"].(string) + " " + path
 					i := indexRoute(p["HttpMethod"].(string), path)
 					require.GreaterOrEqual(t, i, 0, "%s (%s) is not in lambdas/api.Routes", key, id)
@@ -141,4 +157,30 @@ func policyActions(tpl assertions.Template, roleID string) []string {
 		}
 	}
 	return out
+}
+
+// API Gateway's own errors (bad token, unknown path, throttling, invalid body) use the
+// app's one error shape, with the status and code that lambdas/api declares and the local
+// server answers.
+func TestGatewayErrorsUseTheAppShape(t *testing.T) {
+	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+		responses := map[string]map[string]interface{}{}
+		for _, r := range resources(tpl, "AWS::ApiGateway::GatewayResponse") {
+			props := r["Properties"].(map[string]interface{})
+			responses[props["ResponseType"].(string)] = props
+		}
+		require.Len(t, responses, len(api.GatewayErrors))
+		for kind, e := range api.GatewayErrors {
+			props, ok := responses[kind]
+			if !assert.True(t, ok, kind) {
+				continue
+			}
+			if e.Status != 0 {
+				assert.Equal(t, strconv.Itoa(e.Status), props["StatusCode"], kind)
+			}
+			tmpl := props["ResponseTemplates"].(map[string]interface{})["application/json"].(string)
+			assert.True(t, strings.HasPrefix(tmpl, `{"error":{"code":"`+e.Code+`","message":`), "%s: %s", kind, tmpl)
+			assert.True(t, strings.HasSuffix(tmpl, `"requestId":"$context.requestId"}}`), "%s: %s", kind, tmpl)
+		}
+	})
 }

@@ -7,7 +7,10 @@ package restapi
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -20,6 +23,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/constructs/nag"
 )
 
 // RestAPI is the REST API, its stage, its authorizer and its access log group.
@@ -38,6 +42,7 @@ type RestAPI struct {
 
 	bodyValidator, paramValidator awsapigateway.IRequestValidator
 	models                        map[string]awsapigateway.IModel
+	allowed                       map[string]*allowList // resource path -> its methods
 }
 
 // Props configures the API.
@@ -57,6 +62,9 @@ type Props struct {
 	RateLimit int
 	// BurstLimit is the stage's burst. Default: 100.
 	BurstLimit int
+	// Errors renders API Gateway's own error responses (keyed by response type, such as
+	// UNAUTHORIZED) in the app's error shape. Default: none, API Gateway's {"message"}.
+	Errors map[string]ErrorResponse
 	// WebACL puts an AWS WAF web ACL (managed rules, per-IP rate limit) in front of the
 	// stage. Default: false.
 	WebACL bool
@@ -103,9 +111,24 @@ func (p *Props) validate() error {
 	return errors.Join(errs...)
 }
 
-// errorTemplate renders gateway-made errors (authorizer, validation, throttling) in the
-// same {"error": {...}} shape as the functions' errors.
-const errorTemplate = `{"error":{"code":"%s","message":$context.error.messageString,"requestId":"$context.requestId"}}`
+// ErrorResponse is how the API answers one kind of error that API Gateway makes itself.
+type ErrorResponse struct {
+	// Status replaces API Gateway's status code. Default: API Gateway's own when zero.
+	Status int
+	// Code is the "code" of the {"error": {"code", "message", "requestId"}} body.
+	Code string
+}
+
+// gatewayResponseID turns DEFAULT_4XX into Default4xx: a stable construct id.
+func gatewayResponseID(kind string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(strings.ToLower(kind), "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
 
 // New makes the API.
 func New(scope constructs.Construct, id string, props *Props) *RestAPI {
@@ -150,30 +173,22 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		}),
 	})
 	api.DeploymentStage().Node().AddDependency(execLogs)
-	for _, gr := range []struct {
-		id   string
-		kind awsapigateway.ResponseType
-		code string
-	}{
-		{"Default4xx", awsapigateway.ResponseType_DEFAULT_4XX(), "bad_request"},
-		{"Default5xx", awsapigateway.ResponseType_DEFAULT_5XX(), "internal"},
-		{"Unauthorized", awsapigateway.ResponseType_UNAUTHORIZED(), "unauthorized"},
-		{"AccessDenied", awsapigateway.ResponseType_ACCESS_DENIED(), "forbidden"},
-		{"Throttled", awsapigateway.ResponseType_THROTTLED(), "throttled"},
-		{"MissingToken", awsapigateway.ResponseType_MISSING_AUTHENTICATION_TOKEN(), "not_found"},
-		{"TooLarge", awsapigateway.ResponseType_REQUEST_TOO_LARGE(), "too_large"},
-		{"UnsupportedMediaType", awsapigateway.ResponseType_UNSUPPORTED_MEDIA_TYPE(), "unsupported_media_type"},
-	} {
-		api.AddGatewayResponse(jsii.String(gr.id), &awsapigateway.GatewayResponseOptions{
-			Type:      gr.kind,
-			Templates: &map[string]*string{"application/json": jsii.String(fmt.Sprintf(errorTemplate, gr.code))},
-		})
+	for _, kind := range slices.Sorted(maps.Keys(p.Errors)) {
+		e := p.Errors[kind]
+		message := "$context.error.messageString" // already a quoted JSON string
+		if kind == "BAD_REQUEST_BODY" {
+			message = `"$util.escapeJavaScript($context.error.validationErrorString)"`
+		}
+		opts := &awsapigateway.GatewayResponseOptions{
+			Type: awsapigateway.ResponseType_Of(jsii.String(kind)),
+			Templates: &map[string]*string{"application/json": jsii.String(
+				fmt.Sprintf(`{"error":{"code":"%s","message":%s,"requestId":"$context.requestId"}}`, e.Code, message))},
+		}
+		if e.Status != 0 {
+			opts.StatusCode = jsii.String(strconv.Itoa(e.Status))
+		}
+		api.AddGatewayResponse(jsii.String(gatewayResponseID(kind)), opts)
 	}
-	api.AddGatewayResponse(jsii.String("BadRequestBody"), &awsapigateway.GatewayResponseOptions{
-		Type: awsapigateway.ResponseType_BAD_REQUEST_BODY(),
-		Templates: &map[string]*string{"application/json": jsii.String(
-			`{"error":{"code":"invalid_body","message":"$util.escapeJavaScript($context.error.validationErrorString)","requestId":"$context.requestId"}}`)},
-	})
 	authorizer := awsapigateway.NewCognitoUserPoolsAuthorizer(c, jsii.String("Authorizer"), &awsapigateway.CognitoUserPoolsAuthorizerProps{
 		CognitoUserPools: &[]awscognito.IUserPool{p.UserPool},
 	})
@@ -190,7 +205,8 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		paramValidator: api.AddRequestValidator(jsii.String("ParamValidator"), &awsapigateway.RequestValidatorOptions{
 			ValidateRequestBody: jsii.Bool(false), ValidateRequestParameters: jsii.Bool(true),
 		}),
-		models: map[string]awsapigateway.IModel{},
+		models:  map[string]awsapigateway.IModel{},
+		allowed: map[string]*allowList{},
 	}
 	if p.WebACL {
 		out.newWebACL(p.Name)
@@ -257,5 +273,51 @@ func (r *RestAPI) AddRoute(route Route) awsapigateway.Method {
 		opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": model}
 		opts.RequestValidator = r.bodyValidator
 	}
-	return res.AddMethod(jsii.String(route.Method), awsapigateway.NewLambdaIntegration(route.Function, nil), opts)
+	method := res.AddMethod(jsii.String(route.Method), awsapigateway.NewLambdaIntegration(route.Function, nil), opts)
+	r.allowMethod(res, route.Method)
+	return method
+}
+
+// allowList renders a resource's methods as the Allow header of its 405 answer, once all
+// routes are added.
+type allowList struct{ methods []string }
+
+// Produce is called at synthesis: a pointer receiver, as jsii requires.
+func (a *allowList) Produce() *string {
+	return jsii.String("'" + strings.Join(a.methods, ",") + "'")
+}
+
+// allowMethod records the method and, for the resource's first route, adds an ANY
+// method that answers 405 with an Allow header from a mock integration: a method that the
+// route table does not list never reaches a function.
+func (r *RestAPI) allowMethod(res awsapigateway.IResource, method string) {
+	path := *res.Path()
+	if list, ok := r.allowed[path]; ok {
+		list.methods = append(list.methods, method)
+		slices.Sort(list.methods)
+		return
+	}
+	list := &allowList{methods: []string{method}}
+	r.allowed[path] = list
+	any := res.AddMethod(jsii.String("ANY"), awsapigateway.NewMockIntegration(&awsapigateway.IntegrationOptions{
+		PassthroughBehavior: awsapigateway.PassthroughBehavior_NEVER,
+		RequestTemplates:    &map[string]*string{"application/json": jsii.String(`{"statusCode": 405}`)},
+		IntegrationResponses: &[]*awsapigateway.IntegrationResponse{{
+			StatusCode: jsii.String("405"),
+			ResponseParameters: &map[string]*string{
+				"method.response.header.Allow": awscdk.Lazy_String(list, nil),
+			},
+			ResponseTemplates: &map[string]*string{"application/json": jsii.String(
+				`{"error":{"code":"method_not_allowed","message":"method $context.httpMethod is not allowed on ` + path + `","requestId":"$context.requestId"}}`)},
+		}},
+	}), &awsapigateway.MethodOptions{
+		AuthorizationType: awsapigateway.AuthorizationType_NONE,
+		MethodResponses: &[]*awsapigateway.MethodResponse{{
+			StatusCode:         jsii.String("405"),
+			ResponseParameters: &map[string]*bool{"method.response.header.Allow": jsii.Bool(true)},
+		}},
+	})
+	reason := "ANY on " + path + " only answers 405 from a mock integration: it reaches no function and no data, so it needs no authorizer."
+	nag.Suppress(any, false, "AwsSolutions-APIG4", reason)
+	nag.Suppress(any, false, "AwsSolutions-COG4", reason)
 }

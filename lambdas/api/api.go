@@ -228,3 +228,27 @@ func validate(functions []Function, routes []Route, models map[string]*Schema) e
 	}
 	return errors.Join(errs...)
 }
+
+// GatewayError is an answer that API Gateway gives by itself, before any function runs
+// (no or bad token, unknown path, throttling, a body that fails its model...). The
+// Backend stack renders each in the app's one error shape, {"error": {"code", "message",
+// "requestId"}}, and the local server answers the same, so clients see one shape.
+type GatewayError struct {
+	// Status replaces API Gateway's status. Default: API Gateway's own when zero.
+	Status int
+	// Code is the error code, one of the codes the functions use where one fits.
+	Code string
+}
+
+// GatewayErrors are keyed by API Gateway response type.
+var GatewayErrors = map[string]GatewayError{
+	"DEFAULT_4XX":                  {Code: "bad_request"},
+	"DEFAULT_5XX":                  {Code: "internal_error"},
+	"UNAUTHORIZED":                 {Status: 401, Code: "unauthorized"},
+	"ACCESS_DENIED":                {Status: 403, Code: "forbidden"},
+	"MISSING_AUTHENTICATION_TOKEN": {Status: 404, Code: "not_found"}, // unknown path or method
+	"THROTTLED":                    {Status: 429, Code: "throttled"},
+	"REQUEST_TOO_LARGE":            {Status: 413, Code: "payload_too_large"},
+	"UNSUPPORTED_MEDIA_TYPE":       {Status: 415, Code: "unsupported_media_type"},
+	"BAD_REQUEST_BODY":             {Status: 400, Code: "validation_failed"},
+}

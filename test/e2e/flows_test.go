@@ -305,8 +305,8 @@ func TestForgedTokenRefused(t *testing.T) {
 	for name, tok := range map[string]string{"tampered": tampered, "forged": forged, "alg none": unsigned, "garbage": "abc"} {
 		for _, auth := range []string{"Bearer " + tok, tok} {
 			status, body := apiCall(t, "GET", "/api/notes", auth, nil)
-			if status != http.StatusUnauthorized || strings.TrimSpace(body) != `{"message":"Unauthorized"}` {
-				t.Errorf("%s token: %d %s, want 401 {\"message\":\"Unauthorized\"}", name, status, body)
+			if status != http.StatusUnauthorized || !strings.Contains(body, `{"error":{"code":"unauthorized","message":"Unauthorized"`) {
+				t.Errorf("%s token: %d %s, want 401 with code unauthorized", name, status, body)
 			}
 		}
 	}

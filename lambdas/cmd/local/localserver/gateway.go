@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,10 +41,11 @@ const (
 
 // NewGateway returns an http.Handler that behaves like the deployed API behind
 // CloudFront's /api/* behaviour: for each entry of api.Routes it registers
-// "METHOD /api<path>", enforces the route's Auth like the Cognito authorizer (401
-// {"message":"Unauthorized"}), converts the request into the proxy event that API Gateway
+// "METHOD /api<path>", enforces the route's Auth like the Cognito authorizer (401 in the
+// app's error shape, as the deployed gateway responses render it), converts the request into the proxy event that API Gateway
 // would send, calls handlers[route.Function] and writes the proxy response back. Paths and
-// methods that are not in the table get API Gateway's 403 "Missing Authentication Token".
+// methods that are not in the table get the deployed API's 404 (API Gateway's "Missing
+// Authentication Token").
 func NewGateway(handlers map[string]Handler, verify Verifier, log *slog.Logger) (http.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -58,8 +60,20 @@ func NewGateway(handlers map[string]Handler, verify Verifier, log *slog.Logger) 
 		}
 		mux.Handle(route.Method+" "+APIPrefix+route.Path, &routeHandler{route: route, handler: h, verify: verify, log: log})
 	}
+	// A known path with a method the table does not list: 405 with Allow, as the deployed
+	// API's ANY method answers from its mock integration.
+	allowed := map[string][]string{}
+	for _, route := range api.Routes {
+		allowed[route.Path] = append(allowed[route.Path], route.Method)
+	}
+	for path, methods := range allowed {
+		slices.Sort(methods)
+		mux.HandleFunc(APIPrefix+path, func(w http.ResponseWriter, r *http.Request) {
+			methodNotAllowed(w, path, methods, r.Method, newRequestID())
+		})
+	}
 	mux.HandleFunc(APIPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		gatewayError(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token", newRequestID())
+		gatewayError(w, "MISSING_AUTHENTICATION_TOKEN", http.StatusForbidden, "Missing Authentication Token", newRequestID())
 	})
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -78,27 +92,34 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	// ServeMux lets HEAD through to GET patterns; API Gateway does not.
 	if r.Method != rh.route.Method {
-		gatewayError(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token", reqID)
+		var methods []string
+		for _, route := range api.Routes {
+			if route.Path == rh.route.Path {
+				methods = append(methods, route.Method)
+			}
+		}
+		slices.Sort(methods)
+		methodNotAllowed(w, rh.route.Path, methods, r.Method, reqID)
 		return
 	}
 	var claims map[string]interface{}
 	if rh.route.Auth == api.User {
 		token := r.Header.Get("Authorization")
 		if token == "" {
-			gatewayError(w, http.StatusUnauthorized, "UnauthorizedException", "Unauthorized", reqID)
+			gatewayError(w, "UNAUTHORIZED", http.StatusUnauthorized, "Unauthorized", reqID)
 			return
 		}
 		c, err := rh.verify(token)
 		if err != nil {
 			rh.log.Info("authorizer refused token", slog.String("requestId", reqID), slog.String("reason", err.Error()))
-			gatewayError(w, http.StatusUnauthorized, "UnauthorizedException", "Unauthorized", reqID)
+			gatewayError(w, "UNAUTHORIZED", http.StatusUnauthorized, "Unauthorized", reqID)
 			return
 		}
 		claims = c
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayloadBytes))
 	if err != nil {
-		gatewayError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request Too Long", reqID)
+		gatewayError(w, "REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, "Request Too Long", reqID)
 		return
 	}
 	ev := ToEvent(r, rh.route, body, reqID, claims, time.Now())
@@ -109,19 +130,19 @@ func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := rh.invoke(ctx, ev)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		gatewayError(w, http.StatusGatewayTimeout, "IntegrationTimeout", "Endpoint request timed out", reqID)
+		gatewayError(w, "DEFAULT_5XX", http.StatusGatewayTimeout, "Endpoint request timed out", reqID)
 		return
 	case err != nil:
 		// A function error is a bare 502 in API Gateway; the log says why.
 		rh.log.Error("function returned an error", slog.String("requestId", reqID),
 			slog.String("function", rh.route.Function), slog.String("error", err.Error()))
-		gatewayError(w, http.StatusBadGateway, "InternalServerErrorException", "Internal server error", reqID)
+		gatewayError(w, "DEFAULT_5XX", http.StatusBadGateway, "Internal server error", reqID)
 		return
 	}
 	if err := WriteResponse(w, resp, reqID); err != nil {
 		rh.log.Error("malformed Lambda proxy response", slog.String("requestId", reqID),
 			slog.String("function", rh.route.Function), slog.String("error", err.Error()))
-		gatewayError(w, http.StatusBadGateway, "InternalServerErrorException", "Internal server error", reqID)
+		gatewayError(w, "DEFAULT_5XX", http.StatusBadGateway, "Internal server error", reqID)
 	}
 }
 
@@ -265,15 +286,34 @@ func WriteResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse, r
 	return nil
 }
 
-// gatewayError writes one of API Gateway's own responses: {"message": "..."}.
-func gatewayError(w http.ResponseWriter, status int, errorType, message, requestID string) {
+// gatewayError writes one of the answers API Gateway gives by itself, as the deployed
+// API renders it (api.GatewayErrors): the app's {"error": {...}} shape.
+// status is API Gateway's own status for the error, used where the table keeps it.
+func gatewayError(w http.ResponseWriter, kind string, status int, message, requestID string) {
+	e := api.GatewayErrors[kind]
+	if e.Status == 0 {
+		e.Status = status
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("X-Amzn-Errortype", errorType)
 	h.Set("X-Amzn-Requestid", requestID)
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]string{"message": message})
+	w.WriteHeader(e.Status)
+	b, _ := json.Marshal(map[string]map[string]string{"error": {"code": e.Code, "message": message, "requestId": requestID}})
+	_, _ = w.Write(b)
+}
+
+// methodNotAllowed is the deployed API's 405 for a known path (see restapi's ANY method).
+func methodNotAllowed(w http.ResponseWriter, path string, allow []string, method, requestID string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Allow", strings.Join(allow, ","))
+	h.Set("X-Amzn-Requestid", requestID)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	b, _ := json.Marshal(map[string]map[string]string{"error": {
+		"code": "method_not_allowed", "message": "method " + method + " is not allowed on " + path, "requestId": requestID,
+	}})
 	_, _ = w.Write(b)
 }
 

@@ -146,8 +146,8 @@ func TestGatewayEnforcesUserAuth(t *testing.T) {
 		}
 		rec := httptest.NewRecorder()
 		gw.ServeHTTP(rec, req)
-		if rec.Code != 401 || strings.TrimSpace(rec.Body.String()) != `{"message":"Unauthorized"}` {
-			t.Errorf("%s token: %d %s, want 401 {\"message\":\"Unauthorized\"}", name, rec.Code, rec.Body)
+		if rec.Code != 401 || !strings.Contains(rec.Body.String(), `{"error":{"code":"unauthorized","message":"Unauthorized","requestId":`) {
+			t.Errorf("%s token: %d %s, want 401 with code unauthorized", name, rec.Code, rec.Body)
 		}
 	}
 	if len(rc.events) != 0 {
@@ -217,19 +217,24 @@ func TestGatewayRoutesThroughTheRouteTable(t *testing.T) {
 func TestGatewayUnknownRoutesAndMethods(t *testing.T) {
 	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200}}
 	gw := newTestGateway(t, rc)
-	for _, tc := range []struct{ method, path string }{
-		{"GET", "/api/nothing"},
-		{"PATCH", "/api/notes/abc"},
-		{"POST", "/api/health"},
-		{"HEAD", "/api/health"},
-		{"GET", "/api/notes/a/b"},
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/api/nothing", 404, "not_found", ""},
+		{"GET", "/api/notes/a/b", 404, "not_found", ""},
+		{"PATCH", "/api/notes/abc", 405, "method_not_allowed", "DELETE,GET,PUT"},
+		{"POST", "/api/health", 405, "method_not_allowed", "GET"},
+		{"HEAD", "/api/health", 405, "method_not_allowed", "GET"},
+		{"DELETE", "/api/notes", 405, "method_not_allowed", "GET,POST"},
 	} {
 		rec := httptest.NewRecorder()
 		gw.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
-		var body map[string]string
+		var body map[string]map[string]string
 		_ = json.Unmarshal(rec.Body.Bytes(), &body)
-		if rec.Code != 403 || (tc.method != "HEAD" && body["message"] != "Missing Authentication Token") {
-			t.Errorf("%s %s: %d %s, want API Gateway's 403", tc.method, tc.path, rec.Code, rec.Body)
+		if rec.Code != tc.status || (tc.method != "HEAD" && body["error"]["code"] != tc.code) || rec.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d %s Allow=%q, want %d %s Allow=%q", tc.method, tc.path, rec.Code, rec.Body, rec.Header().Get("Allow"), tc.status, tc.code, tc.allow)
 		}
 	}
 	if len(rc.events) != 0 {
