@@ -195,6 +195,18 @@ func TestNoWildcardAdmin(t *testing.T) {
 func TestSiteIsPrivateAndHTTPSOnly(t *testing.T) {
 	forEachStack(t, []string{"Frontend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
 		tpl.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+		// Only this distribution may read the site bucket; it may list it so that a missing
+		// file is a 404, not a 403.
+		tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]interface{}{
+			"PolicyDocument": map[string]interface{}{"Statement": assertions.Match_ArrayWith(&[]interface{}{
+				assertions.Match_ObjectLike(&map[string]interface{}{
+					"Action":    []interface{}{"s3:GetObject", "s3:ListBucket"},
+					"Effect":    "Allow",
+					"Principal": map[string]interface{}{"Service": "cloudfront.amazonaws.com"},
+					"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"AWS:SourceArn": assertions.Match_AnyValue()}},
+				}),
+			})},
+		})
 		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), map[string]interface{}{
 			"DistributionConfig": assertions.Match_ObjectLike(&map[string]interface{}{
 				"DefaultRootObject": "index.html",

@@ -171,7 +171,11 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		Comment:           jsii.String("Single-page app and its API"),
 		DefaultRootObject: jsii.String("index.html"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
-			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(site, nil),
+			// LIST lets S3 answer 404 (not 403) for a missing file; "/" never lists,
+			// it is rewritten to /index.html and query strings are not forwarded.
+			Origin: awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(site, &awscloudfrontorigins.S3BucketOriginWithOACProps{
+				OriginAccessLevels: &[]awscloudfront.AccessLevel{awscloudfront.AccessLevel_READ, awscloudfront.AccessLevel_LIST},
+			}),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 			CachePolicy:           cache,
 			ResponseHeadersPolicy: headers,
@@ -211,6 +215,8 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		dp.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	dist := awscloudfront.NewDistribution(c, jsii.String("Resource"), dp)
+	awscdk.Annotations_Of(dist).AcknowledgeWarning(jsii.String("@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk"),
+		jsii.String("DefaultRootObject is index.html and the viewer-request function rewrites every extension-less path, so no request lists the bucket"))
 
 	deployLogs := logging.NewLogGroup(c, "DeployLogs", &logging.LogGroupProps{
 		Key: p.LogKey, RetentionDays: p.LogRetentionDays, Destroy: p.Destroy,
