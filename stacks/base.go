@@ -54,9 +54,11 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 	accessLogs := bucket.New(stack, "AccessLogs", &bucket.Props{LogBucket: true, Destroy: e.Destroy(), ExpireAfterDays: 365})
 	nag.Suppress(accessLogs, false, "AwsSolutions-S1", "This bucket is the destination of server access logs; logging it into itself would recurse.")
 
-	audittrail.New(stack, "AuditTrail", &audittrail.Props{
-		Key: key, AccessLogs: accessLogs, LogRetentionDays: max(e.LogRetentionDays, 365), Destroy: e.Destroy(),
-	})
+	if e.Trail() {
+		audittrail.New(stack, "AuditTrail", &audittrail.Props{
+			Key: key, AccessLogs: accessLogs, LogRetentionDays: max(e.LogRetentionDays, 365), Destroy: e.Destroy(),
+		})
+	}
 	net := network.New(stack, "Network", &network.Props{
 		Key: key, Zones: e.Zones, LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
 	})

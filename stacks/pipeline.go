@@ -21,6 +21,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/example/notesplatform/constructs/bucket"
+	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -248,6 +249,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 	}
 	suppressPipelineFindings(stack, cfg, artifacts, crossAccount)
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	for _, support := range supportStacks(stack) {
+		hardenSupportStack(support)
+	}
 
 	return &PipelineStack{Stack: stack, Pipeline: pipeline, ArtifactBucket: artifacts, Repository: repo}
 }
@@ -392,4 +396,31 @@ func CDKCLIVersion(moduleRoot string) (string, error) {
 		return "", fmt.Errorf("pipeline: package.json pins aws-cdk %q: allowed is an exact 2.x version", v)
 	}
 	return v, nil
+}
+
+// supportStacks are the stacks CDK Pipelines adds, one per other region of a stage, to
+// hold the replication bucket and key of that region.
+func supportStacks(pipeline awscdk.Stack) []awscdk.Stack {
+	var out []awscdk.Stack
+	for _, child := range *pipeline.Node().Root().Node().Children() {
+		st, ok := child.(awscdk.Stack)
+		if ok && strings.HasPrefix(*st.StackName(), *pipeline.StackName()+"-support-") {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// hardenSupportStack rotates the replication key and applies cdk-nag, like every stack.
+func hardenSupportStack(stack awscdk.Stack) {
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		switch r := c.(type) {
+		case awskms.CfnKey:
+			r.SetEnableKeyRotation(jsii.Bool(true))
+		case awss3.CfnBucket:
+			nag.Suppress(r, false, "AwsSolutions-S1",
+				"CodePipeline's cross-region replication bucket: CDK Pipelines makes it with no hook for access logging; it is private, KMS-encrypted, TLS-only and only this pipeline's roles use it, and CloudTrail records its API calls.")
+		}
+	}
+	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 }

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -51,6 +52,14 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 
 	// The pipeline's own role and the source action move artifacts in and out of the bucket.
 	nag.Suppress(find(stack, "Pipeline/Pipeline/Role/DefaultPolicy/Resource"), false, "AwsSolutions-IAM5", artifactReason, artifactWrite...)
+	if len(otherRegions(cfg)) > 0 {
+		// Environments in other regions: CodePipeline replicates artifacts to a bucket of a
+		// support stack in each such region, encrypted with that region's key.
+		nag.Suppress(find(stack, "Pipeline/Pipeline/Role/DefaultPolicy/Resource"), false, "AwsSolutions-IAM5",
+			"Cross-region stages: the pipeline role writes artifacts (object keys per execution) into the replication bucket of each region's support stack,"+
+				" and uses that region's replication key, which CDK cannot reference across regions and so grants as '*' (its key policy admits only this account).",
+			`/^Resource::arn:aws:s3:::`+PipelineStackName(cfg.AppName)+`-support-[a-z0-9]+\/\*$/`, "Resource::*")
+	}
 	nag.Suppress(find(stack, "Pipeline/Pipeline/Source/Source/CodePipelineActionRole/DefaultPolicy/Resource"), false, "AwsSolutions-IAM5",
 		artifactReason, artifactWrite...)
 
@@ -97,6 +106,17 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 			"codepipeline:GetPipelineState and PutApprovalResult are limited by the condition aws:ResourceTag/SECURITY_CHECK=ALLOW_APPROVE to pipelines tagged for auto-approval (this one).",
 			"Resource::*")
 	}
+}
+
+// otherRegions are the regions of environments that are not the pipeline's region.
+func otherRegions(cfg *config.Config) []string {
+	var out []string
+	for _, e := range cfg.Environments {
+		if e.Region != cfg.Pipeline.Region && !slices.Contains(out, e.Region) {
+			out = append(out, e.Region)
+		}
+	}
+	return out
 }
 
 // find returns the construct at a path below scope ("a/b/c"), or panics naming the path:

@@ -73,7 +73,11 @@ func TestKeysRotate(t *testing.T) {
 }
 
 func TestAuditTrail(t *testing.T) {
-	forEachStack(t, []string{"Base"}, func(t *testing.T, tpl assertions.Template, _ config.Environment) {
+	forEachStack(t, []string{"Base"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		if !env.Trail() {
+			tpl.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(0))
+			return
+		}
 		tpl.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(1))
 		tpl.HasResourceProperties(jsii.String("AWS::CloudTrail::Trail"), map[string]interface{}{
 			"IsMultiRegionTrail":         true,

@@ -1,12 +1,18 @@
 package test
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/stacks"
 )
 
 var (
@@ -14,14 +20,17 @@ var (
 	customDomain     synthesized
 )
 
-// customDomainApp is the shipped config with a custom domain on prod: the second
-// configuration, synthesized once.
+// customDomainApp is the shipped config with a custom domain on prod, and prod moved into
+// dev's account without a trail of its own: the second configuration, synthesized once.
 func customDomainApp(t *testing.T) *synthesized {
 	t.Helper()
 	customDomainOnce.Do(func() {
 		ctx := cdkContext(t)
 		ctx["config.environments.prod.domainName"] = "notes.example.com"
-		ctx["config.environments.prod.certificateArn"] = "arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f"
+		ctx["config.environments.prod.certificateArn"] = "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f"
+		ctx["config.environments.prod.account"] = "111111111111"
+		ctx["config.environments.prod.region"] = "eu-central-1"
+		ctx["config.environments.prod.auditTrail"] = "false"
 		customDomain = synthesize(t, ctx)
 	})
 	require.NoError(t, customDomain.Err)
@@ -59,4 +68,44 @@ func TestCustomDomain(t *testing.T) {
 			assert.NotContains(t, cfg, "Aliases")
 		}
 	})
+}
+
+// One multi-region trail per account: the second environment of an account records none
+// when config says so, and keeps everything else of its Base stack.
+func TestOneTrailPerAccount(t *testing.T) {
+	s := customDomainApp(t)
+	noPanic(t, func() {
+		s.Templates["dev/Base"].ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(1))
+		prod := s.Templates["prod/Base"]
+		prod.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(0))
+		prod.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(1))
+		prod.ResourceCountIs(jsii.String("AWS::IAM::ManagedPolicy"), jsii.Number(1))
+	})
+}
+
+// A stage in another region than the pipeline gets CDK Pipelines' support stack there; it
+// is checked by cdk-nag and hardened like every stack, and the variant synthesizes clean.
+func TestCrossRegionStageIsClean(t *testing.T) {
+	s := customDomainApp(t)
+	findings, err := stacks.Findings(s.Assembly)
+	require.NoError(t, err)
+	assert.Empty(t, findings, fmt.Sprint(findings))
+	support := filepath.Join(s.Assembly, "AwsSolutions--notes-pipeline-support-eu-central-1-NagReport.csv")
+	_, err = os.Stat(support)
+	assert.NoError(t, err, "cdk-nag did not check the support stack")
+	matches, err := filepath.Glob(filepath.Join(s.Assembly, "cross-region-stack-*eu-central-1.template.json"))
+	require.NoError(t, err)
+	require.Len(t, matches, 1)
+	b, err := os.ReadFile(matches[0])
+	require.NoError(t, err)
+	var tpl map[string]map[string]map[string]interface{}
+	require.NoError(t, json.Unmarshal(b, &tpl))
+	keys := 0
+	for id, r := range tpl["Resources"] {
+		if r["Type"] == "AWS::KMS::Key" {
+			keys++
+			assert.Equal(t, true, r["Properties"].(map[string]interface{})["EnableKeyRotation"], id)
+		}
+	}
+	assert.Equal(t, 1, keys)
 }

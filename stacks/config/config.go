@@ -41,6 +41,10 @@ type Environment struct {
 	// AWS look-up; check them with `aws ec2 describe-availability-zones`.
 	// Default: ["<region>a", "<region>b"].
 	Zones []string `json:"zones"`
+	// AuditTrail makes the Base stack record a multi-region CloudTrail trail of the
+	// account. One trail per account is enough: turn it off for the other environments of
+	// an account (and when the organization already runs a trail). Default: true.
+	AuditTrail *bool `json:"auditTrail"`
 	// Production turns on termination protection of the stateful stacks and forbids
 	// removalPolicy "destroy". Default: false.
 	Production bool `json:"production"`
@@ -315,6 +319,10 @@ func (c *Config) applyDefaults() {
 		if e.MFA == "" {
 			e.MFA = DefaultMFA
 		}
+		if e.AuditTrail == nil {
+			on := true
+			e.AuditTrail = &on
+		}
 		if len(e.Zones) == 0 && e.Region != "" {
 			e.Zones = []string{e.Region + "a", e.Region + "b"}
 		}
@@ -338,6 +346,7 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	places := map[string]string{}
+	trails := map[string]string{}
 	for i, e := range c.Environments {
 		p := fmt.Sprintf("environments[%d]", i)
 		if !envNamePattern.MatchString(e.Name) {
@@ -359,6 +368,13 @@ func (c *Config) Validate() error {
 		for j, z := range e.Zones {
 			if !zonePattern.MatchString(z) || slices.Index(e.Zones, z) != j {
 				bad(fmt.Sprintf("%s.zones[%d]", p, j), z, "a distinct zone of the environment's region, such as "+e.Region+"a")
+			}
+		}
+		if e.Trail() {
+			if other := trails[e.Account]; other != "" {
+				bad(p+".auditTrail", true, fmt.Sprintf("false: environment %q already records a multi-region trail of account %s", other, e.Account))
+			} else {
+				trails[e.Account] = e.Name
 			}
 		}
 		if !slices.Contains(LogRetentionValues, e.LogRetentionDays) {
@@ -440,6 +456,9 @@ func (c *Config) Environment(name string) (Environment, bool) {
 	}
 	return c.Environments[i], true
 }
+
+// Trail reports whether the Base stack of this environment records the account's trail.
+func (e Environment) Trail() bool { return e.AuditTrail == nil || *e.AuditTrail }
 
 // Destroy reports whether this environment's stateful resources are deleted with the stack.
 func (e Environment) Destroy() bool { return e.RemovalPolicy == "destroy" }

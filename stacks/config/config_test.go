@@ -95,6 +95,9 @@ func TestInvalidConfig(t *testing.T) {
 			[]string{"config.environments", "at least one environment"}},
 		{"wrong type", map[string]any{"config.environments.dev.production": `"yes"`},
 			[]string{"config.environments.production", "string", "bool"}},
+		{"two trails in one account", map[string]any{
+			"config.environments.prod.account": "111111111111", "config.environments.prod.region": "us-east-1"},
+			[]string{"config.environments[1].auditTrail", "true", `environment "dev" already records`}},
 		{"unknown source kind", map[string]any{"config.pipeline.source.kind": "svn"},
 			[]string{"config.pipeline.source.kind", `"svn"`, "codecommit connection"}},
 		{"connection without ARN", map[string]any{
@@ -174,4 +177,16 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "required", e.MFA)
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
 	assert.False(t, e.Destroy())
+}
+
+// A second environment in the same account runs without its own trail once told so.
+func TestOneTrailPerAccount(t *testing.T) {
+	c, err := Load(with(t, map[string]any{
+		"config.environments.prod.account":    "111111111111",
+		"config.environments.prod.region":     "us-east-1",
+		"config.environments.prod.auditTrail": "false",
+	}))
+	require.NoError(t, err)
+	assert.True(t, c.Environments[0].Trail())
+	assert.False(t, c.Environments[1].Trail())
 }
