@@ -3,6 +3,7 @@
 package audittrail
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -47,15 +48,9 @@ type Props struct {
 
 func (p *Props) withDefaults() Props {
 	out := *p
-	if out.LogRetentionDays == 0 {
-		out.LogRetentionDays = 365
-	}
-	if out.ArchiveAfterDays == 0 {
-		out.ArchiveAfterDays = 90
-	}
-	if out.ExpireAfterDays == 0 {
-		out.ExpireAfterDays = 2557
-	}
+	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 365)
+	out.ArchiveAfterDays = cmp.Or(out.ArchiveAfterDays, 90)
+	out.ExpireAfterDays = cmp.Or(out.ExpireAfterDays, 2557)
 	return out
 }
 

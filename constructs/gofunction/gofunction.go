@@ -6,6 +6,7 @@ package gofunction
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -76,15 +77,9 @@ type Props struct {
 
 func (p *Props) withDefaults() (Props, error) {
 	out := *p
-	if out.MemoryMB == 0 {
-		out.MemoryMB = 256
-	}
-	if out.Timeout == 0 {
-		out.Timeout = 10 * time.Second
-	}
-	if out.LogRetentionDays == 0 {
-		out.LogRetentionDays = 30
-	}
+	out.MemoryMB = cmp.Or(out.MemoryMB, 256)
+	out.Timeout = cmp.Or(out.Timeout, 10*time.Second)
+	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
 	if out.ModuleRoot == "" {
 		root, err := build.ModuleRoot()
 		if err != nil {

@@ -4,6 +4,7 @@
 package network
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -42,12 +43,8 @@ type Props struct {
 
 func (p *Props) withDefaults() Props {
 	out := *p
-	if out.Cidr == "" {
-		out.Cidr = "10.0.0.0/16"
-	}
-	if out.LogRetentionDays == 0 {
-		out.LogRetentionDays = 30
-	}
+	out.Cidr = cmp.Or(out.Cidr, "10.0.0.0/16")
+	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
 	return out
 }
 

@@ -5,6 +5,7 @@
 package restapi
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -76,18 +77,10 @@ var stagePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
 
 func (p *Props) withDefaults() Props {
 	out := *p
-	if out.StageName == "" {
-		out.StageName = "api"
-	}
-	if out.LogRetentionDays == 0 {
-		out.LogRetentionDays = 30
-	}
-	if out.RateLimit == 0 {
-		out.RateLimit = 50
-	}
-	if out.BurstLimit == 0 {
-		out.BurstLimit = 100
-	}
+	out.StageName = cmp.Or(out.StageName, "api")
+	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
+	out.RateLimit = cmp.Or(out.RateLimit, 50)
+	out.BurstLimit = cmp.Or(out.BurstLimit, 100)
 	return out
 }
 

@@ -5,6 +5,7 @@
 package staticsite
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -73,15 +74,9 @@ const ImmutablePrefix = "assets"
 
 func (p *Props) withDefaults() Props {
 	out := *p
-	if out.ContentSecurityPolicy == "" {
-		out.ContentSecurityPolicy = "default-src 'self'"
-	}
-	if out.LogRetentionDays == 0 {
-		out.LogRetentionDays = 30
-	}
-	if out.AccessLogDays == 0 {
-		out.AccessLogDays = 365
-	}
+	out.ContentSecurityPolicy = cmp.Or(out.ContentSecurityPolicy, "default-src 'self'")
+	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
+	out.AccessLogDays = cmp.Or(out.AccessLogDays, 365)
 	return out
 }
 

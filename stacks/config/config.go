@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -310,15 +311,9 @@ func typeError(err error) error {
 func (c *Config) applyDefaults() {
 	for i := range c.Environments {
 		e := &c.Environments[i]
-		if e.LogRetentionDays == 0 {
-			e.LogRetentionDays = DefaultLogRetentionDays
-		}
-		if e.RemovalPolicy == "" {
-			e.RemovalPolicy = DefaultRemovalPolicy
-		}
-		if e.MFA == "" {
-			e.MFA = DefaultMFA
-		}
+		e.LogRetentionDays = cmp.Or(e.LogRetentionDays, DefaultLogRetentionDays)
+		e.RemovalPolicy = cmp.Or(e.RemovalPolicy, DefaultRemovalPolicy)
+		e.MFA = cmp.Or(e.MFA, DefaultMFA)
 		if e.AuditTrail == nil {
 			on := true
 			e.AuditTrail = &on
@@ -327,9 +322,7 @@ func (c *Config) applyDefaults() {
 			e.Zones = []string{e.Region + "a", e.Region + "b"}
 		}
 	}
-	if c.Pipeline.Source.Branch == "" {
-		c.Pipeline.Source.Branch = DefaultBranch
-	}
+	c.Pipeline.Source.Branch = cmp.Or(c.Pipeline.Source.Branch, DefaultBranch)
 }
 
 // Validate checks every value and returns all problems at once.
