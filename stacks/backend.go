@@ -15,6 +15,7 @@ import (
 	"github.com/example/notesplatform/constructs/alarms"
 	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/constructs/removal"
 	"github.com/example/notesplatform/constructs/restapi"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks/config"
@@ -58,7 +59,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true),
 		},
-		RemovalPolicy: removal(e),
+		RemovalPolicy: removal.Policy(e.Destroy()),
 	})
 	nag.Suppress(cursorKey, false, "AwsSolutions-SMG4",
 		"The secret only signs pagination cursors; rotating it would invalidate every cursor in flight and protects no data. Replace it by redeploying if it leaks.")
@@ -206,11 +207,4 @@ func jsonType(t string) awsapigateway.JsonSchemaType {
 	default:
 		return awsapigateway.JsonSchemaType_STRING
 	}
-}
-
-func removal(e config.Environment) awscdk.RemovalPolicy {
-	if e.Destroy() {
-		return awscdk.RemovalPolicy_DESTROY
-	}
-	return awscdk.RemovalPolicy_RETAIN
 }

@@ -12,12 +12,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/key"
 )
 
 // Alarms is the alarm topic; add alarms with OnFunction and OnAPI.
@@ -58,18 +59,9 @@ func New(scope constructs.Construct, id string, props *Props) *Alarms {
 		panic(err)
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
-	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts alarm notifications"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-	})
+	k := key.New(c, "Key", &key.Props{Description: "Encrypts alarm notifications", Destroy: props.Destroy})
 	// CloudWatch publishes to the encrypted topic, so it needs the key.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchAlarms"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
@@ -79,7 +71,7 @@ func New(scope constructs.Construct, id string, props *Props) *Alarms {
 		},
 	}), jsii.Bool(false))
 	topic := awssns.NewTopic(c, jsii.String("Resource"), &awssns.TopicProps{
-		MasterKey:  key,
+		MasterKey:  k,
 		EnforceSSL: jsii.Bool(true),
 	})
 	if props.Email != "" {

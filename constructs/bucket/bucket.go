@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/removal"
 )
 
 // Props configures a bucket.
@@ -63,10 +65,6 @@ func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
 	ownership := awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
 	if props.ForCloudFrontLogs {
 		ownership = awss3.ObjectOwnership_OBJECT_WRITER
@@ -98,7 +96,7 @@ func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 		MinimumTLSVersion: jsii.Number(1.2),
 		Versioned:         jsii.Bool(!props.Unversioned),
 		ObjectOwnership:   ownership,
-		RemovalPolicy:     removal,
+		RemovalPolicy:     removal.Policy(props.Destroy),
 		AutoDeleteObjects: jsii.Bool(props.Destroy),
 		LifecycleRules:    &rules,
 	}

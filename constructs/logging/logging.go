@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/key"
+	"github.com/example/notesplatform/constructs/removal"
 )
 
 var retentions = map[int]awslogs.RetentionDays{
@@ -48,23 +51,12 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 	if props == nil {
 		props = &KeyProps{}
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
-	kp := &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the logs and audit trail of this environment"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-	}
-	if props.Alias != "" {
-		kp.Alias = jsii.String(props.Alias)
-	}
-	key := awskms.NewKey(scope, jsii.String(id), kp)
+	k := key.New(scope, id, &key.Props{
+		Description: "Encrypts the logs and audit trail of this environment", Alias: props.Alias, Destroy: props.Destroy,
+	})
 	stack := awscdk.Stack_Of(scope)
 	logsArn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", *stack.Partition(), *stack.Region(), *stack.Account())
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchLogsOfThisAccount"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+".amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
@@ -74,7 +66,7 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 		},
 	}), jsii.Bool(false))
 	trailArn := fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", *stack.Partition(), *stack.Account())
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudTrailOfThisAccount"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:GenerateDataKey*"),
@@ -84,7 +76,7 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 			"StringLike":   map[string]interface{}{"kms:EncryptionContext:aws:cloudtrail:arn": trailArn},
 		},
 	}), jsii.Bool(false))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudTrailDescribeKey"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:DescribeKey"),
@@ -93,7 +85,7 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 			"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
 		},
 	}), jsii.Bool(false))
-	return key
+	return k
 }
 
 // LogGroupProps configures a log group.
@@ -125,14 +117,10 @@ func NewLogGroup(scope constructs.Construct, id string, props *LogGroupProps) aw
 		panic(err)
 	}
 	retention, _ := Retention(props.RetentionDays)
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
 	lp := &awslogs.LogGroupProps{
 		EncryptionKey: props.Key,
 		Retention:     retention,
-		RemovalPolicy: removal,
+		RemovalPolicy: removal.Policy(props.Destroy),
 	}
 	if props.Name != "" {
 		lp.LogGroupName = jsii.String(props.Name)

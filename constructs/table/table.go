@@ -7,11 +7,13 @@ import (
 	"errors"
 	"regexp"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	keys "github.com/example/notesplatform/constructs/key"
+	"github.com/example/notesplatform/constructs/removal"
 )
 
 // Table is the DynamoDB table and its key.
@@ -62,18 +64,9 @@ func New(scope constructs.Construct, id string, props *Props) *Table {
 		panic(err)
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
 	key := props.Key
 	if key == nil {
-		key = awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
-			Description:       jsii.String("Encrypts the application table"),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     removal,
-			PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-		})
+		key = keys.New(c, "Key", &keys.Props{Description: "Encrypts the application table", Destroy: props.Destroy})
 	}
 	tp := &awsdynamodb.TableProps{
 		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String(props.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
@@ -84,7 +77,7 @@ func New(scope constructs.Construct, id string, props *Props) *Table {
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		DeletionProtection: jsii.Bool(!props.Destroy),
-		RemovalPolicy:      removal,
+		RemovalPolicy:      removal.Policy(props.Destroy),
 	}
 	if props.SortKey != "" {
 		tp.SortKey = &awsdynamodb.Attribute{Name: jsii.String(props.SortKey), Type: awsdynamodb.AttributeType_STRING}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/removal"
 )
 
 // UserPool is the user pool and its managed-login domain.
@@ -70,10 +72,6 @@ func New(scope constructs.Construct, id string, props *Props) *UserPool {
 	case "optional":
 		mfa = awscognito.Mfa_OPTIONAL
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
 	up := &awscognito.UserPoolProps{
 		SelfSignUpEnabled:   jsii.Bool(props.SelfSignUp),
 		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
@@ -94,7 +92,7 @@ func New(scope constructs.Construct, id string, props *Props) *UserPool {
 			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
 		},
 		DeletionProtection: jsii.Bool(!props.Destroy),
-		RemovalPolicy:      removal,
+		RemovalPolicy:      removal.Policy(props.Destroy),
 		FeaturePlan:        awscognito.FeaturePlan_ESSENTIALS,
 	}
 	if props.ThreatProtection {
