@@ -1,47 +1,90 @@
-# The two commands: `make synth` and `make test`. Both install what they need from the
-# lock files first and work offline (no AWS account, no Docker).
+# The two commands: `make synth` and `make test`. On a machine with only Go and Node.js
+# they install what they need first, each step only when it is missing: Node 24 (when the
+# machine's Node is older than 22), the npm packages of package-lock.json, and for the
+# tests Debian's Chromium. Everything then runs offline: no AWS account, no Docker.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export GOFLAGS ?= -mod=readonly
-GO_FILES = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')
+GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './cdk.out/*' -not -path './.git/*')
 
-.PHONY: help synth test vet e2e local bench deploy-policy clean
+# jsii and the CDK CLI support Node 22 and 24. On an older Node, the npm registry's `node`
+# package (a real Node binary) is installed once into the user's cache and put first on
+# PATH for every recipe.
+TOOLS_DIR := $(HOME)/.cache/notes-platform
+NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell [ "$(NODE_MAJOR)" -lt 22 ] && echo old),old)
+NODE24_DIR := $(TOOLS_DIR)/node24
+NODE := $(NODE24_DIR)/node_modules/node/bin/node
+export PATH := $(NODE24_DIR)/node_modules/node/bin:$(PATH)
+endif
+
+.PHONY: help synth test vet e2e local bench deploy-policy clean tools chromium
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
-	@echo "make test           vet, format check and every Go test (infrastructure, Lambdas, browser)"
+	@echo "make test           vet, format and go.mod checks, then every Go test (infrastructure, Lambdas, browser)"
 	@echo "make local          run the whole app locally on http://127.0.0.1:8080"
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 
-# npm ci installs the pinned CDK CLI and dynalite. node_modules ships Go template files
-# of `cdk init`; a go.mod there keeps them out of ./... patterns.
-node_modules/.installed: package.json package-lock.json
+# Node 24 from the npm registry, only when the machine's Node is older than 22.
+$(NODE):
+	@echo "Node $(NODE_MAJOR) is older than 22: installing Node 24 from the npm registry into $(NODE24_DIR)"
+	npm install --no-audit --no-fund --loglevel=error --prefix $(NODE24_DIR) node@24
+
+# npm ci installs the pinned CDK CLI and the test tools. node_modules ships Go template
+# files of `cdk init`; a go.mod there keeps them out of ./... patterns.
+node_modules/.installed: package.json package-lock.json $(NODE)
 	npm ci --no-audit --no-fund --loglevel=error
 	echo 'module nodemodules.invalid/ignored' > node_modules/go.mod
 	touch $@
 
-synth: node_modules/.installed
+tools: node_modules/.installed
+	@echo "node $$(node --version), npm $$(npm --version), $$(go version)"
+
+# apt_install installs a Debian package when its command is missing: directly as root,
+# otherwise it stops with the one command to run.
+define apt_install
+	@if ! command -v $(1) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "$(1) is missing: installing the Debian package $(2)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "$(1) is missing and this is not a root Debian shell. Install it with:"; \
+	    echo "  sudo apt-get install -y $(2)"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+# The browser tests drive Chromium (E2E_CHROMIUM names another browser).
+chromium:
+ifeq ($(E2E_CHROMIUM),)
+	$(call apt_install,chromium,chromium)
+endif
+
+synth: tools
 	npx cdk synth --quiet
 
 vet:
 	go vet ./...
 	@bad=$$(gofmt -l $(GO_FILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	@go mod tidy -diff >/dev/null || { echo "go.mod or go.sum is not tidy: run go mod tidy (go mod tidy -diff shows what changes)"; exit 1; }
 
-test: node_modules/.installed vet
+test: tools chromium vet
 	go test -count=1 -timeout 30m ./...
 
-e2e: node_modules/.installed
+e2e: tools chromium
 	go test -count=1 -v ./test/e2e/...
 
-local: node_modules/.installed
+local: tools
 	go run ./lambdas/cmd/local
 
-bench: node_modules/.installed
+bench: tools
 	go test -run '^$$' -bench . -benchmem ./lambdas/internal/app ./lambdas/health ./lambdas/notesread ./lambdas/noteswrite
 	go test -run '^$$' -bench . -benchtime 1x ./lambdas/build
 
-deploy-policy:
+deploy-policy: tools
 	@go run . deploy-policy --env $(ENV)
 
 clean:

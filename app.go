@@ -1,62 +1,55 @@
 // Command app is the CDK app: it loads and validates the configuration from cdk.json
-// context, builds one stage per environment and the pipeline, and synthesizes.
+// context, builds one stage per environment and the pipeline, synthesizes, and fails when
+// the cloud assembly holds an unsuppressed finding. `go run . deploy-policy` prints an
+// environment's CloudFormation execution policy instead.
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/lambdas/build"
+	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
 
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "deploy-policy" {
-		os.Exit(deployPolicy(os.Args[2:]))
-	}
-	defer jsii.Close()
-	app := awscdk.NewApp(nil)
-	ctx, _ := app.Node().GetAllContext(nil).(map[string]interface{})
-	cfg, err := config.Load(ctx)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "invalid configuration (cdk.json context, -c overrides):\n%v\n", err)
-		os.Exit(1)
-	}
-	root, err := build.ModuleRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	built := stacks.NewApp(app, cfg, root)
-	assembly := app.Synth(nil)
-	findings, err := stacks.Findings(*assembly.Directory())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for _, f := range findings {
-		fmt.Fprintln(os.Stderr, f)
-	}
-	if len(findings) > 0 {
-		fmt.Fprintf(os.Stderr, "synth failed: %d unsuppressed errors or warnings (cdk-nag and CDK); fix them or suppress each with a reason (constructs/nag)\n", len(findings))
-		os.Exit(1)
-	}
-	fmt.Fprintf(os.Stderr, "synthesized %d environments x 4 stacks and %s: no unsuppressed cdk-nag finding or CDK warning\n",
-		len(built.Stages), *built.Pipeline.StackName())
-}
+func main() { os.Exit(run(os.Args[1:])) }
 
-// deployPolicy is `go run . deploy-policy --env <name>`: the CloudFormation execution
-// policy of that environment, for `cdk bootstrap --cloudformation-execution-policies`.
-func deployPolicy(args []string) int {
+// run dispatches to a command and returns its exit code, after closing the jsii kernel.
+func run(args []string) int {
 	defer jsii.Close()
-	root, err := build.ModuleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	return stacks.DeployPolicyCommand(args, root, os.Stdout, os.Stderr)
+	if len(args) > 0 && args[0] == "deploy-policy" {
+		return deployPolicy(args[1:], root, os.Stdout, os.Stderr)
+	}
+	return synth(root, os.Stderr)
+}
+
+// synth is what `cdk synth` runs: the configuration from the CLI's context, the app, the
+// cloud assembly, then the gate over it. It returns the exit code.
+func synth(root string, stderr io.Writer) int {
+	app := awscdk.NewApp(nil)
+	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "invalid configuration (cdk.json context, -c overrides):\n%v\n", err)
+		return 1
+	}
+	built := stacks.NewApp(app, cfg, root)
+	assembly := app.Synth(nil)
+	if err := gate(*assembly.Directory(), stderr); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "synthesized %d environments x 4 stacks and %s: no unsuppressed cdk-nag finding or CDK warning\n",
+		len(built.Stages), *built.Pipeline.StackName())
+	return 0
 }

@@ -78,8 +78,8 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 			"config.environments."+e.Name+".waf is false: this environment's API relies on stage throttling and Cognito authorization on every route but /health, without a billed WAF web ACL.")
 	}
 
-	alarms := alarms.New(stack, "Alarms", &alarms.Props{Email: e.AlarmEmail, Destroy: e.Destroy()})
-	alarms.OnAPI(rest.API, 3000)
+	alerts := alarms.New(stack, "Alarms", &alarms.Props{Email: e.AlarmEmail, Destroy: e.Destroy()})
+	alerts.OnAPI(rest.API, 3000)
 
 	functions := map[string]*gofunction.GoFunction{}
 	for _, f := range api.Functions {
@@ -104,7 +104,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		if f.CursorKey {
 			cursorKey.GrantRead(fn.Role, nil)
 		}
-		alarms.OnFunction(f.Name, fn.Function)
+		alerts.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
 	}
 	for _, r := range api.Routes {

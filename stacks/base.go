@@ -1,17 +1,16 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/apigwaccount"
 	"github.com/example/notesplatform/constructs/audittrail"
+	"github.com/example/notesplatform/constructs/boundary"
 	"github.com/example/notesplatform/constructs/bucket"
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
@@ -35,6 +34,17 @@ type BaseStack struct {
 // granted; the boundary allows nothing else.
 var BoundaryServices = []string{
 	"logs", "xray", "dynamodb", "kms", "s3", "secretsmanager", "cloudfront", "ec2",
+}
+
+// BoundaryDenies are what no role of the app may do, whatever it is granted: change
+// identities or the account, assume roles, or destroy what holds the audit trail and
+// the data.
+var BoundaryDenies = []string{
+	"iam:*", "organizations:*", "account:*", "sts:AssumeRole",
+	"kms:CreateGrant", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+	"dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups",
+	"s3:DeleteBucket", "s3:PutBucketPublicAccessBlock", "ec2:CreateVpc", "ec2:DeleteVpc",
+	"logs:DeleteLogGroup", "logs:PutRetentionPolicy", "lambda:UpdateFunctionCode", "lambda:AddPermission",
 }
 
 // BaseProps configures the Base stack.
@@ -64,67 +74,25 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 	})
 
 	// API Gateway writes execution logs through one role per account and region.
-	apiLogsRole := awsiam.NewRole(stack, jsii.String("ApiGatewayLogsRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
-		Description: jsii.String("Lets API Gateway write execution and access logs in this region"),
-	})
-	logGroups := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", *stack.Partition(), *stack.Region(), *stack.Account())
-	apiLogsRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
-			"logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"),
-		Resources: jsii.Strings(logGroups),
-	}))
-	nag.Suppress(apiLogsRole, true, "AwsSolutions-IAM5",
-		"API Gateway names execution log groups API-Gateway-Execution-Logs_<api id>/<stage> itself; the role is limited to log groups of this account and region.",
-		"Resource::"+logGroups)
-	account := awsapigateway.NewCfnAccount(stack, jsii.String("ApiGatewayAccount"), &awsapigateway.CfnAccountProps{
-		CloudWatchRoleArn: apiLogsRole.RoleArn(),
-	})
-	account.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	apigwaccount.New(stack, "ApiGateway", nil)
 
-	boundary := awsiam.NewManagedPolicy(stack, jsii.String("PermissionsBoundary"), &awsiam.ManagedPolicyProps{
-		ManagedPolicyName: jsii.String(BoundaryName(props.App, e.Name)),
-		Description:       jsii.String("Maximum permissions of every role of " + prefix),
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("AppServices"),
-				Actions:   serviceActions(BoundaryServices),
-				Resources: jsii.Strings("*"),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:    jsii.String("NoIdentityOrAccountChanges"),
-				Effect: awsiam.Effect_DENY,
-				Actions: jsii.Strings("iam:*", "organizations:*", "account:*", "sts:AssumeRole",
-					"kms:CreateGrant", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
-					"dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups",
-					"s3:DeleteBucket", "s3:PutBucketPublicAccessBlock", "ec2:CreateVpc", "ec2:DeleteVpc",
-					"logs:DeleteLogGroup", "logs:PutRetentionPolicy", "lambda:UpdateFunctionCode", "lambda:AddPermission"),
-				Resources: jsii.Strings("*"),
-			}),
-		},
+	permissions := boundary.New(stack, "PermissionsBoundary", &boundary.Props{
+		Name:        BoundaryName(props.App, e.Name),
+		Description: "Maximum permissions of every role of " + prefix,
+		Allow:       serviceActions(BoundaryServices),
+		Deny:        BoundaryDenies,
 	})
-	nag.Suppress(boundary, false, "AwsSolutions-IAM5",
-		"A permissions boundary caps what roles may be granted; it grants nothing itself. Each role's own policy names exact resources.",
-		serviceWildcards(BoundaryServices)...)
-	return &BaseStack{Stack: stack, LogKey: key, Vpc: net.Vpc, Boundary: boundary}
+	return &BaseStack{Stack: stack, LogKey: key, Vpc: net.Vpc, Boundary: permissions.ManagedPolicy}
 }
 
 // BoundaryName is the fixed name of the permissions boundary, so the deploy policy can
 // require it on every role the pipeline creates.
 func BoundaryName(app, env string) string { return app + "-" + env + "-permissions-boundary" }
 
-func serviceActions(services []string) *[]*string {
-	out := make([]*string, len(services))
+func serviceActions(services []string) []string {
+	out := make([]string, len(services))
 	for i, s := range services {
-		out[i] = jsii.String(s + ":*")
-	}
-	return &out
-}
-
-func serviceWildcards(services []string) []string {
-	out := []string{"Resource::*"}
-	for _, s := range services {
-		out = append(out, "Action::"+s+":*")
+		out[i] = s + ":*"
 	}
 	return out
 }

@@ -45,7 +45,7 @@ func NewDataStack(scope constructs.Construct, id string, props *DataProps) *Data
 	})
 	pool := userpool.New(stack, "Users", &userpool.Props{
 		DomainPrefix:     props.App + "-" + e.Name + "-" + e.Account,
-		MFA:              e.MFA,
+		MFA:              userpool.MFA(e.MFA),
 		ThreatProtection: e.ThreatProtection,
 		Destroy:          e.Destroy(),
 	})
@@ -56,9 +56,9 @@ func NewDataStack(scope constructs.Construct, id string, props *DataProps) *Data
 		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG8",
 			"The Plus feature plan exists for threat protection, which config.environments."+e.Name+".threatProtection=false turns off for this environment.")
 	}
-	if e.MFA != "required" {
+	if e.MFA != config.MFARequired {
 		nag.Suppress(pool.UserPool, false, "AwsSolutions-COG2",
-			"config.environments."+e.Name+".mfa is \""+e.MFA+"\" (\"optional\": users may enrol a TOTP app; \"off\": none), a stated choice for this environment; the 12-character password policy still applies.")
+			"config.environments."+e.Name+".mfa is \""+string(e.MFA)+"\" (\"optional\": users may enrol a TOTP app; \"off\": none), a stated choice for this environment; the 12-character password policy still applies.")
 	}
 	return &DataStack{Stack: stack, Table: t.Table, UserPool: pool.UserPool, AuthURL: pool.DomainURL}
 }

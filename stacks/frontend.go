@@ -2,9 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -14,8 +11,10 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/appclient"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/staticsite"
+	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -53,26 +52,16 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	if e.DomainName != "" {
 		cert = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(e.CertificateArn))
 	}
-	client := awscognito.NewUserPoolClient(stack, jsii.String("AppClient"), &awscognito.UserPoolClientProps{
-		UserPool:                   props.UserPool,
-		UserPoolClientName:         jsii.String(props.App + "-" + e.Name + "-spa"),
-		GenerateSecret:             jsii.Bool(false), // a browser cannot keep a secret: PKCE instead
-		PreventUserExistenceErrors: jsii.Bool(true),
-		EnableTokenRevocation:      jsii.Bool(true),
-		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
-		IdTokenValidity:            awscdk.Duration_Minutes(jsii.Number(60)),
-		AccessTokenValidity:        awscdk.Duration_Minutes(jsii.Number(60)),
-		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(1)),
-		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
-		// Callback URLs are set below, once the distribution exists.
-		OAuth: &awscognito.OAuthSettings{
-			Flows:  &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
-			Scopes: &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
-		},
+	client := appclient.New(stack, "AppClient", &appclient.Props{
+		UserPool: props.UserPool, Name: props.App + "-" + e.Name + "-spa",
 	})
+	csp, err := repo.ContentSecurityPolicy(props.WebDir)
+	if err != nil {
+		panic(fmt.Errorf("frontend: %w", err))
+	}
 	site := staticsite.New(stack, "Site", &staticsite.Props{
 		SourceDir:             props.WebDir,
-		ContentSecurityPolicy: ContentSecurityPolicy(props.WebDir),
+		ContentSecurityPolicy: csp,
 		API:                   props.API,
 		DomainName:            e.DomainName,
 		Certificate:           cert,
@@ -93,10 +82,7 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	if e.DomainName != "" {
 		urls = append(urls, jsii.String("https://"+e.DomainName+"/"))
 	}
-	cfn := client.Node().DefaultChild().(awscognito.CfnUserPoolClient)
-	cfn.SetCallbackUrLs(&urls)
-	cfn.SetLogoutUrLs(&urls)
-	cfn.SetDefaultRedirectUri(urls[0])
+	client.SetURLs(urls...)
 	if e.DomainName == "" {
 		nag.Suppress(site.Distribution, false, "AwsSolutions-CFR4",
 			"No custom domain is configured for "+e.Name+", so CloudFront serves its default *.cloudfront.net certificate, which cannot pin a minimum TLS version; set domainName and certificateArn to enforce TLSv1.2_2021.")
@@ -109,14 +95,4 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 		"This bucket is the destination of CloudFront and S3 access logs; logging it into itself would recurse.")
 	out := awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: site.URL, Description: jsii.String("URL of the single-page app")})
 	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out}
-}
-
-// ContentSecurityPolicy reads web/csp.txt, the one policy that the app is written to
-// pass and that both CloudFront and the local server send.
-func ContentSecurityPolicy(webDir string) string {
-	b, err := os.ReadFile(filepath.Join(webDir, "csp.txt"))
-	if err != nil {
-		panic(fmt.Errorf("frontend: the Content-Security-Policy of the app must be in web/csp.txt: %w", err))
-	}
-	return strings.Join(strings.Fields(string(b)), " ")
 }

@@ -1,12 +1,8 @@
 package stacks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,6 +18,7 @@ import (
 
 	"github.com/example/notesplatform/constructs/bucket"
 	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -78,8 +75,8 @@ func (p *PipelineProps) validate() error {
 		errs = append(errs, fmt.Errorf("pipeline: %d stages for %d configured environments: give one stage per environment", len(p.Stages), len(p.Config.Environments)))
 	}
 	for i, s := range p.Stages {
-		if i < len(p.Config.Environments) && *s.StageName() != p.Config.Environments[i].Name {
-			errs = append(errs, fmt.Errorf("pipeline: stage %d is %q, config environment %d is %q: keep config order", i, *s.StageName(), i, p.Config.Environments[i].Name))
+		if i < len(p.Config.Environments) && s.Env.Name != p.Config.Environments[i].Name {
+			errs = append(errs, fmt.Errorf("pipeline: stage %d is %q, config environment %d is %q: keep config order", i, s.Env.Name, i, p.Config.Environments[i].Name))
 		}
 	}
 	if p.ModuleRoot == "" {
@@ -109,13 +106,13 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 	}
 	cfg := props.Config
 	p := cfg.Pipeline
-	goVersion, err := GoVersion(props.ModuleRoot)
+	goVersion, err := repo.GoVersion(props.ModuleRoot)
 	if err != nil {
-		panic(err)
+		panic(fmt.Errorf("pipeline: %w", err))
 	}
-	cliVersion, err := CDKCLIVersion(props.ModuleRoot)
+	cliVersion, err := repo.CDKCLIVersion(props.ModuleRoot)
 	if err != nil {
-		panic(err)
+		panic(fmt.Errorf("pipeline: %w", err))
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Env:                   &awscdk.Environment{Account: jsii.String(p.Account), Region: jsii.String(p.Region)},
@@ -129,7 +126,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 	var repo awscodecommit.IRepository
 	var source pipelines.CodePipelineSource
 	switch p.Source.Kind {
-	case "codecommit":
+	case config.CodeCommit:
 		if p.Source.CreateRepository {
 			r := awscodecommit.NewRepository(stack, jsii.String("Repository"), &awscodecommit.RepositoryProps{
 				RepositoryName: jsii.String(p.Source.RepositoryName),
@@ -143,7 +140,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		source = pipelines.CodePipelineSource_CodeCommit(repo, jsii.String(p.Source.Branch), &pipelines.CodeCommitSourceOptions{
 			ActionName: jsii.String("Source"),
 		})
-	case "connection":
+	case config.Connection:
 		source = pipelines.CodePipelineSource_Connection(jsii.String(p.Source.Repository), jsii.String(p.Source.Branch), &pipelines.ConnectionSourceOptions{
 			ConnectionArn: jsii.String(p.Source.ConnectionArn),
 			ActionName:    jsii.String("Source"),
@@ -219,8 +216,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		},
 	})
 
-	for i, stage := range props.Stages {
-		e := cfg.Environments[i]
+	for _, stage := range props.Stages {
+		e := stage.Env
 		var pre []pipelines.Step
 		if e.RequireApproval {
 			// The check diffs the stage against what is deployed and holds the pipeline
@@ -356,46 +353,6 @@ var SmokeTestCommands = []string{
 		`echo "GET $url -> $code"; ` +
 		`if [ "$code" != "200" ]; then cat /tmp/body 2>/dev/null; echo "smoke test failed: $url answered $code, want 200"; exit 1; fi; ` +
 		`done`,
-}
-
-var goLine = regexp.MustCompile(`(?m)^go\s+([0-9]+)\.([0-9]+)(\.[0-9]+)?\s*$`)
-
-// GoVersion is the "major.minor" of the go line of go.mod: the CodeBuild runtime to select.
-func GoVersion(moduleRoot string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(moduleRoot, "go.mod"))
-	if err != nil {
-		return "", fmt.Errorf("pipeline: %w", err)
-	}
-	m := goLine.FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("pipeline: %s has no go line such as \"go 1.26.0\"", filepath.Join(moduleRoot, "go.mod"))
-	}
-	return string(m[1]) + "." + string(m[2]), nil
-}
-
-// CDKCLIVersion is the aws-cdk version pinned in package.json: the pipeline's self-mutation
-// runs the same CLI as `npx cdk`.
-func CDKCLIVersion(moduleRoot string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(moduleRoot, "package.json"))
-	if err != nil {
-		return "", fmt.Errorf("pipeline: %w", err)
-	}
-	var pkg struct {
-		DevDependencies map[string]string `json:"devDependencies"`
-		Dependencies    map[string]string `json:"dependencies"`
-	}
-	if err := json.Unmarshal(b, &pkg); err != nil {
-		return "", fmt.Errorf("pipeline: package.json: %w", err)
-	}
-	v := pkg.DevDependencies["aws-cdk"]
-	if v == "" {
-		v = pkg.Dependencies["aws-cdk"]
-	}
-	v = strings.TrimLeft(v, "^~=")
-	if !regexp.MustCompile(`^2\.[0-9]+\.[0-9]+$`).MatchString(v) {
-		return "", fmt.Errorf("pipeline: package.json pins aws-cdk %q: allowed is an exact 2.x version", v)
-	}
-	return v, nil
 }
 
 // supportStacks are the stacks CDK Pipelines adds, one per other region of a stage, to

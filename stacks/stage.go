@@ -3,8 +3,6 @@
 package stacks
 
 import (
-	"path/filepath"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -12,6 +10,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -19,6 +18,8 @@ import (
 // permissions boundary on every role, tags, and cdk-nag checks.
 type Stage struct {
 	awscdk.Stage
+	// Env is the environment this stage deploys.
+	Env      config.Environment
 	Base     *BaseStack
 	Data     *DataStack
 	Backend  *BackendStack
@@ -68,7 +69,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	})
 	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),
-		App:        app, Env: e, WebDir: filepath.Join(props.ModuleRoot, "web"),
+		App:        app, Env: e, WebDir: repo.WebDir(props.ModuleRoot),
 		UserPool: data.UserPool, AuthURL: data.AuthURL, API: backend.API, LogKey: base.LogKey,
 	})
 	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
@@ -86,5 +87,16 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	// Aspects on the App do not reach into a Stage: check every stage itself.
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 
-	return &Stage{Stage: stage, Base: base, Data: data, Backend: backend, Frontend: frontend}
+	return &Stage{Stage: stage, Env: e, Base: base, Data: data, Backend: backend, Frontend: frontend}
+}
+
+// Templates returns the CloudFormation templates of the stage's stacks, by stack name,
+// from its cloud assembly (synthesized once and cached by CDK).
+func (s *Stage) Templates() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, st := range *s.Synth(nil).Stacks() {
+		tpl, _ := st.Template().(map[string]any)
+		out[*st.StackName()] = tpl
+	}
+	return out
 }

@@ -372,10 +372,11 @@ func TestDeployPolicyCoversEveryResourceType(t *testing.T) {
 // The generated policy of every environment grants only what its templates need.
 func TestDeployPolicyGrantsOnlyWhatTemplatesNeed(t *testing.T) {
 	s := shippedApp(t)
-	for i, e := range s.Config.Environments {
+	for _, e := range s.Config.Environments {
 		t.Run(e.Name, func(t *testing.T) {
 			noPanic(t, func() {
-				b, err := stacks.DeployPolicy(s.Config, s.Stages[i])
+				b, err := deploypolicy.New(deploypolicy.Options{App: s.Config.AppName, Env: e.Name, Account: e.Account,
+					Region: e.Region, BoundaryName: stacks.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
 				require.NoError(t, err)
 				require.NotEmpty(t, b.ExecutionPolicies)
 				for _, err := range checkDeployPolicy(b, stageTypes(t, s, e.Name), s.Config.AppName, e.Name, e.Account) {

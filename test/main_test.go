@@ -6,16 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/example/notesplatform/lambdas/repo"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/lambdas/build"
 	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -46,7 +46,7 @@ var (
 // repoRoot is the module root; the tests run in test/.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	root, err := build.ModuleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +56,11 @@ func repoRoot(t testing.TB) string {
 // cdkContext reads the context of cdk.json: feature flags and the shipped config.
 func cdkContext(t testing.TB) map[string]interface{} {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "cdk.json"))
+	ctx, err := repo.CDKContext(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct {
-		Context map[string]interface{} `json:"context"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatalf("cdk.json: %v", err)
-	}
-	return f.Context
+	return ctx
 }
 
 // shippedApp synthesizes the app with the cdk.json that ships, once per test binary.

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/notesplatform/constructs/nag"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/example/notesplatform/stacks"
 )
 
 // cdk-nag's AwsSolutions pack runs on every stage; no stack may carry an unsuppressed
@@ -47,7 +47,7 @@ func TestNagRunsInsideStages(t *testing.T) {
 			assert.Contains(t, string(b), `"Compliant"`, path)
 		}
 	}
-	findings, err := stacks.Findings(s.Assembly)
+	findings, err := nag.Findings(s.Assembly)
 	require.NoError(t, err)
 	assert.Empty(t, findings, fmt.Sprint(findings))
 }

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -109,7 +112,7 @@ func buildSpecOf(t *testing.T, project map[string]any) string {
 func TestPipelineSourceCodeCommit(t *testing.T) {
 	s := shippedApp(t)
 	src := s.Config.Pipeline.Source
-	require.Equal(t, "codecommit", src.Kind)
+	require.Equal(t, config.CodeCommit, src.Kind)
 	noPanic(t, func() {
 		repos := resources(s.Pipeline, "AWS::CodeCommit::Repository")
 		require.Len(t, repos, 1, "createRepository is true: the stack makes the repository")
@@ -173,7 +176,7 @@ func TestPipelineSelfMutation(t *testing.T) {
 		a := stages["UpdatePipeline"][0]
 		assert.Equal(t, "SelfMutate", a.Name)
 		spec := buildSpecOf(t, projectOf(t, s, a))
-		cli, err := stacks.CDKCLIVersion(repoRoot(t))
+		cli, err := repo.CDKCLIVersion(repoRoot(t))
 		require.NoError(t, err)
 		assert.Contains(t, spec, "npm install -g aws-cdk@"+cli)
 		assert.Contains(t, spec, "cdk -a . deploy "+stacks.PipelineStackName(s.Config.AppName)+" --require-approval=never")
@@ -195,7 +198,7 @@ func TestPipelineSynthStep(t *testing.T) {
 		p := projectOf(t, s, stages["Build"][0])
 		env := p["Environment"].(map[string]any)
 		assert.Equal(t, "aws/codebuild/amazonlinux-x86_64-standard:5.0", env["Image"])
-		goVersion, err := stacks.GoVersion(repoRoot(t))
+		goVersion, err := repo.GoVersion(repoRoot(t))
 		require.NoError(t, err)
 		var spec struct {
 			Phases map[string]struct {
@@ -257,7 +260,7 @@ func TestPipelineApprovals(t *testing.T) {
 				continue
 			}
 			require.NotNil(t, check, "stage %s: no permissions-broadening check", name)
-			cli, err := stacks.CDKCLIVersion(repoRoot(t))
+			cli, err := repo.CDKCLIVersion(repoRoot(t))
 			require.NoError(t, err)
 			spec, _ := json.Marshal(projectOf(t, s, *check)["Source"])
 			assert.Contains(t, string(spec), "npm install -g aws-cdk@"+cli, "the check must run the pinned CLI")
@@ -459,7 +462,7 @@ func TestPipelineDeploysSameTemplates(t *testing.T) {
 func TestPipelineNagClean(t *testing.T) {
 	for name, s := range map[string]*synthesized{"shipped": shippedApp(t), "connection": connectionApp(t)} {
 		t.Run(name, func(t *testing.T) {
-			findings, err := stacks.Findings(s.Assembly)
+			findings, err := nag.Findings(s.Assembly)
 			require.NoError(t, err)
 			assert.Empty(t, findings, fmt.Sprint(findings))
 			// cdk-nag names reports <pack>-<stage>-<stack>; the pipeline stack has no stage.
@@ -514,16 +517,4 @@ func TestPipelineSnapshot(t *testing.T) {
 			})
 		})
 	}
-}
-
-// Helpers that read go.mod and package.json fail clearly.
-func TestPipelineVersionsFromRepository(t *testing.T) {
-	v, err := stacks.GoVersion(repoRoot(t))
-	require.NoError(t, err)
-	assert.Regexp(t, `^1\.[0-9]+$`, v)
-	cli, err := stacks.CDKCLIVersion(repoRoot(t))
-	require.NoError(t, err)
-	assert.Regexp(t, `^2\.[0-9]+\.[0-9]+$`, cli)
-	_, err = stacks.GoVersion(t.TempDir())
-	assert.Error(t, err)
 }

@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -134,7 +135,7 @@ func TestTableProtectsState(t *testing.T) {
 
 func TestUserPoolPolicy(t *testing.T) {
 	forEachStack(t, []string{"Data"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
-		mfa := map[string]string{"off": "OFF", "optional": "OPTIONAL", "required": "ON"}[env.MFA]
+		mfa := map[string]string{"off": "OFF", "optional": "OPTIONAL", "required": "ON"}[string(env.MFA)]
 		tpl.HasResource(jsii.String("AWS::Cognito::UserPool"), map[string]interface{}{
 			"DeletionPolicy": map[bool]string{true: "Delete", false: "Retain"}[env.Destroy()],
 			"Properties": map[string]interface{}{
@@ -239,7 +240,7 @@ func TestSiteIsPrivateAndHTTPSOnly(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]interface{}{
 			"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]interface{}{
 				"SecurityHeadersConfig": map[string]interface{}{
-					"ContentSecurityPolicy":   assertions.Match_ObjectLike(&map[string]interface{}{"ContentSecurityPolicy": stacks.ContentSecurityPolicy(filepath.Join(repoRoot(t), "web"))}),
+					"ContentSecurityPolicy":   assertions.Match_ObjectLike(&map[string]interface{}{"ContentSecurityPolicy": mustCSP(t)}),
 					"ContentTypeOptions":      map[string]interface{}{"Override": true},
 					"FrameOptions":            map[string]interface{}{"FrameOption": "DENY", "Override": true},
 					"ReferrerPolicy":          map[string]interface{}{"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": true},
@@ -388,4 +389,14 @@ func TestEveryFunctionHasAnEncryptedExpiringLogGroup(t *testing.T) {
 			assert.Equal(t, float64(env.LogRetentionDays), props["RetentionInDays"], id)
 		}
 	})
+}
+
+// mustCSP is the policy of web/csp.txt, which CloudFront must send.
+func mustCSP(t *testing.T) string {
+	t.Helper()
+	csp, err := repo.ContentSecurityPolicy(repo.WebDir(repoRoot(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csp
 }

@@ -8,11 +8,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/example/notesplatform/constructs/nag"
+
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/example/notesplatform/stacks"
 )
 
 var (
@@ -87,7 +87,7 @@ func TestOneTrailPerAccount(t *testing.T) {
 // is checked by cdk-nag and hardened like every stack, and the variant synthesizes clean.
 func TestCrossRegionStageIsClean(t *testing.T) {
 	s := customDomainApp(t)
-	findings, err := stacks.Findings(s.Assembly)
+	findings, err := nag.Findings(s.Assembly)
 	require.NoError(t, err)
 	assert.Empty(t, findings, fmt.Sprint(findings))
 	support := filepath.Join(s.Assembly, "AwsSolutions--notes-pipeline-support-eu-central-1-NagReport.csv")

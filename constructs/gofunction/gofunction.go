@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -81,7 +83,7 @@ func (p *Props) withDefaults() (Props, error) {
 	out.Timeout = cmp.Or(out.Timeout, 10*time.Second)
 	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
 	if out.ModuleRoot == "" {
-		root, err := build.ModuleRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return out, err
 		}

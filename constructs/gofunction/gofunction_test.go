@@ -8,18 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/build"
 )
 
 // cloneModule copies what the functions compile (go.mod, go.sum and lambdas/) to dir, as a
 // second checkout at another path would have it.
 func cloneModule(t *testing.T, dir string) {
 	t.Helper()
-	root, err := build.ModuleRoot()
+	root, err := repo.Root()
 	require.NoError(t, err)
 	for _, f := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join(root, f), filepath.Join(dir, f))
@@ -114,7 +115,7 @@ func firstGoFile(t *testing.T, dir string) string {
 }
 
 func TestPropsValidation(t *testing.T) {
-	root, err := build.ModuleRoot()
+	root, err := repo.Root()
 	require.NoError(t, err)
 	p := Props{Package: "lambdas/nope", ModuleRoot: root, MemoryMB: 64, Timeout: 20 * time.Minute}
 	err = p.validate()

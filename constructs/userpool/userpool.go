@@ -32,8 +32,8 @@ type UserPool struct {
 type Props struct {
 	// DomainPrefix is the managed-login domain prefix, unique per region. Required.
 	DomainPrefix string
-	// MFA is "off", "optional" or "required" (TOTP apps). Default: "required".
-	MFA string
+	// MFA is the multi-factor setting (TOTP apps). Default: MFARequired.
+	MFA MFA
 	// ThreatProtection enforces Cognito threat protection (Plus feature plan). Default: false.
 	ThreatProtection bool
 	// SelfSignUp lets anyone create an account. Default: false, administrators invite users.
@@ -43,6 +43,16 @@ type Props struct {
 	Destroy bool
 }
 
+// MFA is whether users sign in with a second factor (a TOTP app).
+type MFA string
+
+// The MFA settings.
+const (
+	MFAOff      MFA = "off"
+	MFAOptional MFA = "optional"
+	MFARequired MFA = "required"
+)
+
 var prefixPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
 func (p *Props) validate() error {
@@ -50,7 +60,7 @@ func (p *Props) validate() error {
 	if !prefixPattern.MatchString(p.DomainPrefix) {
 		errs = append(errs, fmt.Errorf("userpool: DomainPrefix %q: allowed is 1-63 lower-case letters, digits or '-'", p.DomainPrefix))
 	}
-	if p.MFA != "" && !slices.Contains([]string{"off", "optional", "required"}, p.MFA) {
+	if p.MFA != "" && !slices.Contains([]MFA{MFAOff, MFAOptional, MFARequired}, p.MFA) {
 		errs = append(errs, fmt.Errorf(`userpool: MFA %q: allowed are "off", "optional", "required"`, p.MFA))
 	}
 	return errors.Join(errs...)
@@ -67,9 +77,9 @@ func New(scope constructs.Construct, id string, props *Props) *UserPool {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	mfa := awscognito.Mfa_REQUIRED
 	switch props.MFA {
-	case "off":
+	case MFAOff:
 		mfa = awscognito.Mfa_OFF
-	case "optional":
+	case MFAOptional:
 		mfa = awscognito.Mfa_OPTIONAL
 	}
 	up := &awscognito.UserPoolProps{

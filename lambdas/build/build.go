@@ -3,7 +3,6 @@
 package build
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,23 +24,4 @@ func Command(moduleRoot, pkgDir, outDir string) *exec.Cmd {
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), Env...)
 	return cmd
-}
-
-// ModuleRoot returns the nearest directory at or above the working directory that holds
-// go.mod: the repository root, wherever it is checked out and whichever package runs.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod at or above the working directory: run from inside the repository")
-		}
-		dir = parent
-	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/build"
+	"github.com/example/notesplatform/lambdas/repo"
 )
 
 // MaxZipBytes is the budget of one function's deployment package. Small zips keep cold
@@ -19,19 +20,11 @@ const MaxZipBytes = 6 << 20
 
 func moduleRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Fatal("no go.mod above the working directory")
-		}
-		dir = filepath.Dir(dir)
-	}
+	return root
 }
 
 // bundle builds a function exactly as the CDK bundling does (build.Command) and zips the

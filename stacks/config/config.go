@@ -54,10 +54,10 @@ type Environment struct {
 	LogRetentionDays int `json:"logRetentionDays"`
 	// RemovalPolicy is "retain" or "destroy" (non-production only: lets a throw-away
 	// environment be deleted with its data). Default: "retain".
-	RemovalPolicy string `json:"removalPolicy"`
+	RemovalPolicy RemovalPolicy `json:"removalPolicy"`
 	// MFA is the user pool's multi-factor setting: "off", "optional" or "required".
 	// Default: "required".
-	MFA string `json:"mfa"`
+	MFA MFA `json:"mfa"`
 	// ThreatProtection enforces Cognito threat protection (the Plus feature plan, billed
 	// per active user). Default: false.
 	ThreatProtection bool `json:"threatProtection"`
@@ -88,7 +88,7 @@ type Pipeline struct {
 // Source is either a CodeCommit repository or a CodeConnections repository.
 type Source struct {
 	// Kind is "codecommit" or "connection".
-	Kind string `json:"kind"`
+	Kind SourceKind `json:"kind"`
 	// Branch is the branch that triggers the pipeline. Default: "main".
 	Branch string `json:"branch"`
 	// RepositoryName is the CodeCommit repository (kind codecommit).
@@ -102,11 +102,43 @@ type Source struct {
 	Repository string `json:"repository"`
 }
 
+// RemovalPolicy says what deleting a stack does to the state it holds.
+type RemovalPolicy string
+
+// The removal policies.
+const (
+	// Retain keeps tables, user pools, buckets, keys and logs when a stack is deleted.
+	Retain RemovalPolicy = "retain"
+	// Destroy deletes them with the stack: throw-away environments only.
+	Destroy RemovalPolicy = "destroy"
+)
+
+// MFA is the user pool's multi-factor setting (TOTP apps).
+type MFA string
+
+// The MFA settings.
+const (
+	MFAOff      MFA = "off"
+	MFAOptional MFA = "optional"
+	MFARequired MFA = "required"
+)
+
+// SourceKind is where the pipeline reads the source.
+type SourceKind string
+
+// The source kinds.
+const (
+	// CodeCommit is a CodeCommit repository of the pipeline account.
+	CodeCommit SourceKind = "codecommit"
+	// Connection is a GitHub, GitLab or Bitbucket repository through CodeConnections.
+	Connection SourceKind = "connection"
+)
+
 // Defaults filled in by Load when a key is absent.
 const (
 	DefaultLogRetentionDays = 30
-	DefaultRemovalPolicy    = "retain"
-	DefaultMFA              = "required"
+	DefaultRemovalPolicy    = Retain
+	DefaultMFA              = MFARequired
 	DefaultBranch           = "main"
 )
 
@@ -121,9 +153,9 @@ var (
 		"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
 		"ap-south-1", "ap-south-2", "ap-east-1", "sa-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1",
 	}
-	removalPolicies = []string{"retain", "destroy"}
-	mfaValues       = []string{"off", "optional", "required"}
-	sourceKinds     = []string{"codecommit", "connection"}
+	removalPolicies = []RemovalPolicy{Retain, Destroy}
+	mfaValues       = []MFA{MFAOff, MFAOptional, MFARequired}
+	sourceKinds     = []SourceKind{CodeCommit, Connection}
 
 	appNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,19}$`)
 	envNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
@@ -375,7 +407,7 @@ func (c *Config) Validate() error {
 		}
 		if !slices.Contains(removalPolicies, e.RemovalPolicy) {
 			bad(p+".removalPolicy", e.RemovalPolicy, `"retain" or "destroy"`)
-		} else if e.Production && e.RemovalPolicy == "destroy" {
+		} else if e.Production && e.RemovalPolicy == Destroy {
 			bad(p+".removalPolicy", e.RemovalPolicy, `"retain" for a production environment`)
 		}
 		if !slices.Contains(mfaValues, e.MFA) {
@@ -402,14 +434,14 @@ func (c *Config) Validate() error {
 		bad("pipeline.source.branch", s.Branch, "a git branch name of letters, digits, '.', '_', '-' or '/'")
 	}
 	switch s.Kind {
-	case "codecommit":
+	case CodeCommit:
 		if !repoNamePattern.MatchString(s.RepositoryName) {
 			bad("pipeline.source.repositoryName", s.RepositoryName, "a CodeCommit repository name: 1-100 letters, digits, '.', '_' or '-'")
 		}
 		if s.ConnectionArn != "" || s.Repository != "" {
 			bad("pipeline.source.kind", s.Kind, `"connection" when connectionArn or repository is set`)
 		}
-	case "connection":
+	case Connection:
 		if !connectionPattern.MatchString(s.ConnectionArn) {
 			bad("pipeline.source.connectionArn", s.ConnectionArn, "a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<uuid>)")
 		}
@@ -434,9 +466,10 @@ func validateAccountRegion(prefix, account, region string, bad func(string, any,
 	}
 }
 
+// quote shows strings (and string-typed choices) quoted, other values as they print.
 func quote(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+		return strconv.Quote(rv.String())
 	}
 	return fmt.Sprint(v)
 }
@@ -454,4 +487,4 @@ func (c *Config) Environment(name string) (Environment, bool) {
 func (e Environment) Trail() bool { return e.AuditTrail == nil || *e.AuditTrail }
 
 // Destroy reports whether this environment's stateful resources are deleted with the stack.
-func (e Environment) Destroy() bool { return e.RemovalPolicy == "destroy" }
+func (e Environment) Destroy() bool { return e.RemovalPolicy == Destroy }

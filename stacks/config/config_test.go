@@ -139,7 +139,7 @@ func TestOverridesAreTyped(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, 7, c.Environments[0].LogRetentionDays)
-	assert.Equal(t, "required", c.Environments[0].MFA)
+	assert.Equal(t, MFARequired, c.Environments[0].MFA)
 	assert.Equal(t, "shop", c.AppName)
 	assert.Equal(t, "release/2026", c.Pipeline.Source.Branch)
 	// The shipped map is not modified by an override.
@@ -173,8 +173,8 @@ func TestDefaults(t *testing.T) {
 	require.NoError(t, err)
 	e := c.Environments[0]
 	assert.Equal(t, DefaultLogRetentionDays, e.LogRetentionDays)
-	assert.Equal(t, "retain", e.RemovalPolicy)
-	assert.Equal(t, "required", e.MFA)
+	assert.Equal(t, Retain, e.RemovalPolicy)
+	assert.Equal(t, MFARequired, e.MFA)
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
 	assert.False(t, e.Destroy())
 }

@@ -23,7 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/example/notesplatform/lambdas/build"
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/example/notesplatform/lambdas/cmd/local/localserver"
 )
 
@@ -52,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := localserver.CheckLoopback(*addr); err != nil {
 		return err
 	}
-	root, err := build.ModuleRoot()
+	root, err := repo.Root()
 	if err != nil && (*webDir == "" || (*dataDir == "" && !*fresh)) {
 		return err
 	}

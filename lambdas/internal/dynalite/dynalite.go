@@ -24,11 +24,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/example/notesplatform/lambdas/build"
 )
 
 // Options configure Start.
@@ -46,7 +46,7 @@ type Options struct {
 }
 
 // RepoRoot returns the repository root (where package.json and node_modules are).
-func RepoRoot() (string, error) { return build.ModuleRoot() }
+func RepoRoot() (string, error) { return repo.Root() }
 
 // CLIPath returns the path of dynalite's cli.js, or an error that says how to install it.
 func CLIPath() (string, error) {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/example/notesplatform/lambdas/repo"
+
 	"github.com/example/notesplatform/lambdas/internal/app"
 	"github.com/example/notesplatform/lambdas/internal/localauth"
 )
@@ -101,7 +103,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	csp, err := ReadCSP(o.WebDir)
+	csp, err := repo.ContentSecurityPolicy(o.WebDir)
 	if err != nil {
 		return nil, err
 	}

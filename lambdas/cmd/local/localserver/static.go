@@ -24,20 +24,6 @@ type RuntimeConfig struct {
 	AppName          string `json:"appName"`
 }
 
-// ReadCSP reads the Content-Security-Policy from web/csp.txt, the one source that the
-// Frontend stack's response headers and this server share.
-func ReadCSP(webDir string) (string, error) {
-	b, err := os.ReadFile(path.Join(webDir, "csp.txt"))
-	if err != nil {
-		return "", fmt.Errorf("localserver: reading the CSP: %w", err)
-	}
-	csp := strings.Join(strings.Fields(string(b)), " ")
-	if csp == "" {
-		return "", fmt.Errorf("localserver: %s/csp.txt is empty", webDir)
-	}
-	return csp, nil
-}
-
 // securityHeaders sets, on every response, the headers CloudFront's response headers
 // policy sets in the cloud. Inner handlers may override them (the local sign-in page sets
 // its own, stricter CSP).

@@ -1,4 +1,4 @@
-package stacks
+package nag
 
 import (
 	"encoding/json"
