@@ -1,7 +1,8 @@
 // Command app is the CDK app: it loads and validates the configuration from cdk.json
 // context, builds one stage per environment and the pipeline, synthesizes, and fails when
-// the cloud assembly holds an unsuppressed finding. `go run . deploy-policy` prints an
-// environment's CloudFormation execution policy instead.
+// the cloud assembly holds an unsuppressed finding or comes close to a deploy-time limit.
+// `go run . deploy-policy` prints an environment's CloudFormation execution policy and
+// `go run . quotas` the measured limits instead.
 package main
 
 import (
@@ -27,8 +28,13 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if len(args) > 0 && args[0] == "deploy-policy" {
-		return deployPolicy(args[1:], root, os.Stdout, os.Stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "deploy-policy":
+			return deployPolicy(args[1:], root, os.Stdout, os.Stderr)
+		case "quotas":
+			return printQuotas(args[1:], root, os.Stdout, os.Stderr)
+		}
 	}
 	return synth(root, os.Stderr)
 }
@@ -45,11 +51,11 @@ func synth(root string, stderr io.Writer) int {
 	}
 	built := stacks.NewApp(app, cfg, root)
 	assembly := app.Synth(nil)
-	if err := gate(*assembly.Directory(), stderr); err != nil {
+	if err := gate(*assembly.Directory(), cfg, stderr); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "synthesized %d environments x 4 stacks and %s: no unsuppressed cdk-nag finding or CDK warning\n",
+	fmt.Fprintf(stderr, "synthesized %d environments x 4 stacks and %s: no unsuppressed cdk-nag finding or CDK warning, every deploy-time limit under 80%%\n",
 		len(built.Stages), *built.Pipeline.StackName())
 	return 0
 }

@@ -70,6 +70,10 @@ type Environment struct {
 	DomainName string `json:"domainName"`
 	// CertificateArn is the us-east-1 ACM certificate for DomainName; required with it.
 	CertificateArn string `json:"certificateArn"`
+	// APIResourcesQuota is the API Gateway quota "Resources per API" granted for this
+	// environment's REST API (Service Quotas); synth fails when the API reaches 80% of
+	// it. Default: 300, AWS's default quota.
+	APIResourcesQuota int `json:"apiResourcesQuota"`
 	// RequireApproval puts a manual approval and a permissions-broadening check before the
 	// pipeline deploys this environment. Default: false.
 	RequireApproval bool `json:"requireApproval"`
@@ -140,6 +144,8 @@ const (
 	DefaultRemovalPolicy    = Retain
 	DefaultMFA              = MFARequired
 	DefaultBranch           = "main"
+	// DefaultAPIResourcesQuota is API Gateway's default "Resources per API".
+	DefaultAPIResourcesQuota = 300
 )
 
 // Allowed values, exported so messages and tests share them.
@@ -346,6 +352,7 @@ func (c *Config) applyDefaults() {
 		e.LogRetentionDays = cmp.Or(e.LogRetentionDays, DefaultLogRetentionDays)
 		e.RemovalPolicy = cmp.Or(e.RemovalPolicy, DefaultRemovalPolicy)
 		e.MFA = cmp.Or(e.MFA, DefaultMFA)
+		e.APIResourcesQuota = cmp.Or(e.APIResourcesQuota, DefaultAPIResourcesQuota)
 		if e.AuditTrail == nil {
 			on := true
 			e.AuditTrail = &on
@@ -409,6 +416,9 @@ func (c *Config) Validate() error {
 			bad(p+".removalPolicy", e.RemovalPolicy, `"retain" or "destroy"`)
 		} else if e.Production && e.RemovalPolicy == Destroy {
 			bad(p+".removalPolicy", e.RemovalPolicy, `"retain" for a production environment`)
+		}
+		if e.APIResourcesQuota < DefaultAPIResourcesQuota || e.APIResourcesQuota > 100_000 {
+			bad(p+".apiResourcesQuota", e.APIResourcesQuota, fmt.Sprintf("the quota granted for this API in Service Quotas, from the default %d up", DefaultAPIResourcesQuota))
 		}
 		if !slices.Contains(mfaValues, e.MFA) {
 			bad(p+".mfa", e.MFA, `"off", "optional" or "required"`)

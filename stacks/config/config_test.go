@@ -73,6 +73,8 @@ func TestInvalidConfig(t *testing.T) {
 			[]string{"config.region", "unknown key", "appName, environments, pipeline"}},
 		{"override of a missing environment", map[string]any{"config.environments.qa.region": "eu-west-1"},
 			[]string{"config.environments.qa.region", `"qa"`, "configured environment names"}},
+		{"api resources quota below the default", map[string]any{"config.environments.dev.apiResourcesQuota": "250"},
+			[]string{"config.environments[0].apiResourcesQuota", "250", "from the default 300 up"}},
 		{"destroy in production", map[string]any{"config.environments.prod.removalPolicy": "destroy"},
 			[]string{"config.environments[1].removalPolicy", `"destroy"`, `"retain" for a production`}},
 		{"unknown removal policy", map[string]any{"config.environments.dev.removalPolicy": "snapshot"},
@@ -175,6 +177,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, DefaultLogRetentionDays, e.LogRetentionDays)
 	assert.Equal(t, Retain, e.RemovalPolicy)
 	assert.Equal(t, MFARequired, e.MFA)
+	assert.Equal(t, 300, e.APIResourcesQuota)
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
 	assert.False(t, e.Destroy())
 }
