@@ -72,6 +72,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		Errors: gatewayErrors,
 		Name:   prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
 		LogRetentionDays: e.LogRetentionDays, WebACL: e.WAF, Destroy: e.Destroy(),
+		ParentSegments: unshardedSegments,
 	})
 	if !e.WAF {
 		nag.Suppress(rest.API, true, "AwsSolutions-APIG3",
@@ -125,6 +126,13 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
 	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
 }
+
+// unshardedSegments are the first path segments whose routes were deployed before the
+// API spread its routes over nested stacks. They stay in the Backend stack: API Gateway
+// cannot create a path in a nested stack while the Backend stack still holds it, so
+// moving them would fail the first deploy of every existing environment. Every other
+// first segment lives in a route shard (restapi.Props.RouteShards).
+var unshardedSegments = []string{"health", "notes"}
 
 // TableActions are the exact DynamoDB actions each access level gets: what the store in
 // lambdas/internal/store calls, and nothing else (no Scan, no batch or table actions).

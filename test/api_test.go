@@ -184,3 +184,33 @@ func TestGatewayErrorsUseTheAppShape(t *testing.T) {
 		}
 	})
 }
+
+// Each function is granted to API Gateway once, for this API's execution ARN
+// (<api-id>/*/*/*): its resource-based policy is one statement whatever the number of
+// routes, far from Lambda's 20 KB policy limit.
+func TestOneInvokePermissionPerFunction(t *testing.T) {
+	s := shippedApp(t)
+	for _, st := range s.Stages {
+		backend := st.Backend
+		tpl := s.Templates[*backend.Stack.Node().Path()]
+		t.Run(st.Env.Name, func(t *testing.T) {
+			noPanic(t, func() {
+				apiID := *backend.Stack.GetLogicalId(backend.API.Node().DefaultChild().(awscdk.CfnElement))
+				perFunction := map[string]int{}
+				for id, p := range resources(tpl, "AWS::Lambda::Permission") {
+					props := p["Properties"].(map[string]interface{})
+					fn := toJSON(props["FunctionName"])
+					perFunction[fn]++
+					assert.Equal(t, "apigateway.amazonaws.com", props["Principal"], id)
+					arn := toJSON(props["SourceArn"])
+					assert.Contains(t, arn, `{"Ref":"`+apiID+`"}`, "%s is scoped to this API", id)
+					assert.Contains(t, arn, `"/*/*/*"`, "%s covers every stage, method and path of the API", id)
+				}
+				assert.Len(t, perFunction, len(api.Functions), "one permission per function: %v", perFunction)
+				for fn, n := range perFunction {
+					assert.Equal(t, 1, n, "%s has %d invoke permissions", fn, n)
+				}
+			})
+		})
+	}
+}

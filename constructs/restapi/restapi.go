@@ -6,6 +6,7 @@ package restapi
 
 import (
 	"cmp"
+	"hash/fnv"
 	"errors"
 	"fmt"
 	"maps"
@@ -44,6 +45,9 @@ type RestAPI struct {
 	bodyValidator, paramValidator awsapigateway.IRequestValidator
 	models                        map[string]awsapigateway.IModel
 	allowed                       map[string]*allowList // resource path -> its methods
+	shards                        map[int]awscdk.NestedStack
+	shardCount                    int
+	parentSegments                []string
 }
 
 // Props configures the API.
@@ -71,6 +75,17 @@ type Props struct {
 	WebACL bool
 	// Destroy deletes the access log group with the stack. Default: false, retained.
 	Destroy bool
+	// RouteShards is how many nested stacks the routes spread over, by the first segment
+	// of their path, so that an API of hundreds of routes stays far from CloudFormation's
+	// 500 resources per template. A path's shard depends on nothing but its first
+	// segment, so adding or removing routes never moves another path between stacks
+	// (API Gateway refuses to create a path in one stack while another still holds it).
+	// Shards are made when their first route arrives. Default: 8.
+	RouteShards int
+	// ParentSegments are first path segments whose routes stay in the API's own stack:
+	// paths deployed before routes were sharded, which cannot move without first being
+	// deleted. Default: none.
+	ParentSegments []string
 }
 
 var stagePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
@@ -81,6 +96,7 @@ func (p *Props) withDefaults() Props {
 	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
 	out.RateLimit = cmp.Or(out.RateLimit, 50)
 	out.BurstLimit = cmp.Or(out.BurstLimit, 100)
+	out.RouteShards = cmp.Or(out.RouteShards, 8)
 	return out
 }
 
@@ -97,6 +113,9 @@ func (p *Props) validate() error {
 	}
 	if p.LogKey == nil {
 		errs = append(errs, errors.New("restapi: LogKey is required: access logs are encrypted"))
+	}
+	if p.RouteShards < 1 || p.RouteShards > 64 {
+		errs = append(errs, fmt.Errorf("restapi: RouteShards %d: allowed is 1..64", p.RouteShards))
 	}
 	if p.RateLimit < 1 || p.BurstLimit < 1 || p.BurstLimit > 5000 {
 		errs = append(errs, fmt.Errorf("restapi: RateLimit %d and BurstLimit %d: allowed are >= 1 and 1..5000", p.RateLimit, p.BurstLimit))
@@ -198,8 +217,11 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		paramValidator: api.AddRequestValidator(jsii.String("ParamValidator"), &awsapigateway.RequestValidatorOptions{
 			ValidateRequestBody: jsii.Bool(false), ValidateRequestParameters: jsii.Bool(true),
 		}),
-		models:  map[string]awsapigateway.IModel{},
-		allowed: map[string]*allowList{},
+		models:         map[string]awsapigateway.IModel{},
+		allowed:        map[string]*allowList{},
+		shards:         map[int]awscdk.NestedStack{},
+		shardCount:     p.RouteShards,
+		parentSegments: p.ParentSegments,
 	}
 	if p.WebACL {
 		out.newWebACL(p.Name)
@@ -224,13 +246,19 @@ type Route struct {
 	Query []string
 }
 
-// AddRoute adds one method; the resource path is created as needed.
+// AddRoute adds one method; the resource path is created as needed, in the stack that
+// holds the path's first segment (see Props.RouteShards).
 func (r *RestAPI) AddRoute(route Route) awsapigateway.Method {
 	res := r.API.Root()
-	for _, seg := range strings.Split(strings.Trim(route.Path, "/"), "/") {
-		if child := res.GetResource(jsii.String(seg)); child != nil {
+	for i, seg := range strings.Split(strings.Trim(route.Path, "/"), "/") {
+		switch child := res.GetResource(jsii.String(seg)); {
+		case child != nil:
 			res = child
-		} else {
+		case i == 0 && !slices.Contains(r.parentSegments, seg):
+			res = awsapigateway.NewResource(r.shardOf(seg), jsii.String(seg), &awsapigateway.ResourceProps{
+				Parent: r.API.Root(), PathPart: jsii.String(seg),
+			})
+		default:
 			res = res.AddResource(jsii.String(seg), nil)
 		}
 	}
@@ -266,9 +294,34 @@ func (r *RestAPI) AddRoute(route Route) awsapigateway.Method {
 		opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": model}
 		opts.RequestValidator = r.bodyValidator
 	}
-	method := res.AddMethod(jsii.String(route.Method), awsapigateway.NewLambdaIntegration(route.Function, nil), opts)
+	// One invoke permission per function for the whole API (its execution ARN
+	// <api-id>/*/*/*), not two per method: a function's resource-based policy stays one
+	// statement however many routes it serves. The function's own router answers any
+	// method and path that is not one of its routes with 404 or 405.
+	integration := awsapigateway.NewLambdaIntegration(route.Function, &awsapigateway.LambdaIntegrationOptions{
+		ScopePermissionToMethod: jsii.Bool(false),
+	})
+	method := res.AddMethod(jsii.String(route.Method), integration, opts)
 	r.allowMethod(res, route.Method)
 	return method
+}
+
+// shardOf returns the nested stack that holds the resources and methods of paths with
+// this first segment. The shard is a hash of the segment alone, so it never changes as
+// routes come and go. (ParentSegments stay under the API's root resource, where their
+// logical ids have always been.)
+func (r *RestAPI) shardOf(segment string) awscdk.NestedStack {
+	h := fnv.New32a()
+	h.Write([]byte(segment))
+	shard := int(h.Sum32() % uint32(r.shardCount))
+	if st, ok := r.shards[shard]; ok {
+		return st
+	}
+	st := awscdk.NewNestedStack(r.Construct, jsii.String(fmt.Sprintf("Routes%d", shard)), &awscdk.NestedStackProps{
+		Description: jsii.String(fmt.Sprintf("Routes of shard %d of %s: paths whose first segment hashes to %d", shard, *r.API.RestApiName(), shard)),
+	})
+	r.shards[shard] = st
+	return st
 }
 
 // allowList renders a resource's methods as the Allow header of its 405 answer, once all
