@@ -6,9 +6,9 @@ package restapi
 
 import (
 	"cmp"
-	"hash/fnv"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"regexp"
 	"slices"
