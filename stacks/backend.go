@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -15,6 +16,7 @@ import (
 	"github.com/example/notesplatform/constructs/alarms"
 	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/constructs/network"
 	"github.com/example/notesplatform/constructs/removal"
 	"github.com/example/notesplatform/constructs/restapi"
 	"github.com/example/notesplatform/lambdas/api"
@@ -43,6 +45,9 @@ type BackendProps struct {
 	Table    awsdynamodb.ITable
 	UserPool awscognito.IUserPool
 	LogKey   awskms.IKey
+	// Network is the Base VPC; functions run in it when the environment's functions are
+	// private.
+	Network *network.Network
 }
 
 // NewBackendStack makes the Backend stack from api.Routes and api.Functions.
@@ -82,6 +87,11 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	alerts := alarms.New(stack, "Alarms", &alarms.Props{Email: e.AlarmEmail, Destroy: e.Destroy()})
 	alerts.OnAPI(rest.API, 3000)
 
+	var vpc awsec2.IVpc
+	var groups []awsec2.ISecurityGroup
+	if e.Private() {
+		vpc, groups = props.Network.Vpc, []awsec2.ISecurityGroup{functionsGroup(stack, props.Network)}
+	}
 	functions := map[string]*gofunction.GoFunction{}
 	for _, f := range api.Functions {
 		env := map[string]string{api.EnvAppName: props.App, api.EnvEnvironment: e.Name}
@@ -100,6 +110,8 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 			LogKey:           props.LogKey,
 			LogRetentionDays: e.LogRetentionDays,
 			Destroy:          e.Destroy(),
+			Vpc:              vpc,
+			SecurityGroups:   groups,
 		})
 		grantTable(props.Table, fn, f.Access)
 		if f.CursorKey {
@@ -125,6 +137,23 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	}
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
 	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
+}
+
+// functionsGroup lets the functions' network interfaces send HTTPS to the VPC's
+// interface endpoints and to DynamoDB's gateway endpoint, and nothing else; nothing may
+// connect to them.
+func functionsGroup(stack awscdk.Stack, net *network.Network) awsec2.ISecurityGroup {
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("Functions"), &awsec2.SecurityGroupProps{
+		Vpc:              net.Vpc,
+		Description:      jsii.String("Functions: HTTPS out to the VPC endpoints only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	https := awsec2.Port_Tcp(jsii.Number(443))
+	sg.AddEgressRule(awsec2.Peer_SecurityGroupId(net.EndpointSecurityGroup.SecurityGroupId(), nil), https,
+		jsii.String("HTTPS to the interface endpoints (Secrets Manager)"), nil)
+	sg.AddEgressRule(awsec2.Peer_PrefixList(net.DynamoDBPrefixList), https,
+		jsii.String("HTTPS to DynamoDB through its gateway endpoint"), nil)
+	return sg
 }
 
 // unshardedSegments are the first path segments whose routes were deployed before the

@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -15,6 +18,7 @@ import (
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/network"
+	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -24,8 +28,9 @@ type BaseStack struct {
 	awscdk.Stack
 	// LogKey encrypts every log group and the trail of the environment.
 	LogKey awskms.IKey
-	// Vpc is the private network.
-	Vpc awsec2.IVpc
+	// Network is the private VPC, its endpoints and, for private functions, the
+	// endpoints' security group and the DynamoDB prefix list.
+	Network *network.Network
 	// Boundary is the permissions boundary that every role of the environment carries.
 	Boundary awsiam.IManagedPolicy
 }
@@ -69,9 +74,9 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 			Key: key, AccessLogs: accessLogs, LogRetentionDays: max(e.LogRetentionDays, 365), Destroy: e.Destroy(),
 		})
 	}
-	net := network.New(stack, "Network", &network.Props{
+	net := network.New(stack, "Network", endpointPolicies(stack, props.App, e, &network.Props{
 		Key: key, Zones: e.Zones, LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
-	})
+	}))
 
 	// API Gateway writes execution logs through one role per account and region.
 	apigwaccount.New(stack, "ApiGateway", nil)
@@ -82,7 +87,7 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 		Allow:       serviceActions(BoundaryServices),
 		Deny:        BoundaryDenies,
 	})
-	return &BaseStack{Stack: stack, LogKey: key, Vpc: net.Vpc, Boundary: permissions.ManagedPolicy}
+	return &BaseStack{Stack: stack, LogKey: key, Network: net, Boundary: permissions.ManagedPolicy}
 }
 
 // BoundaryName is the fixed name of the permissions boundary, so the deploy policy can
@@ -95,4 +100,54 @@ func serviceActions(services []string) []string {
 		out[i] = s + ":*"
 	}
 	return out
+}
+
+// endpointPolicies limits what may pass the VPC's endpoints to this environment's
+// resources in this account: the table actions the functions use on the environment's
+// tables (CloudFormation names them <app>-<env>-data-...), S3 in this account only, and,
+// for private functions, an interface endpoint to Secrets Manager that reads only the
+// secrets tagged with this app and environment.
+func endpointPolicies(stack awscdk.Stack, app string, e config.Environment, p *network.Props) *network.Props {
+	account, region := *stack.Account(), *stack.Region()
+	inAccount := map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": account}}
+	var tableActions []string
+	for _, access := range []api.Access{api.ReadTable, api.ReadWriteTable} {
+		for _, a := range TableActions[access] {
+			if !slices.Contains(tableActions, a) {
+				tableActions = append(tableActions, a)
+			}
+		}
+	}
+	p.DynamoDBPolicy = []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EnvironmentTables"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings(tableActions...),
+		Resources:  jsii.Strings(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s-%s-*", region, account, app, e.Name)),
+		Conditions: &inAccount,
+	})}
+	p.S3Policy = []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ThisAccountOnly"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:GetObject", "s3:PutObject"),
+		Resources:  jsii.Strings("arn:aws:s3:::*/*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": account, "aws:ResourceAccount": account}},
+	})}
+	if e.Private() {
+		p.InterfaceEndpoints = map[string]network.InterfaceEndpoint{
+			"SecretsManager": {
+				Service: awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
+				Policy: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:        jsii.String("EnvironmentSecrets"),
+					Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+					Actions:    jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+					Resources:  jsii.Strings(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:*", region, account)),
+					Conditions: &map[string]any{"StringEquals": map[string]any{
+						"aws:PrincipalAccount": account, "aws:ResourceTag/app": app, "aws:ResourceTag/environment": e.Name,
+					}},
+				})},
+			},
+		}
+		p.LookUpDynamoDBPrefixList = true
+	}
+	return p
 }

@@ -66,6 +66,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	backend := NewBackendStack(stage, "Backend", &BackendProps{
 		StackProps: stackProps("backend", "REST API and Go functions", false),
 		App:        app, Env: e, Table: data.Table, UserPool: data.UserPool, LogKey: base.LogKey,
+		Network: base.Network,
 	})
 	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),

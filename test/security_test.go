@@ -2,8 +2,10 @@ package test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,8 +105,12 @@ func TestAuditTrail(t *testing.T) {
 func TestNetworkIsPrivate(t *testing.T) {
 	forEachStack(t, []string{"Base"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
 		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(1))
-		tpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(0))
-		tpl.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), jsii.Number(0))
+		// Nothing in the VPC can reach the internet: no gateway of any kind, no route but
+		// the gateway endpoints' (which carry no AWS::EC2::Route), no peering.
+		for _, typ := range []string{"AWS::EC2::NatGateway", "AWS::EC2::InternetGateway", "AWS::EC2::EgressOnlyInternetGateway",
+			"AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Route", "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::VPCPeeringConnection"} {
+			tpl.ResourceCountIs(jsii.String(typ), jsii.Number(0))
+		}
 		tpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(len(env.Zones)))
 		for id, s := range resources(tpl, "AWS::EC2::Subnet") {
 			assert.Equal(t, false, s["Properties"].(map[string]interface{})["MapPublicIpOnLaunch"], id)
@@ -112,7 +118,83 @@ func TestNetworkIsPrivate(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]interface{}{
 			"ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
 		})
-		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(2))
+		// Every endpoint lets through only this environment's resources in this account.
+		endpoints := map[string]map[string]interface{}{}
+		for _, e := range resources(tpl, "AWS::EC2::VPCEndpoint") {
+			props := e["Properties"].(map[string]interface{})
+			service := toJSON(props["ServiceName"])
+			service = service[strings.LastIndex(service, ".")+1 : strings.LastIndexAny(service, `"`)]
+			endpoints[service] = props
+			require.NotNil(t, props["PolicyDocument"], "the %s endpoint has a policy", service)
+			for _, st := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+				st := st.(map[string]interface{})
+				assert.Equal(t, "Allow", st["Effect"], service)
+				assert.Contains(t, toJSON(st["Condition"]), `"aws:PrincipalAccount":"`+env.Account+`"`, service)
+				assert.NotContains(t, toJSON(st["Action"]), ":*", "%s: explicit actions only", service)
+			}
+		}
+		wantServices := []string{"dynamodb", "s3"}
+		if env.Private() {
+			wantServices = append(wantServices, "secretsmanager")
+		}
+		assert.ElementsMatch(t, wantServices, slices.Collect(maps.Keys(endpoints)))
+		assert.Contains(t, toJSON(endpoints["dynamodb"]["PolicyDocument"]), `"Resource":"arn:aws:dynamodb:`+env.Region+`:`+env.Account+`:table/notes-`+env.Name+`-*"`)
+		assert.Contains(t, toJSON(endpoints["s3"]["PolicyDocument"]), `"aws:ResourceAccount":"`+env.Account+`"`)
+		if env.Private() {
+			sm := endpoints["secretsmanager"]
+			assert.Equal(t, true, sm["PrivateDnsEnabled"])
+			assert.Contains(t, toJSON(sm["PolicyDocument"]), `"aws:ResourceTag/app":"notes","aws:ResourceTag/environment":"`+env.Name+`"`)
+			// The endpoints' group takes HTTPS from the VPC and sends nothing.
+			groups := resources(tpl, "AWS::EC2::SecurityGroup")
+			require.Len(t, groups, 1)
+			for _, g := range groups {
+				props := g["Properties"].(map[string]interface{})
+				assert.Equal(t, `[{"CidrIp":"10.0.0.0/16","Description":"HTTPS from the VPC's subnets","FromPort":443,"IpProtocol":"tcp","ToPort":443}]`, toJSON(props["SecurityGroupIngress"]))
+				assert.Contains(t, toJSON(props["SecurityGroupEgress"]), "Disallow all traffic")
+			}
+		}
+	})
+}
+
+// With private functions (prod), every function runs in the isolated subnets behind one
+// security group that lets HTTPS out to the Secrets Manager endpoint and DynamoDB's
+// prefix list and nothing else; elsewhere functions are not in the VPC.
+func TestFunctionsNetwork(t *testing.T) {
+	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
+		groups := resources(tpl, "AWS::EC2::SecurityGroup")
+		fns := resources(tpl, "AWS::Lambda::Function")
+		require.NotEmpty(t, fns)
+		if !env.Private() {
+			assert.Empty(t, groups)
+			for id, fn := range fns {
+				assert.Nil(t, fn["Properties"].(map[string]interface{})["VpcConfig"], id)
+			}
+			return
+		}
+		require.Len(t, groups, 1)
+		var groupID string
+		for id, g := range groups {
+			groupID = id
+			props := g["Properties"].(map[string]interface{})
+			assert.Nil(t, props["SecurityGroupIngress"], "nothing may connect to a function")
+			egress := props["SecurityGroupEgress"].([]interface{})
+			require.Len(t, egress, 1)
+			assert.Contains(t, toJSON(egress[0]), `"DestinationSecurityGroupId":{"Fn::GetStackOutput":{"OutputName":"PublishOutputFnGetAttNetworkEndpointSecurityGroup`)
+			assert.Contains(t, toJSON(egress[0]), `"FromPort":443,"IpProtocol":"tcp","ToPort":443`)
+		}
+		extra := resources(tpl, "AWS::EC2::SecurityGroupEgress")
+		require.Len(t, extra, 1)
+		for _, e := range extra {
+			props := toJSON(e["Properties"])
+			assert.Contains(t, props, `"DestinationPrefixListId":{"Fn::GetStackOutput":{"OutputName":"PublishOutputFnGetAttNetworkDynamoDBPrefixList`)
+			assert.Contains(t, props, `"FromPort":443,"GroupId":{"Fn::GetAtt":["`+groupID+`","GroupId"]},"IpProtocol":"tcp","ToPort":443`)
+		}
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), jsii.Number(0))
+		for id, fn := range fns {
+			vpc := toJSON(fn["Properties"].(map[string]interface{})["VpcConfig"])
+			assert.Contains(t, vpc, `"SecurityGroupIds":[{"Fn::GetAtt":["`+groupID+`","GroupId"]}]`, id)
+			assert.Equal(t, len(env.Zones), strings.Count(vpc, "isolatedSubnet"), "%s runs in every isolated subnet", id)
+		}
 	})
 }
 

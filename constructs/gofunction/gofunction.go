@@ -24,6 +24,7 @@ import (
 	"github.com/example/notesplatform/lambdas/repo"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -75,6 +76,11 @@ type Props struct {
 	LogRetentionDays int
 	// Destroy deletes the log group with the stack. Default: false, retained.
 	Destroy bool
+	// Vpc places the function in the VPC's isolated subnets, with SecurityGroups: it
+	// reaches only what the VPC's endpoints and the groups allow. Default: no VPC.
+	Vpc awsec2.IVpc
+	// SecurityGroups of the function's network interfaces; required with Vpc.
+	SecurityGroups []awsec2.ISecurityGroup
 }
 
 func (p *Props) withDefaults() (Props, error) {
@@ -107,6 +113,9 @@ func (p *Props) validate() error {
 	}
 	if p.LogKey == nil {
 		errs = append(errs, errors.New("gofunction: LogKey is required: function logs are encrypted"))
+	}
+	if p.Vpc != nil && len(p.SecurityGroups) == 0 {
+		errs = append(errs, errors.New("gofunction: SecurityGroups are required with Vpc: name what the function may reach"))
 	}
 	return errors.Join(errs...)
 }
@@ -146,7 +155,7 @@ func New(scope constructs.Construct, id string, props *Props) *GoFunction {
 	if p.VersionVariable != "" {
 		env[p.VersionVariable] = jsii.String(hash[:12])
 	}
-	fn := awslambda.NewFunction(c, jsii.String("Resource"), &awslambda.FunctionProps{
+	fp := &awslambda.FunctionProps{
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
@@ -169,7 +178,16 @@ func New(scope constructs.Construct, id string, props *Props) *GoFunction {
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
 		LogGroup:              logGroup,
-	})
+	}
+	if p.Vpc != nil {
+		fp.Vpc = p.Vpc
+		fp.VpcSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+		fp.SecurityGroups = &p.SecurityGroups
+		nag.Suppress(role, true, "AwsSolutions-IAM4",
+			"In a VPC, Lambda creates the function's network interfaces with its execution role: AWS's AWSLambdaVPCAccessExecutionRole holds exactly those EC2 actions (CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses, DescribeSubnets) and the log actions; CDK attaches it.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+	}
+	fn := awslambda.NewFunction(c, jsii.String("Resource"), fp)
 	nag.Suppress(role, true, "AwsSolutions-IAM5",
 		"A function writes to log streams that Lambda names at run time, all inside its own log group.", nag.LogStreams)
 	nag.Suppress(role, true, "AwsSolutions-IAM5",

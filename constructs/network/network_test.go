@@ -15,3 +15,10 @@ func TestValidate(t *testing.T) {
 	p = (&Props{Zones: []string{"a", "b", "c", "d"}}).withDefaults()
 	assert.ErrorContains(t, p.validate(), "Zones [a b c d]")
 }
+
+func TestInterfaceEndpointsNeedServiceAndPolicy(t *testing.T) {
+	p := (&Props{Zones: []string{"eu-west-1a"}, InterfaceEndpoints: map[string]InterfaceEndpoint{"SecretsManager": {}}}).withDefaults()
+	err := p.validate()
+	assert.ErrorContains(t, err, `InterfaceEndpoints["SecretsManager"]: Service is required`)
+	assert.ErrorContains(t, err, `InterfaceEndpoints["SecretsManager"]: Policy is empty`)
+}

@@ -178,8 +178,24 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, Retain, e.RemovalPolicy)
 	assert.Equal(t, MFARequired, e.MFA)
 	assert.Equal(t, 300, e.APIResourcesQuota)
+	assert.False(t, e.Private(), "functions of a non-production environment are not in the VPC by default")
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
 	assert.False(t, e.Destroy())
+}
+
+// Functions run in the VPC by default in production only; either default can be changed.
+func TestPrivateFunctions(t *testing.T) {
+	c, err := Load(with(t, nil))
+	require.NoError(t, err)
+	assert.False(t, c.Environments[0].Private(), "dev")
+	assert.True(t, c.Environments[1].Private(), "prod")
+	c, err = Load(with(t, map[string]any{
+		"config.environments.dev.privateFunctions":  "true",
+		"config.environments.prod.privateFunctions": "false",
+	}))
+	require.NoError(t, err)
+	assert.True(t, c.Environments[0].Private(), "dev")
+	assert.False(t, c.Environments[1].Private(), "prod")
 }
 
 // A second environment in the same account runs without its own trail once told so.

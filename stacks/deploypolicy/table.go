@@ -123,6 +123,19 @@ var Table = map[string][]Grant{
 	"AWS::EC2::RouteTable": {{Sid: "EC2", Actions: []string{
 		"ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:DescribeRouteTables", "ec2:CreateTags", "ec2:DeleteTags",
 	}}},
+	"AWS::EC2::SecurityGroup": {{Sid: "EC2", Actions: []string{
+		"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
+		"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+		"ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags",
+	}}},
+	"AWS::EC2::SecurityGroupEgress": {{Sid: "EC2", Actions: []string{
+		"ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:DescribeSecurityGroups",
+		"ec2:DescribeSecurityGroupRules",
+	}}},
+	"AWS::EC2::SecurityGroupIngress": {{Sid: "EC2", Actions: []string{
+		"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DescribeSecurityGroups",
+		"ec2:DescribeSecurityGroupRules",
+	}}},
 	"AWS::EC2::Subnet": {{Sid: "EC2", Actions: []string{
 		"ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:DescribeSubnets", "ec2:ModifySubnetAttribute", "ec2:CreateTags",
 		"ec2:DeleteTags", "ec2:DescribeNetworkAcls",
@@ -137,7 +150,8 @@ var Table = map[string][]Grant{
 	}}},
 	"AWS::EC2::VPCEndpoint": {{Sid: "EC2", Actions: []string{
 		"ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:DescribeVpcEndpoints",
-		"ec2:DescribeRouteTables", "ec2:DescribePrefixLists", "ec2:CreateTags", "ec2:DeleteTags",
+		"ec2:DescribeRouteTables", "ec2:DescribePrefixLists", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+		"ec2:DescribeVpcs", "ec2:CreateTags", "ec2:DeleteTags",
 	}}},
 
 	// IAM: only roles and policies named with the environment's prefix, and every role
@@ -265,5 +279,6 @@ var customResource = []Grant{{Sid: "AppFunctions", Actions: []string{"lambda:Inv
 // environment's own and the one AWS policy that CDK's custom-resource providers use.
 var AttachablePolicies = []string{
 	"arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+	"arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
 	appPolicies,
 }
