@@ -2,13 +2,18 @@ package stacks
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -19,6 +24,7 @@ import (
 	"github.com/example/notesplatform/constructs/network"
 	"github.com/example/notesplatform/constructs/removal"
 	"github.com/example/notesplatform/constructs/restapi"
+	"github.com/example/notesplatform/constructs/rollout"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -85,7 +91,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	}
 
 	alerts := alarms.New(stack, "Alarms", &alarms.Props{Email: e.AlarmEmail, Destroy: e.Destroy()})
-	alerts.OnAPI(rest.API, 3000)
+	apiAlarms := alerts.OnAPI(rest.API, 3000)
 
 	var vpc awsec2.IVpc
 	var groups []awsec2.ISecurityGroup
@@ -112,6 +118,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 			Destroy:          e.Destroy(),
 			Vpc:              vpc,
 			SecurityGroups:   groups,
+			Live:             true,
 		})
 		grantTable(props.Table, fn, f.Access)
 		if f.CursorKey {
@@ -120,9 +127,10 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		alerts.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
 	}
+	rollouts(stack, props, functions, alerts, apiAlarms)
 	for _, r := range api.Routes {
 		route := restapi.Route{
-			Method: r.Method, Path: r.Path, Function: functions[r.Function].Function,
+			Method: r.Method, Path: r.Path, Function: functions[r.Function].Alias,
 			Public: r.Auth == api.Public, Query: r.Query,
 		}
 		if r.Model != "" {
@@ -137,6 +145,69 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	}
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
 	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
+}
+
+// rollouts move each function's live alias to its new version through CodeDeploy, in
+// the environment's style, rolling back when the new version errs or is throttled or the
+// API fails or slows down; with the environment's pre-traffic hook, each new version is
+// checked before it gets any traffic.
+func rollouts(stack awscdk.Stack, props *BackendProps, functions map[string]*gofunction.GoFunction, alerts *alarms.Alarms, apiAlarms []awscloudwatch.IAlarm) {
+	e := props.Env
+	application := awscodedeploy.NewLambdaApplication(stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{
+		ApplicationName: jsii.String(props.App + "-" + e.Name),
+	})
+	var hook *gofunction.GoFunction
+	if e.Hook() {
+		names := map[string]*string{}
+		for _, f := range api.Functions {
+			names[f.Name] = functions[f.Name].Function.FunctionName()
+		}
+		byDeployedName := map[string]any{}
+		for name, deployed := range names {
+			byDeployedName[*deployed] = name
+		}
+		hook = gofunction.New(stack, "PreTrafficCheck", &gofunction.Props{
+			Package:          "lambdas/pretraffic",
+			Environment:      map[string]string{"FUNCTIONS": *stack.ToJsonString(byDeployedName, nil)},
+			MemoryMB:         128,
+			Timeout:          time.Minute,
+			Description:      "CodeDeploy pre-traffic check: invokes each new version before it gets traffic",
+			LogKey:           props.LogKey,
+			LogRetentionDays: e.LogRetentionDays,
+			Destroy:          e.Destroy(),
+		})
+	}
+	for _, f := range api.Functions {
+		fn := functions[f.Name]
+		r := rollout.New(stack, f.Name+"Rollout", &rollout.Props{
+			Application: application,
+			Function:    fn.Function,
+			Alias:       fn.Alias,
+			Style:       rollout.Style(e.Deployment),
+			Alarms:      append(alerts.OnNewVersion(f.Name, fn.Function, fn.Alias, fn.Version), apiAlarms...),
+			PreTrafficHook: func() awslambda.IFunction {
+				if hook == nil {
+					return nil
+				}
+				return hook.Function
+			}(),
+		})
+		if hook != nil {
+			hook.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("Check" + f.Name),
+				Actions:   jsii.Strings("lambda:InvokeFunction"),
+				Resources: jsii.Strings(*fn.Function.FunctionArn() + ":*"),
+			}))
+			nag.Suppress(hook.Role, true, "AwsSolutions-IAM5",
+				"The pre-traffic check invokes the version each deployment brings; versions are qualifiers of this one function's ARN (<function arn>:<version>), unknown at synth.",
+				"Resource::<"+*stack.GetLogicalId(fn.Function.Node().DefaultChild().(awscdk.CfnElement))+".Arn>:*")
+			hook.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("Read" + f.Name + "Deployments"),
+				Actions:   jsii.Strings("codedeploy:GetDeployment"),
+				Resources: &[]*string{r.Group.DeploymentGroupArn()},
+			}))
+		}
+	}
 }
 
 // functionsGroup lets the functions' network interfaces send HTTPS to the VPC's

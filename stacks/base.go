@@ -39,6 +39,7 @@ type BaseStack struct {
 // granted; the boundary allows nothing else.
 var BoundaryServices = []string{
 	"logs", "xray", "dynamodb", "kms", "s3", "secretsmanager", "cloudfront", "ec2",
+	"lambda", "cloudwatch", "codedeploy",
 }
 
 // BoundaryDenies are what no role of the app may do, whatever it is granted: change

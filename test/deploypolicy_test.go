@@ -266,6 +266,7 @@ var typeServices = map[string]string{
 	"ApiGateway": "apigateway", "CloudFront": "cloudfront", "CloudTrail": "cloudtrail", "CloudWatch": "cloudwatch",
 	"Cognito": "cognito-idp", "DynamoDB": "dynamodb", "EC2": "ec2", "IAM": "iam", "KMS": "kms", "Lambda": "lambda",
 	"Logs": "logs", "S3": "s3", "SNS": "sns", "SecretsManager": "secretsmanager", "WAFv2": "wafv2", "SSM": "ssm",
+	"CodeDeploy": "codedeploy",
 }
 
 // usedServices are the IAM services that the resource types of the templates need, plus

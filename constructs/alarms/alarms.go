@@ -80,7 +80,7 @@ func New(scope constructs.Construct, id string, props *Props) *Alarms {
 	return &Alarms{Construct: c, Topic: topic, action: awscloudwatchactions.NewSnsAction(topic)}
 }
 
-func (a *Alarms) add(id string, metric awscloudwatch.IMetric, threshold float64, description string) {
+func (a *Alarms) add(id string, metric awscloudwatch.IMetric, threshold float64, description string) awscloudwatch.Alarm {
 	alarm := awscloudwatch.NewAlarm(a.Construct, jsii.String(id), &awscloudwatch.AlarmProps{
 		Metric:             metric,
 		Threshold:          jsii.Number(threshold),
@@ -92,6 +92,7 @@ func (a *Alarms) add(id string, metric awscloudwatch.IMetric, threshold float64,
 	alarm.AddAlarmAction(a.action)
 	alarm.AddOkAction(a.action)
 	a.Alarms = append(a.Alarms, alarm)
+	return alarm
 }
 
 var fiveMinutes = &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
@@ -102,10 +103,33 @@ func (a *Alarms) OnFunction(name string, fn awslambda.IFunction) {
 	a.add(name+"Throttles", fn.MetricThrottles(fiveMinutes), 1, name+" was throttled: raise its concurrency or find the traffic")
 }
 
-// OnAPI alarms on server errors and on a p99 latency above the given milliseconds.
-func (a *Alarms) OnAPI(api awsapigateway.RestApi, p99Millis float64) {
-	a.add("Api5xx", api.MetricServerError(fiveMinutes), 1, "The API answered 5xx")
-	a.add("ApiLatency", api.MetricLatency(&awscloudwatch.MetricOptions{
+// OnNewVersion alarms on any error or throttle, within a minute, of the version an
+// alias is moving to: the alarms that roll back a gradual deployment. The version is
+// the metric's ExecutedVersion dimension, so each deploy re-points the alarms at the
+// version it brings.
+func (a *Alarms) OnNewVersion(name string, fn awslambda.IFunction, alias awslambda.IAlias, version awslambda.IVersion) []awscloudwatch.IAlarm {
+	dims := &map[string]*string{
+		"FunctionName":    fn.FunctionName(),
+		"Resource":        awscdk.Fn_Join(jsii.String(":"), &[]*string{fn.FunctionName(), alias.AliasName()}),
+		"ExecutedVersion": version.Version(),
+	}
+	metric := func(m string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("AWS/Lambda"), MetricName: jsii.String(m), DimensionsMap: dims,
+			Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Sum"),
+		})
+	}
+	errs := a.add(name+"NewVersionErrors", metric("Errors"), 1, name+"'s new version returned an error or crashed: CodeDeploy rolls the alias back")
+	throttles := a.add(name+"NewVersionThrottles", metric("Throttles"), 1, name+"'s new version was throttled: CodeDeploy rolls the alias back")
+	return []awscloudwatch.IAlarm{errs, throttles}
+}
+
+// OnAPI alarms on server errors and on a p99 latency above the given milliseconds, and
+// returns both: a gradual deployment rolls back on them too.
+func (a *Alarms) OnAPI(api awsapigateway.RestApi, p99Millis float64) []awscloudwatch.IAlarm {
+	errs := a.add("Api5xx", api.MetricServerError(fiveMinutes), 1, "The API answered 5xx")
+	latency := a.add("ApiLatency", api.MetricLatency(&awscloudwatch.MetricOptions{
 		Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("p99"),
 	}), p99Millis, fmt.Sprintf("The API's p99 latency is above %.0f ms", p99Millis))
+	return []awscloudwatch.IAlarm{errs, latency}
 }

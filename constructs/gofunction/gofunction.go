@@ -38,11 +38,17 @@ import (
 	"github.com/example/notesplatform/lambdas/build"
 )
 
-// GoFunction is a Go Lambda function with its own log group and role.
+// GoFunction is a Go Lambda function with its own log group and role and, when Live, a
+// version published on every change and a "live" alias that callers use, so traffic can
+// move between versions gradually.
 type GoFunction struct {
 	constructs.Construct
 	// Function is the Lambda function (construct id "Resource").
 	Function awslambda.IFunction
+	// Version is the version of the current code and configuration; nil unless Live.
+	Version awslambda.IVersion
+	// Alias is the "live" alias, what callers invoke and grants name; nil unless Live.
+	Alias awslambda.Alias
 	// Role is the function's execution role: grant through it or through Function.
 	Role awsiam.IRole
 	// LogGroup receives the function's JSON logs.
@@ -81,6 +87,11 @@ type Props struct {
 	Vpc awsec2.IVpc
 	// SecurityGroups of the function's network interfaces; required with Vpc.
 	SecurityGroups []awsec2.ISecurityGroup
+	// Live publishes a version on every change of the code or configuration and keeps a
+	// "live" alias for callers, so that traffic can move between versions. Versions are
+	// kept (a person can point the alias back at any of them). Default: false, callers
+	// invoke the function itself.
+	Live bool
 }
 
 func (p *Props) withDefaults() (Props, error) {
@@ -119,6 +130,9 @@ func (p *Props) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// AliasName is the alias every caller invokes.
+const AliasName = "live"
 
 // New makes the function.
 func New(scope constructs.Construct, id string, props *Props) *GoFunction {
@@ -192,7 +206,16 @@ func New(scope constructs.Construct, id string, props *Props) *GoFunction {
 		"A function writes to log streams that Lambda names at run time, all inside its own log group.", nag.LogStreams)
 	nag.Suppress(role, true, "AwsSolutions-IAM5",
 		"Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.", "Resource::*")
-	return &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup, SourceHash: hash}
+	out := &GoFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup, SourceHash: hash}
+	if p.Live {
+		out.Version = fn.CurrentVersion()
+		out.Alias = awslambda.NewAlias(c, jsii.String("Live"), &awslambda.AliasProps{
+			AliasName:   jsii.String(AliasName),
+			Version:     out.Version,
+			Description: jsii.String("What callers invoke; CodeDeploy moves it to each new version"),
+		})
+	}
+	return out
 }
 
 // goBundler compiles the function with the shared build command. It must be a pointer

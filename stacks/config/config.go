@@ -76,6 +76,15 @@ type Environment struct {
 	// limited by an endpoint policy to this environment's resources. Default: the value
 	// of production.
 	PrivateFunctions *bool `json:"privateFunctions"`
+	// Deployment is how CodeDeploy moves traffic to a new version of each function:
+	// "allAtOnce", "canary10Percent5Minutes" (10% for five minutes, then all) or
+	// "linear10PercentEvery1Minute". A canary or linear deployment rolls back by itself
+	// when an alarm on the new version fires. Default: canary10Percent5Minutes in
+	// production, allAtOnce elsewhere.
+	Deployment Deployment `json:"deployment"`
+	// PreTrafficHook lets a function check each new version (its /health and a read
+	// route) before CodeDeploy sends it any traffic. Default: true.
+	PreTrafficHook *bool `json:"preTrafficHook"`
 	// APIResourcesQuota is the API Gateway quota "Resources per API" granted for this
 	// environment's REST API (Service Quotas); synth fails when the API reaches 80% of
 	// it. Default: 300, AWS's default quota.
@@ -144,6 +153,16 @@ const (
 	Connection SourceKind = "connection"
 )
 
+// Deployment is a CodeDeploy predefined configuration for Lambda.
+type Deployment string
+
+// The deployment styles.
+const (
+	AllAtOnce                   Deployment = "allAtOnce"
+	Canary10Percent5Minutes     Deployment = "canary10Percent5Minutes"
+	Linear10PercentEvery1Minute Deployment = "linear10PercentEvery1Minute"
+)
+
 // Defaults filled in by Load when a key is absent.
 const (
 	DefaultLogRetentionDays = 30
@@ -168,6 +187,7 @@ var (
 	removalPolicies = []RemovalPolicy{Retain, Destroy}
 	mfaValues       = []MFA{MFAOff, MFAOptional, MFARequired}
 	sourceKinds     = []SourceKind{CodeCommit, Connection}
+	deployments     = []Deployment{AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute}
 
 	appNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,19}$`)
 	envNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
@@ -359,6 +379,12 @@ func (c *Config) applyDefaults() {
 		e.RemovalPolicy = cmp.Or(e.RemovalPolicy, DefaultRemovalPolicy)
 		e.MFA = cmp.Or(e.MFA, DefaultMFA)
 		e.APIResourcesQuota = cmp.Or(e.APIResourcesQuota, DefaultAPIResourcesQuota)
+		if e.Deployment == "" {
+			e.Deployment = AllAtOnce
+			if e.Production {
+				e.Deployment = Canary10Percent5Minutes
+			}
+		}
 		if e.AuditTrail == nil {
 			on := true
 			e.AuditTrail = &on
@@ -425,6 +451,9 @@ func (c *Config) Validate() error {
 		}
 		if e.APIResourcesQuota < DefaultAPIResourcesQuota || e.APIResourcesQuota > 100_000 {
 			bad(p+".apiResourcesQuota", e.APIResourcesQuota, fmt.Sprintf("the quota granted for this API in Service Quotas, from the default %d up", DefaultAPIResourcesQuota))
+		}
+		if !slices.Contains(deployments, e.Deployment) {
+			bad(p+".deployment", e.Deployment, fmt.Sprintf("one of %q", deployments))
 		}
 		if !slices.Contains(mfaValues, e.MFA) {
 			bad(p+".mfa", e.MFA, `"off", "optional" or "required"`)
@@ -510,6 +539,9 @@ func (e Environment) Private() bool {
 	}
 	return *e.PrivateFunctions
 }
+
+// Hook reports whether new function versions are checked before they get traffic.
+func (e Environment) Hook() bool { return e.PreTrafficHook == nil || *e.PreTrafficHook }
 
 // Destroy reports whether this environment's stateful resources are deleted with the stack.
 func (e Environment) Destroy() bool { return e.RemovalPolicy == Destroy }

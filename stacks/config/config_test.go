@@ -73,6 +73,8 @@ func TestInvalidConfig(t *testing.T) {
 			[]string{"config.region", "unknown key", "appName, environments, pipeline"}},
 		{"override of a missing environment", map[string]any{"config.environments.qa.region": "eu-west-1"},
 			[]string{"config.environments.qa.region", `"qa"`, "configured environment names"}},
+		{"unknown deployment", map[string]any{"config.environments.dev.deployment": "blueGreen"},
+			[]string{"config.environments[0].deployment", `"blueGreen"`, `"allAtOnce" "canary10Percent5Minutes" "linear10PercentEvery1Minute"`}},
 		{"api resources quota below the default", map[string]any{"config.environments.dev.apiResourcesQuota": "250"},
 			[]string{"config.environments[0].apiResourcesQuota", "250", "from the default 300 up"}},
 		{"destroy in production", map[string]any{"config.environments.prod.removalPolicy": "destroy"},
@@ -179,6 +181,8 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, MFARequired, e.MFA)
 	assert.Equal(t, 300, e.APIResourcesQuota)
 	assert.False(t, e.Private(), "functions of a non-production environment are not in the VPC by default")
+	assert.Equal(t, AllAtOnce, e.Deployment)
+	assert.True(t, e.Hook())
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
 	assert.False(t, e.Destroy())
 }
@@ -196,6 +200,20 @@ func TestPrivateFunctions(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.Environments[0].Private(), "dev")
 	assert.False(t, c.Environments[1].Private(), "prod")
+}
+
+// Production shifts traffic to new versions gradually by default; any environment can
+// choose its style.
+func TestDeploymentDefaults(t *testing.T) {
+	c, err := Load(with(t, nil))
+	require.NoError(t, err)
+	assert.Equal(t, AllAtOnce, c.Environments[0].Deployment)
+	assert.Equal(t, Canary10Percent5Minutes, c.Environments[1].Deployment)
+	c, err = Load(with(t, map[string]any{"config.environments.dev.deployment": "linear10PercentEvery1Minute",
+		"config.environments.dev.preTrafficHook": "false"}))
+	require.NoError(t, err)
+	assert.Equal(t, Linear10PercentEvery1Minute, c.Environments[0].Deployment)
+	assert.False(t, c.Environments[0].Hook())
 }
 
 // A second environment in the same account runs without its own trail once told so.

@@ -29,6 +29,10 @@ const (
 	appPolicies  = "arn:{partition}:iam::{account}:policy/{prefix}-*"
 	appTopics    = "arn:{partition}:sns:{region}:{account}:{prefix}-*"
 	assetObjects = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
+	// The CodeDeploy application is named "<app>-<env>"; its groups get generated names.
+	appDeployApplications = "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}"
+	appDeployGroups       = "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{prefix}/{prefix}-*"
+	deployConfigs         = "arn:{partition}:codedeploy:{region}:{account}:deploymentconfig:CodeDeployDefault.*"
 )
 
 // withBoundary is the condition that every role the deployment creates or changes carries
@@ -156,6 +160,19 @@ var Table = map[string][]Grant{
 
 	// IAM: only roles and policies named with the environment's prefix, and every role
 	// created or changed must carry the boundary (see also the deny statements in New).
+	// Gradual deployments: CloudFormation hands the alias update to CodeDeploy, which it
+	// then follows.
+	"AWS::CodeDeploy::Application": {{Sid: "CodeDeploy", Actions: []string{
+		"codedeploy:CreateApplication", "codedeploy:GetApplication", "codedeploy:DeleteApplication",
+		"codedeploy:TagResource", "codedeploy:UntagResource", "codedeploy:ListTagsForResource",
+	}, Resources: []string{appDeployApplications}}},
+	"AWS::CodeDeploy::DeploymentGroup": {{Sid: "CodeDeployGroups", Actions: []string{
+		"codedeploy:CreateDeploymentGroup", "codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup",
+		"codedeploy:DeleteDeploymentGroup", "codedeploy:CreateDeployment", "codedeploy:GetDeployment",
+		"codedeploy:GetDeploymentConfig", "codedeploy:StopDeployment", "codedeploy:RegisterApplicationRevision",
+		"codedeploy:GetApplicationRevision", "codedeploy:TagResource", "codedeploy:UntagResource",
+	}, Resources: []string{appDeployApplications, appDeployGroups, deployConfigs}}, {Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}}},
+
 	"AWS::IAM::Role": {
 		{Sid: "AppRoles", Actions: []string{
 			"iam:GetRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
@@ -209,6 +226,13 @@ var Table = map[string][]Grant{
 			Resources: []string{appLayers}},
 		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
 	},
+	"AWS::Lambda::Version": {{Sid: "AppFunctions", Actions: []string{
+		"lambda:PublishVersion", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
+		"lambda:DeleteFunction",
+	}, Resources: []string{appFunctions}}},
+	"AWS::Lambda::Alias": {{Sid: "AppFunctions", Actions: []string{
+		"lambda:CreateAlias", "lambda:GetAlias", "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:ListAliases",
+	}, Resources: []string{appFunctions}}},
 	"AWS::Lambda::Permission": {{Sid: "AppFunctions", Actions: []string{
 		"lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
 	}, Resources: []string{appFunctions}}},
