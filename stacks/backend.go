@@ -45,9 +45,10 @@ type BackendProps struct {
 	LogKey   awskms.IKey
 }
 
-// NewBackendStack makes the Backend stack from api.Routes and api.Functions.
+// NewBackendStack makes the Backend stack from the shipped route table (api.Shipped).
 func NewBackendStack(scope constructs.Construct, id string, props *BackendProps) *BackendStack {
-	if err := api.Validate(); err != nil {
+	table := api.Shipped()
+	if err := table.Validate(); err != nil {
 		panic(fmt.Errorf("lambdas/api route table: %w", err))
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
@@ -64,13 +65,26 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	nag.Suppress(cursorKey, false, "AwsSolutions-SMG4",
 		"The secret only signs pagination cursors; rotating it would invalidate every cursor in flight and protects no data. Replace it by redeploying if it leaks.")
 
+	// API Gateway renders these templates (VTL) at request time; api.ErrorJSON writes the
+	// shape, from parts that render to JSON.
+	const requestID = `"$context.requestId"`
 	gatewayErrors := map[string]restapi.ErrorResponse{}
 	for kind, e := range api.GatewayErrors {
-		gatewayErrors[kind] = restapi.ErrorResponse{Status: e.Status, Code: e.Code}
+		message := "$context.error.messageString" // already a quoted JSON string
+		if kind == api.GatewayBadRequestBody {
+			message = `"$util.escapeJavaScript($context.error.validationErrorString)"`
+		}
+		gatewayErrors[string(kind)] = restapi.ErrorResponse{Status: e.Status, Template: api.ErrorJSON(e.Code, message, requestID)}
 	}
 	rest := restapi.New(stack, "Api", &restapi.Props{
 		Errors: gatewayErrors,
-		Name:   prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
+		MethodNotAllowed: restapi.MethodNotAllowed{
+			Allow: api.AllowHeader[string],
+			Body: func(path string) string {
+				return api.ErrorJSON(api.CodeMethodNotAllowed, api.QuoteJSON(api.MethodNotAllowedMessage("$context.httpMethod", path)), requestID)
+			},
+		},
+		Name: prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
 		LogRetentionDays: e.LogRetentionDays, WebACL: e.WAF, Destroy: e.Destroy(),
 	})
 	if !e.WAF {
@@ -82,7 +96,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	alarms.OnAPI(rest.API, 3000)
 
 	functions := map[string]*gofunction.GoFunction{}
-	for _, f := range api.Functions {
+	for _, f := range table.Functions {
 		env := map[string]string{api.EnvAppName: props.App, api.EnvEnvironment: e.Name}
 		if f.Access != api.NoTable {
 			env[api.EnvTableName] = *props.Table.TableName()
@@ -107,19 +121,19 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		alarms.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
 	}
-	for _, r := range api.Routes {
+	for _, r := range table.Routes {
 		route := restapi.Route{
-			Method: r.Method, Path: r.Path, Function: functions[r.Function].Function,
+			Method: string(r.Method), Path: r.Path, Function: functions[r.Function].Function,
 			Public: r.Auth == api.Public, Query: r.Query,
 		}
 		if r.Model != "" {
 			route.ModelName = r.Model
-			route.Model = JSONSchema(api.Models[r.Model])
+			route.Model = JSONSchema(table.Models[r.Model])
 		}
 		method := rest.AddRoute(route)
 		if route.Public {
-			nag.Suppress(method, false, "AwsSolutions-APIG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
-			nag.Suppress(method, false, "AwsSolutions-COG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
+			nag.Suppress(method, false, "AwsSolutions-APIG4", "Public by design in lambdas/api: "+route.Method+" "+r.Path+" is the unauthenticated health check.")
+			nag.Suppress(method, false, "AwsSolutions-COG4", "Public by design in lambdas/api: "+route.Method+" "+r.Path+" is the unauthenticated health check.")
 		}
 	}
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
@@ -159,7 +173,7 @@ func JSONSchema(s *api.Schema) *awsapigateway.JsonSchema {
 		return nil
 	}
 	out := &awsapigateway.JsonSchema{Type: jsonType(s.Type)}
-	if s.Type == "object" {
+	if s.Type == api.TypeObject {
 		out.Schema = awsapigateway.JsonSchemaVersion_DRAFT4
 		out.AdditionalProperties = jsii.Bool(s.AdditionalProperties)
 		props := map[string]*awsapigateway.JsonSchema{}
@@ -192,11 +206,11 @@ func JSONSchema(s *api.Schema) *awsapigateway.JsonSchema {
 	return out
 }
 
-func jsonType(t string) awsapigateway.JsonSchemaType {
+func jsonType(t api.SchemaType) awsapigateway.JsonSchemaType {
 	switch t {
-	case "object":
+	case api.TypeObject:
 		return awsapigateway.JsonSchemaType_OBJECT
-	case "array":
+	case api.TypeArray:
 		return awsapigateway.JsonSchemaType_ARRAY
 	case "integer":
 		return awsapigateway.JsonSchemaType_INTEGER

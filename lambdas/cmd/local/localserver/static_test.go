@@ -92,6 +92,20 @@ func TestSPARefusesForeignHostNames(t *testing.T) {
 		if rec := get(h, "/", host); rec.Code != http.StatusMisdirectedRequest {
 			t.Errorf("Host %s: %d, want 421", host, rec.Code)
 		}
+		// API paths get the refusal in the app's error shape.
+		for _, p := range []string{"/api", "/api/notes", "/api/./x"} {
+			rec := get(h, p, host)
+			var body struct {
+				Error struct{ Code, Message, RequestID string }
+			}
+			dec := json.NewDecoder(rec.Body)
+			dec.DisallowUnknownFields()
+			err := dec.Decode(&body)
+			if rec.Code != http.StatusMisdirectedRequest || err != nil || body.Error.Code != "misdirected_request" ||
+				body.Error.RequestID == "" || rec.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("Host %s %s: %d %q %v %+v", host, p, rec.Code, rec.Header().Get("Content-Type"), err, body)
+			}
+		}
 	}
 	for _, host := range []string{"localhost:1", "127.0.0.1:1", "[::1]:1"} {
 		if rec := get(h, "/", host); rec.Code != 200 {
