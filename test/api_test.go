@@ -67,7 +67,7 @@ func TestEveryRouteIsInTheAPI(t *testing.T) {
 						integration := p["Integration"].(map[string]interface{})
 						assert.Equal(t, "MOCK", integration["Type"], id)
 						assert.Contains(t, toJSON(integration["IntegrationResponses"]), `"method.response.header.Allow":"'`+api.AllowHeader(allow[path])+`'"`, path)
-						assert.Contains(t, toJSON(integration["IntegrationResponses"]), `"method $context.httpMethod is not allowed on `+path+`"`, path)
+						assert.Contains(t, toJSON(integration["IntegrationResponses"]), api.MethodNotAllowedMessage("$context.httpMethod", path), path)
 						assert.Contains(t, toJSON(integration["IntegrationResponses"]), `"StatusCode":"405"`, path)
 						continue
 					}
