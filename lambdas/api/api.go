@@ -63,7 +63,7 @@ type Function struct {
 type Route struct {
 	// Method is the HTTP method.
 	Method Method
-	// Path uses API Gateway syntax ({id}), which is also Go's http.ServeMux syntax.
+	// Path uses API Gateway syntax: /segments, with {param} for a path parameter.
 	Path string
 	// Function names an entry of the table's Functions.
 	Function string

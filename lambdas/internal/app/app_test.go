@@ -171,7 +171,7 @@ func TestCreateGetUpdateDelete(t *testing.T) {
 			assert.Equal(t, "", upd.Body)
 			assert.Equal(t, []string{}, upd.Tags)
 			assert.EqualValues(t, 2, upd.Version)
-			assert.True(t, upd.UpdatedAt.After(upd.CreatedAt))
+			assert.True(t, upd.UpdatedAt.After(upd.CreatedAt.Time))
 
 			// If-Match: * replaces whatever version is current.
 			resp = e.do(t, apitest.Req{Method: "PUT", Path: "/notes/" + id, Sub: alice, Gateway: gateway,
@@ -290,7 +290,7 @@ func TestIdempotentCreateFinishesAnAbandonedAttempt(t *testing.T) {
 	e := newEnv(t, nil)
 	now := e.clock.Now()
 	// The first attempt wrote its pending record and died before writing the note.
-	n := notes.Note{ID: (&notes.IDs{}).New(now), Title: "t", Tags: []string{}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	n := notes.Note{ID: (&notes.IDs{}).New(now), Title: "t", Tags: []string{}, CreatedAt: notes.At(now), UpdatedAt: notes.At(now), Version: 1}
 	body := `{"title":"t"}`
 	rec := notes.Idempotency{Key: "k", RequestHash: notes.Input{Title: "t"}.Hash(), Note: n,
 		CreatedAt: now, ExpiresAt: now.Add(notes.IdempotencyTTL)}
@@ -315,11 +315,11 @@ func TestIdempotentCreateFinishesAnAbandonedAttempt(t *testing.T) {
 // shape without leaking details.
 type errStore struct {
 	notes.Store
-	panic bool
+	panics bool
 }
 
 func (s errStore) ListNotes(context.Context, string, notes.ListQuery) ([]notes.Note, string, error) {
-	if s.panic {
+	if s.panics {
 		panic("secret-panic-detail")
 	}
 	return nil, "", errors.New("dynamodb: table arn:aws:secret-detail unavailable")
@@ -327,7 +327,7 @@ func (s errStore) ListNotes(context.Context, string, notes.ListQuery) ([]notes.N
 
 func TestInternalErrorsDoNotLeak(t *testing.T) {
 	for _, panics := range []bool{false, true} {
-		e := newEnv(t, errStore{Store: memstore.New(), panic: panics})
+		e := newEnv(t, errStore{Store: memstore.New(), panics: panics})
 		resp := e.do(t, apitest.Req{Method: "GET", Path: "/notes", Sub: alice})
 		require.Equal(t, 500, resp.StatusCode)
 		code, err := apitest.CheckError(resp)

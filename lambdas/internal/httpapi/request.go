@@ -234,6 +234,9 @@ func DecodeObject(body []byte, fields ...Field) *Error {
 // hasNull reports whether a JSON value holds a null anywhere (encoding/json would decode
 // a null element of []string as "", turning a type error into a length error).
 func hasNull(raw []byte) bool {
+	if !bytes.Contains(raw, []byte("null")) {
+		return false // the common case, without a decoder
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	for {
 		tok, err := dec.Token()

@@ -18,18 +18,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/internal/jsonenc"
 )
 
 // Note is a user's note as the API returns it.
 type Note struct {
-	ID    string   `json:"id"`
-	Title string   `json:"title"`
-	Body  string   `json:"body"`
-	Tags  []string `json:"tags"`
-	// CreatedAt and UpdatedAt are written as FormatTime writes them.
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Tags      []string  `json:"tags"`
+	CreatedAt Timestamp `json:"createdAt"`
+	UpdatedAt Timestamp `json:"updatedAt"`
 	// Version starts at 1 and grows by one on every update; the ETag is its quoted value.
 	Version int64 `json:"version"`
 }
@@ -53,18 +51,20 @@ func ParseTime(s string) (time.Time, error) {
 	return t.UTC(), err
 }
 
-// MarshalJSON writes the note with fixed-width timestamps (TimeLayout) and without HTML
-// escaping. Reading needs no counterpart: time.Time reads any RFC 3339 time.
-func (n Note) MarshalJSON() ([]byte, error) {
-	return jsonenc.Marshal(struct {
-		ID        string   `json:"id"`
-		Title     string   `json:"title"`
-		Body      string   `json:"body"`
-		Tags      []string `json:"tags"`
-		CreatedAt string   `json:"createdAt"`
-		UpdatedAt string   `json:"updatedAt"`
-		Version   int64    `json:"version"`
-	}{n.ID, n.Title, n.Body, n.Tags, FormatTime(n.CreatedAt), FormatTime(n.UpdatedAt), n.Version})
+// Timestamp is a time that JSON writes as TimeLayout (time.Time writes RFC 3339 with
+// trailing zeros trimmed). It reads any RFC 3339 time, as time.Time does, so notes kept in
+// idempotency records before timestamps had a fixed width still read.
+type Timestamp struct{ time.Time }
+
+// At is the Timestamp of t.
+func At(t time.Time) Timestamp { return Timestamp{t} }
+
+// MarshalJSON writes the time as a TimeLayout string.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(TimeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, TimeLayout)
+	return append(b, '"'), nil
 }
 
 // Input is what a client sends to create or replace a note (api.Models["NoteInput"]).

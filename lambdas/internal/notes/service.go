@@ -209,7 +209,7 @@ func fitting(items []Note, budget int) int {
 	}
 	used := 0
 	for i, n := range items {
-		b, err := n.MarshalJSON()
+		b, err := jsonenc.Marshal(n)
 		if err != nil {
 			return max(i, 1)
 		}
@@ -259,7 +259,7 @@ func (w *Writer) clock() time.Time { return w.now().UTC().Truncate(time.Millisec
 
 func (w *Writer) newNote(in Input, now time.Time) Note {
 	return Note{ID: w.ids.New(now), Title: in.Title, Body: in.Body, Tags: in.Tags,
-		CreatedAt: now, UpdatedAt: now, Version: 1}
+		CreatedAt: At(now), UpdatedAt: At(now), Version: 1}
 }
 
 // Create makes a note. With an idempotency key, a retry of the same request returns the

@@ -249,7 +249,7 @@ func TestTagFilterAcrossManyPagesOfOtherNotes(t *testing.T) {
 	// 1,200 notes with the tag on every 400th: more than one request's read budget.
 	for i := range 1200 {
 		at := base.Add(time.Duration(i) * time.Millisecond)
-		n := notes.Note{ID: ids.New(at), Title: "t", Tags: []string{}, CreatedAt: at, UpdatedAt: at, Version: 1}
+		n := notes.Note{ID: ids.New(at), Title: "t", Tags: []string{}, CreatedAt: notes.At(at), UpdatedAt: notes.At(at), Version: 1}
 		if i%400 == 0 {
 			n.Tags = []string{"needle"}
 			tagged = append(tagged, n.ID)
@@ -339,7 +339,7 @@ func TestIdempotencyRecoversAnAbandonedCreateAndExpires(t *testing.T) {
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.now.Store(start.UnixMilli())
 	// A first attempt wrote its pending record and died before writing the note.
-	n := notes.Note{ID: (&notes.IDs{}).New(start), Title: "t", Tags: []string{}, CreatedAt: start, UpdatedAt: start, Version: 1}
+	n := notes.Note{ID: (&notes.IDs{}).New(start), Title: "t", Tags: []string{}, CreatedAt: notes.At(start), UpdatedAt: notes.At(start), Version: 1}
 	require.NoError(t, st.PutIdempotency(ctx, alice, notes.Idempotency{Key: "k", RequestHash: notes.Input{Title: "t"}.Hash(),
 		Note: n, CreatedAt: start, ExpiresAt: start.Add(notes.IdempotencyTTL)}, start))
 	assert.ErrorIs(t, st.PutIdempotency(ctx, alice, notes.Idempotency{Key: "k", CreatedAt: start, ExpiresAt: start.Add(time.Hour)}, start),

@@ -324,8 +324,8 @@ func encodeNote(owner string, nt notes.Note) map[string]types.AttributeValue {
 	item[attrTitle] = s(nt.Title)
 	item[attrBody] = s(nt.Body)
 	item[attrTags] = tagsValue(nt.Tags)
-	item[attrCreatedAt] = s(notes.FormatTime(nt.CreatedAt))
-	item[attrUpdatedAt] = s(notes.FormatTime(nt.UpdatedAt))
+	item[attrCreatedAt] = s(notes.FormatTime(nt.CreatedAt.Time))
+	item[attrUpdatedAt] = s(notes.FormatTime(nt.UpdatedAt.Time))
 	item[attrVersion] = n(nt.Version)
 	return item
 }
@@ -353,8 +353,8 @@ func decodeNote(item map[string]types.AttributeValue) (notes.Note, error) {
 	nt.ID = str(attrID)
 	nt.Title = str(attrTitle)
 	nt.Body = str(attrBody)
-	nt.CreatedAt = tm(attrCreatedAt)
-	nt.UpdatedAt = tm(attrUpdatedAt)
+	nt.CreatedAt = notes.At(tm(attrCreatedAt))
+	nt.UpdatedAt = notes.At(tm(attrUpdatedAt))
 	if v, ok := item[attrVersion].(*types.AttributeValueMemberN); ok {
 		ver, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {

@@ -31,15 +31,15 @@ func routeOf(t *testing.T, method, path string) api.Route {
 
 // recorder captures the events each function receives and answers with a canned response.
 type recorder struct {
-	events []events.APIGatewayProxyRequest
+	got    []events.APIGatewayProxyRequest
 	resp   events.APIGatewayProxyResponse
 	err    error
-	panic  bool
+	panics bool
 }
 
 func (rc *recorder) handler(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	rc.events = append(rc.events, ev)
-	if rc.panic {
+	rc.got = append(rc.got, ev)
+	if rc.panics {
 		panic("boom")
 	}
 	return rc.resp, rc.err
@@ -151,8 +151,8 @@ func TestGatewayEnforcesUserAuth(t *testing.T) {
 			t.Errorf("%s token: %d %s, want 401 with code unauthorized", name, rec.Code, rec.Body)
 		}
 	}
-	if len(rc.events) != 0 {
-		t.Fatalf("the function was called %d times without a valid token", len(rc.events))
+	if len(rc.got) != 0 {
+		t.Fatalf("the function was called %d times without a valid token", len(rc.got))
 	}
 	// Both "Bearer <token>" and the bare token pass, as with the Cognito authorizer.
 	for _, auth := range []string{"Bearer " + goodToken, goodToken} {
@@ -195,10 +195,10 @@ func TestGatewayRoutesThroughTheRouteTable(t *testing.T) {
 	if rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("X-Amzn-Requestid") == "" {
 		t.Errorf("headers %v", rec.Header())
 	}
-	if len(rc.events) != 1 {
-		t.Fatalf("calls = %d", len(rc.events))
+	if len(rc.got) != 1 {
+		t.Fatalf("calls = %d", len(rc.got))
 	}
-	ev := rc.events[0]
+	ev := rc.got[0]
 	if ev.Resource != "/notes" || ev.Body != `{"title":"t"}` || ev.Headers["Idempotency-Key"] != "k1" {
 		t.Errorf("event %+v", ev)
 	}
@@ -210,7 +210,7 @@ func TestGatewayRoutesThroughTheRouteTable(t *testing.T) {
 	req = httptest.NewRequest("DELETE", "/api/notes/abc", nil)
 	req.Header.Set("Authorization", goodToken)
 	gw.ServeHTTP(httptest.NewRecorder(), req)
-	if last := rc.events[len(rc.events)-1]; last.PathParameters["id"] != "abc" || last.Resource != "/notes/{id}" {
+	if last := rc.got[len(rc.got)-1]; last.PathParameters["id"] != "abc" || last.Resource != "/notes/{id}" {
 		t.Errorf("DELETE event: params %v resource %q", last.PathParameters, last.Resource)
 	}
 }
@@ -240,15 +240,15 @@ func TestGatewayUnknownRoutesAndMethods(t *testing.T) {
 			t.Errorf("%s %s: %d %s Allow=%q, want %d %s Allow=%q", tc.method, tc.path, rec.Code, rec.Body, rec.Header().Get("Allow"), tc.status, tc.code, tc.allow)
 		}
 	}
-	if len(rc.events) != 0 {
-		t.Errorf("unknown routes reached a function %d times", len(rc.events))
+	if len(rc.got) != 0 {
+		t.Errorf("unknown routes reached a function %d times", len(rc.got))
 	}
 }
 
 func TestGatewayFunctionFailures(t *testing.T) {
 	for name, rc := range map[string]*recorder{
 		"error":      {err: errors.New("boom")},
-		"panic":      {panic: true},
+		"panic":      {panics: true},
 		"no status":  {resp: events.APIGatewayProxyResponse{}},
 		"bad base64": {resp: events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: "%%%"}},
 	} {
@@ -301,8 +301,8 @@ func TestGatewayNonCanonicalPathsAreNotFound(t *testing.T) {
 			}
 		}
 	}
-	if len(rc.events) != 0 {
-		t.Errorf("non-canonical paths reached a function %d times", len(rc.events))
+	if len(rc.got) != 0 {
+		t.Errorf("non-canonical paths reached a function %d times", len(rc.got))
 	}
 	// One trailing slash is tolerated, as API Gateway does, and keeps its path.
 	for _, target := range []string{"/api/health/", "/api/notes/abc/"} {
@@ -314,8 +314,8 @@ func TestGatewayNonCanonicalPathsAreNotFound(t *testing.T) {
 			t.Errorf("GET %s: %d", target, rec.Code)
 		}
 	}
-	if n := len(rc.events); n != 2 || rc.events[1].Path != "/notes/abc/" || rc.events[1].PathParameters["id"] != "abc" {
-		t.Errorf("trailing-slash events: %+v", rc.events)
+	if n := len(rc.got); n != 2 || rc.got[1].Path != "/notes/abc/" || rc.got[1].PathParameters["id"] != "abc" {
+		t.Errorf("trailing-slash events: %+v", rc.got)
 	}
 }
 

@@ -55,10 +55,10 @@ type Server struct {
 	// Addr is the address it listens on.
 	Addr string
 
-	issuer *localauth.Issuer
-	http   *http.Server
-	db     *database
-	done   chan error
+	issuer     *localauth.Issuer
+	httpServer *http.Server
+	db         *database
+	done       chan error
 }
 
 // CheckLoopback returns an error unless addr's host is a loopback address (or a name
@@ -161,9 +161,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		fns[name] = h
 	}
 	gateway, err := NewGateway(table, fns, func(token string) (map[string]interface{}, error) {
-		c, err := issuer.Verify(token)
-		if err != nil {
-			return nil, err
+		c, verr := issuer.Verify(token)
+		if verr != nil {
+			return nil, verr
 		}
 		return c.AuthorizerClaims(), nil
 	}, o.Logger)
@@ -173,7 +173,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 
-	// ServeMux cleans paths and redirects (an HTML 301 that also tells a client to re-send
+	// ServeMux cleans paths and redirects (an HTML 307 that also tells a client to re-send
 	// a POST elsewhere), so the API is dispatched before it: /api/./notes is the API's 404.
 	mux := http.NewServeMux()
 	auth := issuer.Handler()
@@ -195,14 +195,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		issuer: issuer,
 		db:     db,
 		done:   make(chan error, 1),
-		http: &http.Server{
+		httpServer: &http.Server{
 			Handler:           loopbackHostOnly(securityHeaders(csp, apiFirst(gateway, mux))),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 		},
 	}
 	go func() {
-		err := s.http.Serve(ln)
+		err := s.httpServer.Serve(ln)
 		root.Close()
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -225,7 +225,7 @@ func (s *Server) Done() <-chan error { return s.done }
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
+	err := s.httpServer.Shutdown(ctx)
 	return errors.Join(err, s.db.stop())
 }
 

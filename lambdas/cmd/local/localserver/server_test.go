@@ -84,13 +84,13 @@ func TestServerEndToEndOverHTTP(t *testing.T) {
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
-		resp, err := client.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
 	}
 	bearer := "Bearer " + idToken
 
@@ -117,14 +117,14 @@ func TestServerEndToEndOverHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || etag != `"1"` {
 		t.Fatalf("get: %d etag %q", resp.StatusCode, etag)
 	}
-	if resp, _ := call("PUT", "/api/notes/"+note.ID, bearer, `{"title":"v2","tags":["work"]}`, map[string]string{"If-Match": etag}); resp.StatusCode != 200 {
-		t.Errorf("update: %d", resp.StatusCode)
+	if r, _ := call("PUT", "/api/notes/"+note.ID, bearer, `{"title":"v2","tags":["work"]}`, map[string]string{"If-Match": etag}); r.StatusCode != 200 {
+		t.Errorf("update: %d", r.StatusCode)
 	}
-	if resp, _ := call("PUT", "/api/notes/"+note.ID, bearer, `{"title":"stale"}`, map[string]string{"If-Match": etag}); resp.StatusCode != 412 {
-		t.Errorf("stale update: %d, want 412", resp.StatusCode)
+	if r, _ := call("PUT", "/api/notes/"+note.ID, bearer, `{"title":"stale"}`, map[string]string{"If-Match": etag}); r.StatusCode != 412 {
+		t.Errorf("stale update: %d, want 412", r.StatusCode)
 	}
-	if resp, _ := call("PUT", "/api/notes/"+note.ID, bearer, `{"title":"none"}`, nil); resp.StatusCode != 428 {
-		t.Errorf("update without If-Match: %d, want 428", resp.StatusCode)
+	if r, _ := call("PUT", "/api/notes/"+note.ID, bearer, `{"title":"none"}`, nil); r.StatusCode != 428 {
+		t.Errorf("update without If-Match: %d, want 428", r.StatusCode)
 	}
 	resp, body = call("GET", "/api/notes?tag=work&limit=5", bearer, "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"items"`) || !strings.Contains(body, note.ID) {
@@ -152,13 +152,13 @@ func TestServerEndToEndOverHTTP(t *testing.T) {
 
 // rawCall sends one request exactly as given (no path cleaning, no redirects followed) and
 // returns the status, the headers and the body.
-func rawCall(t *testing.T, method, url, token, body string, header map[string]string) (int, http.Header, string) {
+func rawCall(t *testing.T, method, target, token, body string, header map[string]string) (int, http.Header, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, url, rd)
+	req, err := http.NewRequest(method, target, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,8 +297,8 @@ func TestServerEdgeCasesOverHTTP(t *testing.T) {
 	// of the proxy response), and returns how many notes and pages there were.
 	listAll := func(t *testing.T, auth string) (notes, pages int) {
 		seen := map[string]bool{}
-		for url := srv.URL + "/api/notes?limit=100"; ; {
-			status, _, got := rawCall(t, "GET", url, auth, "", nil)
+		for next := srv.URL + "/api/notes?limit=100"; ; {
+			status, _, got := rawCall(t, "GET", next, auth, "", nil)
 			if status != 200 {
 				t.Fatalf("page %d: %d %.200s", pages+1, status, got)
 			}
@@ -322,7 +322,7 @@ func TestServerEdgeCasesOverHTTP(t *testing.T) {
 			if page.NextCursor == "" {
 				return len(seen), pages
 			}
-			url = srv.URL + "/api/notes?limit=100&cursor=" + page.NextCursor
+			next = srv.URL + "/api/notes?limit=100&cursor=" + page.NextCursor
 		}
 	}
 

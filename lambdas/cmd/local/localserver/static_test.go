@@ -72,8 +72,8 @@ func TestSPAServesFilesDeepLinksAndConfig(t *testing.T) {
 		t.Errorf("/app.js: %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	for _, p := range []string{"/missing.js", "/.secret", "/../go.mod"} {
-		if rec := get(h, p, host); rec.Code != 404 {
-			t.Errorf("%s: %d, want 404", p, rec.Code)
+		if r := get(h, p, host); r.Code != 404 {
+			t.Errorf("%s: %d, want 404", p, r.Code)
 		}
 	}
 	rec = get(h, "/config.json", "localhost:8080")
