@@ -42,8 +42,9 @@ const (
 
 // NewGateway returns an http.Handler that behaves like the deployed API behind
 // CloudFront's /api/* behaviour, for the routes of table: it matches the path after /api
-// against the table (api.Table.Match: a non-canonical path is the deployed API's 404,
-// never cleaned or redirected), answers a known path with another method 405 with Allow
+// against the table (api.Table.Match: a non-canonical path is a 404 in the app's error
+// shape, never cleaned or redirected; stricter than API Gateway may be, see the README),
+// answers a known path with another method 405 with Allow
 // (as the deployed API's ANY mock does), enforces the route's Auth like the Cognito
 // authorizer (401), converts the request into the proxy event that API Gateway would send,
 // calls handlers[route.Function] and writes the proxy response back, or a 502 where API

@@ -122,7 +122,7 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		c.AuthTime = time.Unix(int64(at), 0)
 	}
 	switch {
-	case c.TokenUse != "id":
+	case tokenUse(c.TokenUse) != tokenUseID:
 		return Claims{}, fmt.Errorf("%w: token_use %q, want id", ErrClaims, c.TokenUse)
 	case c.Subject == "":
 		return Claims{}, fmt.Errorf("%w: no sub", ErrClaims)

@@ -55,6 +55,22 @@ const (
 	subjectNamespace = "notesplatform-localauth-v1:"
 )
 
+// tokenUse is the token_use claim, as Cognito sets it: what a token is for.
+type tokenUse string
+
+const (
+	tokenUseID     tokenUse = "id"
+	tokenUseAccess tokenUse = "access"
+)
+
+// grantType is a grant_type of the token endpoint.
+type grantType string
+
+const (
+	grantAuthorizationCode grantType = "authorization_code"
+	grantRefreshToken      grantType = "refresh_token"
+)
+
 // usernamePattern is what a local user name may look like (after lower-casing).
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
@@ -162,7 +178,7 @@ func (i *Issuer) idToken(username, nonce string, authTime time.Time) (string, er
 		"email_verified":   true,
 		"iss":              i.cfg.Issuer,
 		"aud":              i.cfg.ClientID,
-		"token_use":        "id",
+		"token_use":        tokenUseID,
 		"auth_time":        authTime.Unix(),
 		"iat":              now.Unix(),
 		"exp":              now.Add(i.cfg.TokenTTL).Unix(),
@@ -181,7 +197,7 @@ func (i *Issuer) accessToken(username string) (string, error) {
 		"username":  username,
 		"iss":       i.cfg.Issuer,
 		"client_id": i.cfg.ClientID,
-		"token_use": "access",
+		"token_use": tokenUseAccess,
 		"scope":     "openid email",
 		"iat":       now.Unix(),
 		"exp":       now.Add(i.cfg.TokenTTL).Unix(),
@@ -353,8 +369,8 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_client", "unknown client_id")
 		return
 	}
-	switch f.Get("grant_type") {
-	case "authorization_code":
+	switch grantType(f.Get("grant_type")) {
+	case grantAuthorizationCode:
 		code := f.Get("code")
 		i.mu.Lock()
 		g, ok := i.codes[code]
@@ -370,7 +386,7 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		default:
 			i.writeTokens(w, g.username, g.nonce, g.authTime, true)
 		}
-	case "refresh_token":
+	case grantRefreshToken:
 		rt := f.Get("refresh_token")
 		i.mu.Lock()
 		g, ok := i.refresh[rt]
