@@ -54,11 +54,19 @@ type BackendProps struct {
 	// Network is the Base VPC; functions run in it when the environment's functions are
 	// private.
 	Network *network.Network
+	// Routes is the route table the API and the functions are made from.
+	// Default: api.Shipped().
+	Routes *api.Table
 }
 
-// NewBackendStack makes the Backend stack from api.Routes and api.Functions.
+// NewBackendStack makes the Backend stack from the route table (api.Shipped unless
+// props.Routes names another).
 func NewBackendStack(scope constructs.Construct, id string, props *BackendProps) *BackendStack {
-	if err := api.Validate(); err != nil {
+	table := api.Shipped()
+	if props.Routes != nil {
+		table = *props.Routes
+	}
+	if err := table.Validate(); err != nil {
 		panic(fmt.Errorf("lambdas/api route table: %w", err))
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
@@ -75,13 +83,26 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	nag.Suppress(cursorKey, false, "AwsSolutions-SMG4",
 		"The secret only signs pagination cursors; rotating it would invalidate every cursor in flight and protects no data. Replace it by redeploying if it leaks.")
 
+	// API Gateway renders these templates (VTL) at request time; api.ErrorJSON writes the
+	// shape, from parts that render to JSON.
+	const requestID = `"$context.requestId"`
 	gatewayErrors := map[string]restapi.ErrorResponse{}
 	for kind, e := range api.GatewayErrors {
-		gatewayErrors[kind] = restapi.ErrorResponse{Status: e.Status, Code: e.Code}
+		message := "$context.error.messageString" // already a quoted JSON string
+		if kind == api.GatewayBadRequestBody {
+			message = `"$util.escapeJavaScript($context.error.validationErrorString)"`
+		}
+		gatewayErrors[string(kind)] = restapi.ErrorResponse{Status: e.Status, Template: api.ErrorJSON(e.Code, message, requestID)}
 	}
 	rest := restapi.New(stack, "Api", &restapi.Props{
 		Errors: gatewayErrors,
-		Name:   prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
+		MethodNotAllowed: restapi.MethodNotAllowed{
+			Allow: api.AllowHeader[string],
+			Body: func(path string) string {
+				return api.ErrorJSON(api.CodeMethodNotAllowed, api.QuoteJSON(api.MethodNotAllowedMessage("$context.httpMethod", path)), requestID)
+			},
+		},
+		Name: prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
 		LogRetentionDays: e.LogRetentionDays, WebACL: e.WAF, Destroy: e.Destroy(),
 		ParentSegments: unshardedSegments,
 	})
@@ -99,7 +120,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		vpc, groups = props.Network.Vpc, []awsec2.ISecurityGroup{functionsGroup(stack, props.Network)}
 	}
 	functions := map[string]*gofunction.GoFunction{}
-	for _, f := range api.Functions {
+	for _, f := range table.Functions {
 		env := map[string]string{api.EnvAppName: props.App, api.EnvEnvironment: e.Name}
 		if f.Access != api.NoTable {
 			env[api.EnvTableName] = *props.Table.TableName()
@@ -127,20 +148,20 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		alerts.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
 	}
-	rollouts(stack, props, functions, alerts, apiAlarms)
-	for _, r := range api.Routes {
+	rollouts(stack, props, table, functions, alerts, apiAlarms)
+	for _, r := range table.Routes {
 		route := restapi.Route{
-			Method: r.Method, Path: r.Path, Function: functions[r.Function].Alias,
+			Method: string(r.Method), Path: r.Path, Function: functions[r.Function].Alias,
 			Public: r.Auth == api.Public, Query: r.Query,
 		}
 		if r.Model != "" {
 			route.ModelName = r.Model
-			route.Model = JSONSchema(api.Models[r.Model])
+			route.Model = JSONSchema(table.Models[r.Model])
 		}
 		method := rest.AddRoute(route)
 		if route.Public {
-			nag.Suppress(method, false, "AwsSolutions-APIG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
-			nag.Suppress(method, false, "AwsSolutions-COG4", "Public by design in lambdas/api: "+r.Method+" "+r.Path+" is the unauthenticated health check.")
+			nag.Suppress(method, false, "AwsSolutions-APIG4", "Public by design in lambdas/api: "+route.Method+" "+r.Path+" is the unauthenticated health check.")
+			nag.Suppress(method, false, "AwsSolutions-COG4", "Public by design in lambdas/api: "+route.Method+" "+r.Path+" is the unauthenticated health check.")
 		}
 	}
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
@@ -151,7 +172,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 // the environment's style, rolling back when the new version errs or is throttled or the
 // API fails or slows down; with the environment's pre-traffic hook, each new version is
 // checked before it gets any traffic.
-func rollouts(stack awscdk.Stack, props *BackendProps, functions map[string]*gofunction.GoFunction, alerts *alarms.Alarms, apiAlarms []awscloudwatch.IAlarm) {
+func rollouts(stack awscdk.Stack, props *BackendProps, table api.Table, functions map[string]*gofunction.GoFunction, alerts *alarms.Alarms, apiAlarms []awscloudwatch.IAlarm) {
 	e := props.Env
 	application := awscodedeploy.NewLambdaApplication(stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{
 		ApplicationName: jsii.String(props.App + "-" + e.Name),
@@ -159,7 +180,7 @@ func rollouts(stack awscdk.Stack, props *BackendProps, functions map[string]*gof
 	var hook *gofunction.GoFunction
 	if e.Hook() {
 		names := map[string]*string{}
-		for _, f := range api.Functions {
+		for _, f := range table.Functions {
 			names[f.Name] = functions[f.Name].Function.FunctionName()
 		}
 		byDeployedName := map[string]any{}
@@ -177,7 +198,7 @@ func rollouts(stack awscdk.Stack, props *BackendProps, functions map[string]*gof
 			Destroy:          e.Destroy(),
 		})
 	}
-	for _, f := range api.Functions {
+	for _, f := range table.Functions {
 		fn := functions[f.Name]
 		r := rollout.New(stack, f.Name+"Rollout", &rollout.Props{
 			Application: application,
@@ -267,7 +288,7 @@ func JSONSchema(s *api.Schema) *awsapigateway.JsonSchema {
 		return nil
 	}
 	out := &awsapigateway.JsonSchema{Type: jsonType(s.Type)}
-	if s.Type == "object" {
+	if s.Type == api.TypeObject {
 		out.Schema = awsapigateway.JsonSchemaVersion_DRAFT4
 		out.AdditionalProperties = jsii.Bool(s.AdditionalProperties)
 		props := map[string]*awsapigateway.JsonSchema{}
@@ -300,11 +321,11 @@ func JSONSchema(s *api.Schema) *awsapigateway.JsonSchema {
 	return out
 }
 
-func jsonType(t string) awsapigateway.JsonSchemaType {
+func jsonType(t api.SchemaType) awsapigateway.JsonSchemaType {
 	switch t {
-	case "object":
+	case api.TypeObject:
 		return awsapigateway.JsonSchemaType_OBJECT
-	case "array":
+	case api.TypeArray:
 		return awsapigateway.JsonSchemaType_ARRAY
 	case "integer":
 		return awsapigateway.JsonSchemaType_INTEGER

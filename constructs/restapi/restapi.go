@@ -48,6 +48,7 @@ type RestAPI struct {
 	shards                        map[int]awscdk.NestedStack
 	shardCount                    int
 	parentSegments                []string
+	methodNotAllowed              MethodNotAllowed
 }
 
 // Props configures the API.
@@ -70,6 +71,9 @@ type Props struct {
 	// Errors renders API Gateway's own error responses (keyed by response type, such as
 	// UNAUTHORIZED) in the app's error shape. Default: none, API Gateway's {"message"}.
 	Errors map[string]ErrorResponse
+	// MethodNotAllowed renders the 405 answer of the ANY method that each resource with
+	// routes gets for the methods its routes do not list. Required.
+	MethodNotAllowed MethodNotAllowed
 	// WebACL puts an AWS WAF web ACL (managed rules, per-IP rate limit) in front of the
 	// stage. Default: false.
 	WebACL bool
@@ -117,6 +121,9 @@ func (p *Props) validate() error {
 	if p.RouteShards < 1 || p.RouteShards > 64 {
 		errs = append(errs, fmt.Errorf("restapi: RouteShards %d: allowed is 1..64", p.RouteShards))
 	}
+	if p.MethodNotAllowed.Allow == nil || p.MethodNotAllowed.Body == nil {
+		errs = append(errs, errors.New("restapi: MethodNotAllowed.Allow and .Body are required: every resource answers other methods with 405"))
+	}
 	if p.RateLimit < 1 || p.BurstLimit < 1 || p.BurstLimit > 5000 {
 		errs = append(errs, fmt.Errorf("restapi: RateLimit %d and BurstLimit %d: allowed are >= 1 and 1..5000", p.RateLimit, p.BurstLimit))
 	}
@@ -127,8 +134,16 @@ func (p *Props) validate() error {
 type ErrorResponse struct {
 	// Status replaces API Gateway's status code. Default: API Gateway's own when zero.
 	Status int
-	// Code is the "code" of the {"error": {"code", "message", "requestId"}} body.
-	Code string
+	// Template is the application/json response template (VTL) of the body.
+	Template string
+}
+
+// MethodNotAllowed renders the 405 answer of a resource's ANY method.
+type MethodNotAllowed struct {
+	// Allow is the Allow header value for the methods of a resource's routes.
+	Allow func(methods []string) string
+	// Body is the application/json response template (VTL) for a resource path.
+	Body func(path string) string
 }
 
 // gatewayResponseID turns DEFAULT_4XX into Default4xx: a stable construct id.
@@ -187,14 +202,9 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 	api.DeploymentStage().Node().AddDependency(execLogs)
 	for _, kind := range slices.Sorted(maps.Keys(p.Errors)) {
 		e := p.Errors[kind]
-		message := "$context.error.messageString" // already a quoted JSON string
-		if kind == "BAD_REQUEST_BODY" {
-			message = `"$util.escapeJavaScript($context.error.validationErrorString)"`
-		}
 		opts := &awsapigateway.GatewayResponseOptions{
-			Type: awsapigateway.ResponseType_Of(jsii.String(kind)),
-			Templates: &map[string]*string{"application/json": jsii.String(
-				fmt.Sprintf(`{"error":{"code":"%s","message":%s,"requestId":"$context.requestId"}}`, e.Code, message))},
+			Type:      awsapigateway.ResponseType_Of(jsii.String(kind)),
+			Templates: &map[string]*string{"application/json": jsii.String(e.Template)},
 		}
 		if e.Status != 0 {
 			opts.StatusCode = jsii.String(strconv.Itoa(e.Status))
@@ -217,11 +227,12 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		paramValidator: api.AddRequestValidator(jsii.String("ParamValidator"), &awsapigateway.RequestValidatorOptions{
 			ValidateRequestBody: jsii.Bool(false), ValidateRequestParameters: jsii.Bool(true),
 		}),
-		models:         map[string]awsapigateway.IModel{},
-		allowed:        map[string]*allowList{},
-		shards:         map[int]awscdk.NestedStack{},
-		shardCount:     p.RouteShards,
-		parentSegments: p.ParentSegments,
+		models:           map[string]awsapigateway.IModel{},
+		allowed:          map[string]*allowList{},
+		shards:           map[int]awscdk.NestedStack{},
+		shardCount:       p.RouteShards,
+		parentSegments:   p.ParentSegments,
+		methodNotAllowed: p.MethodNotAllowed,
 	}
 	if p.WebACL {
 		out.newWebACL(p.Name)
@@ -326,11 +337,14 @@ func (r *RestAPI) shardOf(segment string) awscdk.NestedStack {
 
 // allowList renders a resource's methods as the Allow header of its 405 answer, once all
 // routes are added.
-type allowList struct{ methods []string }
+type allowList struct {
+	methods []string
+	render  func(methods []string) string
+}
 
 // Produce is called at synthesis: a pointer receiver, as jsii requires.
 func (a *allowList) Produce() *string {
-	return jsii.String("'" + strings.Join(a.methods, ",") + "'")
+	return jsii.String("'" + a.render(a.methods) + "'")
 }
 
 // allowMethod records the method and, for the resource's first route, adds an ANY
@@ -343,9 +357,9 @@ func (r *RestAPI) allowMethod(res awsapigateway.IResource, method string) {
 		slices.Sort(list.methods)
 		return
 	}
-	list := &allowList{methods: []string{method}}
+	list := &allowList{methods: []string{method}, render: r.methodNotAllowed.Allow}
 	r.allowed[path] = list
-	any := res.AddMethod(jsii.String("ANY"), awsapigateway.NewMockIntegration(&awsapigateway.IntegrationOptions{
+	anyMethod := res.AddMethod(jsii.String("ANY"), awsapigateway.NewMockIntegration(&awsapigateway.IntegrationOptions{
 		PassthroughBehavior: awsapigateway.PassthroughBehavior_NEVER,
 		RequestTemplates:    &map[string]*string{"application/json": jsii.String(`{"statusCode": 405}`)},
 		IntegrationResponses: &[]*awsapigateway.IntegrationResponse{{
@@ -353,8 +367,7 @@ func (r *RestAPI) allowMethod(res awsapigateway.IResource, method string) {
 			ResponseParameters: &map[string]*string{
 				"method.response.header.Allow": awscdk.Lazy_String(list, nil),
 			},
-			ResponseTemplates: &map[string]*string{"application/json": jsii.String(
-				`{"error":{"code":"method_not_allowed","message":"method $context.httpMethod is not allowed on ` + path + `","requestId":"$context.requestId"}}`)},
+			ResponseTemplates: &map[string]*string{"application/json": jsii.String(r.methodNotAllowed.Body(path))},
 		}},
 	}), &awsapigateway.MethodOptions{
 		AuthorizationType: awsapigateway.AuthorizationType_NONE,
@@ -364,6 +377,6 @@ func (r *RestAPI) allowMethod(res awsapigateway.IResource, method string) {
 		}},
 	})
 	reason := "ANY on " + path + " only answers 405 from a mock integration: it reaches no function and no data, so it needs no authorizer."
-	nag.Suppress(any, false, "AwsSolutions-APIG4", reason)
-	nag.Suppress(any, false, "AwsSolutions-COG4", reason)
+	nag.Suppress(anyMethod, false, "AwsSolutions-APIG4", reason)
+	nag.Suppress(anyMethod, false, "AwsSolutions-COG4", reason)
 }

@@ -15,6 +15,7 @@ func TestValidate(t *testing.T) {
 	assert.ErrorContains(t, err, "Name is required")
 	assert.ErrorContains(t, err, "UserPool is required")
 	assert.ErrorContains(t, err, "LogKey is required")
+	assert.ErrorContains(t, err, "MethodNotAllowed.Allow and .Body are required")
 	p = (&Props{Name: "x", StageName: "v-1", BurstLimit: 9000}).withDefaults()
 	err = p.validate()
 	assert.ErrorContains(t, err, `StageName "v-1"`)

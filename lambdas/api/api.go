@@ -1,16 +1,9 @@
 // Package api is the single description of the HTTP API: which functions exist, which
-// routes they serve, who may call them, what they may do to the table and what request
-// bodies look like. The Backend stack, the local dev server and the tests all read it, so
-// adding an endpoint is a handler plus one line in Routes.
+// routes they serve, who may call them, what they may do to the table, what request
+// bodies look like, and how errors and 405 answers are rendered. The Backend stack, the
+// Lambda router, the local dev server and the tests all read it, so adding an endpoint is
+// a handler plus one line in Routes.
 package api
-
-import (
-	"errors"
-	"fmt"
-	"regexp"
-	"slices"
-	"strings"
-)
 
 // Auth says who may call a route.
 type Auth string
@@ -35,6 +28,19 @@ const (
 	ReadWriteTable Access = "readwrite"
 )
 
+// Method is an upper-case HTTP method that a route serves.
+type Method string
+
+// The methods a route may serve (API Gateway REST APIs also know HEAD, OPTIONS and ANY;
+// the route table does not use them).
+const (
+	MethodGet    Method = "GET"
+	MethodPost   Method = "POST"
+	MethodPut    Method = "PUT"
+	MethodPatch  Method = "PATCH"
+	MethodDelete Method = "DELETE"
+)
+
 // Function is one Lambda function: one folder with a thin main package.
 type Function struct {
 	// Name is the construct id and the handler key of the local server. Stable: renaming
@@ -55,15 +61,16 @@ type Function struct {
 
 // Route maps one method and path to a function.
 type Route struct {
-	// Method is an upper-case HTTP method.
-	Method string
-	// Path uses API Gateway syntax ({id}), which is also Go's http.ServeMux syntax.
+	// Method is the HTTP method.
+	Method Method
+	// Path uses API Gateway syntax: /segments, with {param} for a path parameter.
 	Path string
-	// Function names an entry of Functions.
+	// Function names an entry of the table's Functions.
 	Function string
 	// Auth says who may call it.
 	Auth Auth
-	// Model names an entry of Models that the request body must satisfy. Default: no body.
+	// Model names an entry of the table's Models that the request body must satisfy.
+	// Default: no body.
 	Model string
 	// Query lists the query-string parameters the route accepts.
 	Query []string
@@ -85,7 +92,7 @@ const (
 	TableTTLAttribute = "expiresAt"
 )
 
-// Functions lists every Lambda function of the API.
+// Functions lists every Lambda function of the shipped API.
 var Functions = []Function{
 	{Name: "Health", Package: "lambdas/health", Access: NoTable, MemoryMB: 128,
 		Description: "Public liveness check: app, environment and build version"},
@@ -95,7 +102,7 @@ var Functions = []Function{
 		Description: "Creates, updates and deletes the caller's notes"},
 }
 
-// Routes is the route table: method + path -> function and auth.
+// Routes is the shipped route table: method + path -> function and auth.
 var Routes = []Route{
 	{Method: "GET", Path: "/health", Function: "Health", Auth: Public},
 	{Method: "POST", Path: "/notes", Function: "NotesWrite", Auth: User, Model: "NoteInput"},
@@ -115,9 +122,37 @@ const (
 	MaxRequestBytes = 16 * 1024
 )
 
+// Response size limits.
+const (
+	// MaxLambdaResponseBytes is Lambda's limit on the response payload of a synchronous
+	// invocation (6 MiB; Lambda reports a larger one as "exceeded maximum allowed payload
+	// size (6291456 bytes)" and API Gateway answers 502). It counts the whole proxy
+	// response JSON, in which the body is a JSON string: escaped a second time.
+	MaxLambdaResponseBytes = 6 * 1024 * 1024
+	// ListPageBudgetBytes bounds a list page: its items, measured as they appear in the
+	// proxy response (their JSON escaped again as part of the body string), stop before
+	// they pass it, and the page ends with a cursor. A third of MaxLambdaResponseBytes:
+	// the rest of the response (status, headers, the envelope, nextCursor) is under 2 KB,
+	// so the margin covers any miscount, and no ordinary page is ever cut (a page of 100
+	// notes of 10 KiB of plain text is about 1 MiB). Notes at every limit, written in the
+	// characters that grow most (quotes and U+2028), are about 33 KB each in the proxy
+	// response: about 60 fit in a page.
+	ListPageBudgetBytes = 2 * 1024 * 1024
+)
+
+// SchemaType is a JSON Schema primitive type.
+type SchemaType string
+
+// The schema types the models use.
+const (
+	TypeObject SchemaType = "object"
+	TypeArray  SchemaType = "array"
+	TypeString SchemaType = "string"
+)
+
 // Schema is the subset of JSON Schema draft-04 that API Gateway request models use.
 type Schema struct {
-	Type                 string
+	Type                 SchemaType
 	Properties           map[string]*Schema
 	Required             []string
 	AdditionalProperties bool
@@ -129,126 +164,56 @@ type Schema struct {
 	Items                *Schema
 }
 
-// Models are the request body schemas, by name.
+// Models are the shipped request body schemas, by name.
 var Models = map[string]*Schema{
 	"NoteInput": {
-		Type:     "object",
+		Type:     TypeObject,
 		Required: []string{"title"},
 		Properties: map[string]*Schema{
-			"title": {Type: "string", MinLength: 1, MaxLength: MaxTitleChars},
-			"body":  {Type: "string", MaxLength: MaxBodyBytes},
-			"tags": {Type: "array", MaxItems: MaxTags, UniqueItems: true,
-				Items: &Schema{Type: "string", MinLength: 1, MaxLength: MaxTagChars, Pattern: TagPattern}},
+			"title": {Type: TypeString, MinLength: 1, MaxLength: MaxTitleChars},
+			"body":  {Type: TypeString, MaxLength: MaxBodyBytes},
+			"tags": {Type: TypeArray, MaxItems: MaxTags, UniqueItems: true,
+				Items: &Schema{Type: TypeString, MinLength: 1, MaxLength: MaxTagChars, Pattern: TagPattern}},
 		},
 	},
 }
 
-// FunctionByName returns the function with that name.
-func FunctionByName(name string) (Function, bool) {
-	i := slices.IndexFunc(Functions, func(f Function) bool { return f.Name == name })
-	if i < 0 {
-		return Function{}, false
-	}
-	return Functions[i], true
-}
+// GatewayResponseType is an API Gateway gateway response type: a kind of answer that
+// API Gateway gives by itself, before any function runs.
+type GatewayResponseType string
 
-// RoutesOf returns the routes a function serves.
-func RoutesOf(function string) []Route {
-	var out []Route
-	for _, r := range Routes {
-		if r.Function == function {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-var (
-	namePattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
-	pathPattern = regexp.MustCompile(`^(/([a-z0-9-]+|\{[a-z][A-Za-z0-9]*\}))+$`)
-	methods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+// The gateway response types the API renders in its own error shape.
+const (
+	GatewayDefault4xx       GatewayResponseType = "DEFAULT_4XX"
+	GatewayDefault5xx       GatewayResponseType = "DEFAULT_5XX"
+	GatewayUnauthorized     GatewayResponseType = "UNAUTHORIZED"
+	GatewayAccessDenied     GatewayResponseType = "ACCESS_DENIED"
+	GatewayMissingAuthToken GatewayResponseType = "MISSING_AUTHENTICATION_TOKEN"
+	GatewayThrottled        GatewayResponseType = "THROTTLED"
+	GatewayRequestTooLarge  GatewayResponseType = "REQUEST_TOO_LARGE"
+	GatewayUnsupportedMedia GatewayResponseType = "UNSUPPORTED_MEDIA_TYPE"
+	GatewayBadRequestBody   GatewayResponseType = "BAD_REQUEST_BODY"
 )
 
-// Validate checks that the table is consistent, so a typo in a new line fails the tests
-// and synth instead of deploying a broken API.
-func Validate() error {
-	return validate(Functions, Routes, Models)
-}
-
-func validate(functions []Function, routes []Route, models map[string]*Schema) error {
-	var errs []error
-	names := map[string]bool{}
-	for _, f := range functions {
-		if !namePattern.MatchString(f.Name) {
-			errs = append(errs, fmt.Errorf("function name %q: must match %s", f.Name, namePattern))
-		}
-		if names[f.Name] {
-			errs = append(errs, fmt.Errorf("function name %q: used twice", f.Name))
-		}
-		names[f.Name] = true
-		if !strings.HasPrefix(f.Package, "lambdas/") {
-			errs = append(errs, fmt.Errorf("function %s: package %q must be under lambdas/", f.Name, f.Package))
-		}
-		if !slices.Contains([]Access{NoTable, ReadTable, ReadWriteTable}, f.Access) {
-			errs = append(errs, fmt.Errorf("function %s: access %q: allowed are none, read, readwrite", f.Name, f.Access))
-		}
-		if f.MemoryMB != 0 && (f.MemoryMB < 128 || f.MemoryMB > 10240) {
-			errs = append(errs, fmt.Errorf("function %s: memory %d MB: allowed is 128..10240", f.Name, f.MemoryMB))
-		}
-	}
-	seen := map[string]bool{}
-	used := map[string]bool{}
-	for _, r := range routes {
-		key := r.Method + " " + r.Path
-		if seen[key] {
-			errs = append(errs, fmt.Errorf("route %s: listed twice", key))
-		}
-		seen[key] = true
-		if !slices.Contains(methods, r.Method) {
-			errs = append(errs, fmt.Errorf("route %s: method %q: allowed are %v", key, r.Method, methods))
-		}
-		if !pathPattern.MatchString(r.Path) {
-			errs = append(errs, fmt.Errorf("route %s: path %q: must be /segments of a-z0-9- or {param}", key, r.Path))
-		}
-		if !names[r.Function] {
-			errs = append(errs, fmt.Errorf("route %s: function %q is not in Functions", key, r.Function))
-		}
-		used[r.Function] = true
-		if r.Auth != Public && r.Auth != User {
-			errs = append(errs, fmt.Errorf("route %s: auth %q: allowed are public, user", key, r.Auth))
-		}
-		if r.Model != "" && models[r.Model] == nil {
-			errs = append(errs, fmt.Errorf("route %s: model %q is not in Models", key, r.Model))
-		}
-	}
-	for _, f := range functions {
-		if !used[f.Name] {
-			errs = append(errs, fmt.Errorf("function %s: serves no route", f.Name))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// GatewayError is an answer that API Gateway gives by itself, before any function runs
-// (no or bad token, unknown path, throttling, a body that fails its model...). The
-// Backend stack renders each in the app's one error shape, {"error": {"code", "message",
-// "requestId"}}, and the local server answers the same, so clients see one shape.
+// GatewayError is how the API answers one gateway response type (no or bad token,
+// unknown path, throttling, a body that fails its model...). The Backend stack renders
+// each with ErrorJSON and the local server with ErrorBody, so clients see one shape.
 type GatewayError struct {
 	// Status replaces API Gateway's status. Default: API Gateway's own when zero.
 	Status int
 	// Code is the error code, one of the codes the functions use where one fits.
-	Code string
+	Code ErrorCode
 }
 
 // GatewayErrors are keyed by API Gateway response type.
-var GatewayErrors = map[string]GatewayError{
-	"DEFAULT_4XX":                  {Code: "bad_request"},
-	"DEFAULT_5XX":                  {Code: "internal_error"},
-	"UNAUTHORIZED":                 {Status: 401, Code: "unauthorized"},
-	"ACCESS_DENIED":                {Status: 403, Code: "forbidden"},
-	"MISSING_AUTHENTICATION_TOKEN": {Status: 404, Code: "not_found"}, // unknown path or method
-	"THROTTLED":                    {Status: 429, Code: "throttled"},
-	"REQUEST_TOO_LARGE":            {Status: 413, Code: "payload_too_large"},
-	"UNSUPPORTED_MEDIA_TYPE":       {Status: 415, Code: "unsupported_media_type"},
-	"BAD_REQUEST_BODY":             {Status: 400, Code: "validation_failed"},
+var GatewayErrors = map[GatewayResponseType]GatewayError{
+	GatewayDefault4xx:       {Code: CodeBadRequest},
+	GatewayDefault5xx:       {Code: CodeInternal},
+	GatewayUnauthorized:     {Status: 401, Code: CodeUnauthorized},
+	GatewayAccessDenied:     {Status: 403, Code: CodeForbidden},
+	GatewayMissingAuthToken: {Status: 404, Code: CodeNotFound}, // unknown path (and the stage root)
+	GatewayThrottled:        {Status: 429, Code: CodeThrottled},
+	GatewayRequestTooLarge:  {Status: 413, Code: CodePayloadTooLarge},
+	GatewayUnsupportedMedia: {Status: 415, Code: CodeUnsupportedMedia},
+	GatewayBadRequestBody:   {Status: 400, Code: CodeValidation},
 }

@@ -1,32 +1,124 @@
 package api
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 )
 
 func TestValidateAcceptsTheRouteTable(t *testing.T) {
-	if err := Validate(); err != nil {
+	if err := Shipped().Validate(); err != nil {
 		t.Fatalf("the route table is inconsistent:\n%v", err)
 	}
 }
 
-func TestRoutesOfAndFunctionByName(t *testing.T) {
+func TestRoutesOfAndFunction(t *testing.T) {
+	tbl := Shipped()
 	for _, f := range Functions {
-		got, ok := FunctionByName(f.Name)
+		got, ok := tbl.Function(f.Name)
 		if !ok || got.Name != f.Name {
-			t.Errorf("FunctionByName(%q) = %v, %v", f.Name, got, ok)
+			t.Errorf("Function(%q) = %v, %v", f.Name, got, ok)
 		}
-		if len(RoutesOf(f.Name)) == 0 {
+		if len(tbl.RoutesOf(f.Name)) == 0 {
 			t.Errorf("RoutesOf(%q) is empty", f.Name)
 		}
 	}
-	if _, ok := FunctionByName("Nope"); ok {
-		t.Error("FunctionByName found a function that does not exist")
+	if _, ok := tbl.Function("Nope"); ok {
+		t.Error("Function found a function that does not exist")
 	}
-	if r := RoutesOf("Nope"); r != nil {
+	if r := tbl.RoutesOf("Nope"); r != nil {
 		t.Errorf("RoutesOf(Nope) = %v", r)
+	}
+	if got := tbl.RoutesOf("NotesWrite"); len(got) != 3 || got[0].Method != MethodPost || got[2].Method != MethodDelete {
+		t.Errorf("RoutesOf(NotesWrite) = %v, want POST, PUT, DELETE in table order", got)
+	}
+}
+
+func TestPathsAndAllowedMethods(t *testing.T) {
+	tbl := Shipped()
+	if got := tbl.Paths(); !slices.Equal(got, []string{"/health", "/notes", "/notes/{id}"}) {
+		t.Errorf("Paths() = %v", got)
+	}
+	for path, want := range map[string][]Method{
+		"/health":     {MethodGet},
+		"/notes":      {MethodGet, MethodPost},
+		"/notes/{id}": {MethodDelete, MethodGet, MethodPut},
+		"/nope":       nil,
+	} {
+		if got := tbl.AllowedMethods(path); !slices.Equal(got, want) {
+			t.Errorf("AllowedMethods(%s) = %v, want %v (sorted)", path, got, want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	tbl := Table{Routes: []Route{
+		{Method: MethodGet, Path: "/notes/{id}"},
+		{Method: MethodGet, Path: "/notes/shared"},
+		{Method: MethodGet, Path: "/notes"},
+		{Method: MethodGet, Path: "/notes/{id}/tags/{tag}"},
+	}}
+	for path, want := range map[string]string{
+		"/notes": "/notes", "/notes/": "/notes", "/notes/abc": "/notes/{id}", "/notes/abc/": "/notes/{id}",
+		"/notes/shared": "/notes/shared", "/notes/a/tags/b": "/notes/{id}/tags/{tag}",
+	} {
+		got, _, ok := tbl.Match(path)
+		if !ok || got != want {
+			t.Errorf("Match(%q) = %q, %v; want %q", path, got, ok, want)
+		}
+	}
+	_, params, _ := tbl.Match("/notes/a b/tags/x%2F")
+	if params["id"] != "a b" || params["tag"] != "x%2F" || len(params) != 2 {
+		t.Errorf("params %v", params)
+	}
+	for _, path := range []string{
+		"", "/", "//", "notes", "//notes", "/notes//", "/./notes", "/notes/.", "/notes/..", "/notes/../notes",
+		"/notes/a//tags/b", "/notes/a/tags", "/other", "/notes/a/b",
+	} {
+		if got, _, ok := tbl.Match(path); ok {
+			t.Errorf("Match(%q) = %q, want no match", path, got)
+		}
+	}
+}
+
+func TestAllowHeaderAndMessage(t *testing.T) {
+	if got := AllowHeader([]Method{MethodPut, MethodDelete, MethodGet, MethodGet}); got != "DELETE, GET, PUT" {
+		t.Errorf("AllowHeader = %q", got)
+	}
+	if got := AllowHeader([]string{"POST"}); got != "POST" {
+		t.Errorf("AllowHeader(strings) = %q", got)
+	}
+	if got := MethodNotAllowedMessage("PATCH", "/notes/{id}"); got != "method PATCH is not allowed on /notes/{id}" {
+		t.Errorf("message %q", got)
+	}
+}
+
+func TestErrorRendering(t *testing.T) {
+	got := ErrorBody(CodeNotFound, `a "quoted" <tag> & \ `+"\n\u2028", "rid-1")
+	var v struct {
+		Error struct{ Code, Message, RequestID string }
+	}
+	dec := json.NewDecoder(strings.NewReader(got))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("ErrorBody is not the error shape: %v: %s", err, got)
+	}
+	if v.Error.Code != "not_found" || v.Error.Message != `a "quoted" <tag> & \ `+"\n\u2028" || v.Error.RequestID != "rid-1" {
+		t.Errorf("decoded %+v from %s", v, got)
+	}
+	if strings.Contains(got, `\u003c`) {
+		t.Errorf("HTML-escaped: %s", got)
+	}
+	// The VTL form: parts that API Gateway renders into JSON at request time.
+	vtl := ErrorJSON(CodeUnauthorized, "$context.error.messageString", `"$context.requestId"`)
+	if vtl != `{"error":{"code":"unauthorized","message":$context.error.messageString,"requestId":"$context.requestId"}}` {
+		t.Errorf("VTL template %s", vtl)
+	}
+	for kind, e := range GatewayErrors {
+		if e.Code == "" || (e.Status != 0 && (e.Status < 400 || e.Status > 599)) {
+			t.Errorf("gateway error %s: %+v", kind, e)
+		}
 	}
 }
 
@@ -35,6 +127,9 @@ func TestRoutesOfAndFunctionByName(t *testing.T) {
 func TestValidateReportsEachMistake(t *testing.T) {
 	good := func() ([]Function, []Route, map[string]*Schema) {
 		return slices.Clone(Functions), slices.Clone(Routes), map[string]*Schema{"NoteInput": Models["NoteInput"]}
+	}
+	validate := func(f []Function, r []Route, m map[string]*Schema) error {
+		return Table{Functions: f, Routes: r, Models: m}.Validate()
 	}
 	cases := []struct {
 		name   string
@@ -94,6 +189,9 @@ func TestValidateReportsEachMistake(t *testing.T) {
 		{"function without routes", func(f []Function, r []Route, _ map[string]*Schema) ([]Function, []Route) {
 			return append(f, Function{Name: "Idle", Package: "lambdas/idle", Access: NoTable}), r
 		}, "function Idle: serves no route"},
+		{"two parameter names at one level", func(f []Function, r []Route, _ map[string]*Schema) ([]Function, []Route) {
+			return f, append(r, Route{Method: MethodGet, Path: "/notes/{noteId}/tags", Function: "NotesRead", Auth: User})
+		}, "API Gateway allows one parameter per level"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -113,6 +113,8 @@ func run(m *testing.M) int {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-default-apps", true),
 		chromedp.Flag("no-proxy-server", true),
+		// A name that resolves to this machine, as after DNS rebinding (TestRebindingHostIsRefused).
+		chromedp.Flag("host-resolver-rules", "MAP rebind.test 127.0.0.1"),
 		chromedp.UserDataDir(filepath.Join(tmp, "chromium")),
 		chromedp.WindowSize(1200, 900),
 	)

@@ -13,16 +13,18 @@ import (
 
 const module = "github.com/example/notesplatform"
 
-// forbidden are the development-only packages: the local sign-in issuer accepts any user
-// name, so no deployed function may contain it.
+// forbidden are the development-only packages: the local server and, under its internal/
+// folder, the sign-in issuer that accepts any user name. No deployed function may contain
+// them. The compiler already refuses lambdas/cmd/local/internal/... to any package outside
+// lambdas/cmd/local; localserver cannot be internal (the browser tests in test/e2e start
+// it), so this test is what keeps it out of the functions.
 var forbidden = []string{
-	module + "/lambdas/internal/localauth",
 	module + "/lambdas/cmd/local",
 }
 
 // TestNoLambdaFunctionDependsOnLocalOnlyCode lists the dependencies of every function's
-// package, as built for Lambda and as built here, and fails if the local server or the
-// local issuer is among them.
+// package, as built for Lambda and as built here, and fails if anything under
+// lambdas/cmd/local (the local server, the local issuer) is among them.
 func TestNoLambdaFunctionDependsOnLocalOnlyCode(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {

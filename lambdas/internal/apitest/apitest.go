@@ -25,8 +25,9 @@ type Req struct {
 	Base64  bool
 	Headers map[string]string
 	Query   map[string]string
-	// Gateway fills Resource and PathParameters as API Gateway does; without it only
-	// Path is set, as a simple local server might.
+	// Gateway fills Resource and PathParameters as API Gateway does for a path of the
+	// shipped route table (none for a path that matches no route); without it only Path
+	// is set.
 	Gateway bool
 }
 
@@ -64,29 +65,8 @@ func Event(r Req) events.APIGatewayProxyRequest {
 		ev.RequestContext.Authorizer = map[string]any{"claims": map[string]any{"sub": r.Sub, "token_use": "id"}}
 	}
 	if r.Gateway {
-		segs := strings.Split(strings.Trim(r.Path, "/"), "/")
-		for _, rt := range api.Routes {
-			tsegs := strings.Split(strings.Trim(rt.Path, "/"), "/")
-			if len(tsegs) != len(segs) {
-				continue
-			}
-			params := map[string]string{}
-			ok := true
-			for i, t := range tsegs {
-				if strings.HasPrefix(t, "{") {
-					params[strings.Trim(t, "{}")] = segs[i]
-				} else if t != segs[i] {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				ev.Resource = rt.Path
-				if len(params) > 0 {
-					ev.PathParameters = params
-				}
-				break
-			}
+		if tmpl, params, ok := api.Shipped().Match(r.Path); ok {
+			ev.Resource, ev.PathParameters = tmpl, params
 		}
 	}
 	return ev
@@ -103,7 +83,7 @@ type ErrorBody struct {
 
 // CheckError verifies that resp is an error in the one error shape with a non-empty
 // code, message and request id and no other members; it returns the code.
-func CheckError(resp events.APIGatewayProxyResponse) (string, error) {
+func CheckError(resp events.APIGatewayProxyResponse) (api.ErrorCode, error) {
 	if resp.Headers["Content-Type"] != "application/json" {
 		return "", fmt.Errorf("error response Content-Type %q", resp.Headers["Content-Type"])
 	}
@@ -116,5 +96,5 @@ func CheckError(resp events.APIGatewayProxyResponse) (string, error) {
 	if e.Error == nil || e.Error.Code == "" || e.Error.Message == "" || e.Error.RequestID == "" {
 		return "", fmt.Errorf("error body %q lacks code, message or requestId", resp.Body)
 	}
-	return e.Error.Code, nil
+	return api.ErrorCode(e.Error.Code), nil
 }

@@ -25,6 +25,8 @@ type Handler func(ctx context.Context, req events.APIGatewayProxyRequest) (event
 // Deps is everything the handlers need from the outside world. Each function's main.go
 // fills in only what its function uses (Health needs no DB, NotesWrite no CursorKey).
 type Deps struct {
+	// Table is the route table the handlers serve. Default: api.Shipped().
+	Table api.Table
 	// AppName, Environment and Version are reported by /health.
 	AppName, Environment, Version string
 	// TableName is the application table.
@@ -51,9 +53,14 @@ func StaticCursorKey(key []byte) func(context.Context) ([]byte, error) {
 	return func(context.Context) ([]byte, error) { return k, nil }
 }
 
-// Handlers returns one handler per entry of api.Functions, keyed by its Name. It panics
-// if the route table and the handlers disagree, which the tests catch before deploy.
+// Handlers returns one handler per function of the route table, keyed by its Name. It
+// panics if the route table and the handlers disagree (a route without a handler, a
+// handler without a route, a function this package does not know), which the tests catch
+// before deploy.
 func Handlers(d Deps) map[string]Handler {
+	if d.Table.Functions == nil && d.Table.Routes == nil {
+		d.Table = api.Shipped()
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -65,9 +72,9 @@ func Handlers(d Deps) map[string]Handler {
 		"NotesRead":  notesRead(d),
 		"NotesWrite": notesWrite(d),
 	}
-	out := make(map[string]Handler, len(api.Functions))
-	for _, f := range api.Functions {
-		rt, err := httpapi.NewRouter(f.Name, d.Logger, byFunction[f.Name])
+	out := make(map[string]Handler, len(d.Table.Functions))
+	for _, f := range d.Table.Functions {
+		rt, err := httpapi.NewRouter(d.Table, f.Name, d.Logger, byFunction[f.Name])
 		if err != nil {
 			panic(fmt.Sprintf("app: %v", err))
 		}

@@ -86,7 +86,7 @@ func functionFor(method, path string) string {
 	fallback := "Health"
 	for _, r := range api.Routes {
 		if r.Path == ev.Resource {
-			if r.Method == method {
+			if string(r.Method) == method {
 				return r.Function
 			}
 			fallback = r.Function
@@ -171,7 +171,7 @@ func TestCreateGetUpdateDelete(t *testing.T) {
 			assert.Equal(t, "", upd.Body)
 			assert.Equal(t, []string{}, upd.Tags)
 			assert.EqualValues(t, 2, upd.Version)
-			assert.True(t, upd.UpdatedAt.After(upd.CreatedAt))
+			assert.True(t, upd.UpdatedAt.After(upd.CreatedAt.Time))
 
 			// If-Match: * replaces whatever version is current.
 			resp = e.do(t, apitest.Req{Method: "PUT", Path: "/notes/" + id, Sub: alice, Gateway: gateway,
@@ -290,7 +290,7 @@ func TestIdempotentCreateFinishesAnAbandonedAttempt(t *testing.T) {
 	e := newEnv(t, nil)
 	now := e.clock.Now()
 	// The first attempt wrote its pending record and died before writing the note.
-	n := notes.Note{ID: (&notes.IDs{}).New(now), Title: "t", Tags: []string{}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	n := notes.Note{ID: (&notes.IDs{}).New(now), Title: "t", Tags: []string{}, CreatedAt: notes.At(now), UpdatedAt: notes.At(now), Version: 1}
 	body := `{"title":"t"}`
 	rec := notes.Idempotency{Key: "k", RequestHash: notes.Input{Title: "t"}.Hash(), Note: n,
 		CreatedAt: now, ExpiresAt: now.Add(notes.IdempotencyTTL)}
@@ -315,11 +315,11 @@ func TestIdempotentCreateFinishesAnAbandonedAttempt(t *testing.T) {
 // shape without leaking details.
 type errStore struct {
 	notes.Store
-	panic bool
+	panics bool
 }
 
 func (s errStore) ListNotes(context.Context, string, notes.ListQuery) ([]notes.Note, string, error) {
-	if s.panic {
+	if s.panics {
 		panic("secret-panic-detail")
 	}
 	return nil, "", errors.New("dynamodb: table arn:aws:secret-detail unavailable")
@@ -327,12 +327,12 @@ func (s errStore) ListNotes(context.Context, string, notes.ListQuery) ([]notes.N
 
 func TestInternalErrorsDoNotLeak(t *testing.T) {
 	for _, panics := range []bool{false, true} {
-		e := newEnv(t, errStore{Store: memstore.New(), panic: panics})
+		e := newEnv(t, errStore{Store: memstore.New(), panics: panics})
 		resp := e.do(t, apitest.Req{Method: "GET", Path: "/notes", Sub: alice})
 		require.Equal(t, 500, resp.StatusCode)
 		code, err := apitest.CheckError(resp)
 		require.NoError(t, err)
-		assert.Equal(t, httpapi.CodeInternal, code)
+		assert.Equal(t, api.CodeInternal, code)
 		assert.NotContains(t, resp.Body, "secret")
 		assert.Contains(t, resp.Body, "test-request-id")
 		if panics {
@@ -404,7 +404,7 @@ func TestErrors(t *testing.T) {
 		name   string
 		req    apitest.Req
 		status int
-		code   string
+		code   api.ErrorCode
 	}{
 		{"unknown path", apitest.Req{Method: "GET", Path: "/nope", Sub: alice}, 404, "not_found"},
 		{"root path", apitest.Req{Method: "GET", Path: "/"}, 404, "not_found"},
@@ -501,12 +501,37 @@ func TestErrors(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode, "alice's delete did not touch bob's note")
 }
 
+// The 405 answer is the one the local server and the deployed API's mock give: the
+// methods sorted, ", "-separated, and the shared message.
 func TestAllowHeader(t *testing.T) {
 	e := newEnv(t, nil)
 	resp := e.do(t, apitest.Req{Method: "PATCH", Path: "/notes", Sub: alice})
-	assert.Equal(t, "POST, GET", resp.Headers["Allow"])
-	resp = e.do(t, apitest.Req{Method: "PATCH", Path: "/notes/x", Sub: alice})
-	assert.Equal(t, "GET, PUT, DELETE", resp.Headers["Allow"])
+	assert.Equal(t, "GET, POST", resp.Headers["Allow"])
+	assert.Contains(t, resp.Body, `"message":"method PATCH is not allowed on /notes"`)
+	resp = e.do(t, apitest.Req{Method: "PATCH", Path: "/notes/x", Sub: alice, Gateway: true})
+	assert.Equal(t, "DELETE, GET, PUT", resp.Headers["Allow"])
+	assert.Contains(t, resp.Body, `"message":"method PATCH is not allowed on /notes/{id}"`)
+}
+
+// The handlers serve the table they are given: a route the table adds without a handler
+// stops Handlers, and a table without a route leaves it unserved (404).
+func TestHandlersServeTheTableTheyAreGiven(t *testing.T) {
+	extra := api.Shipped()
+	extra.Routes = append(slices.Clone(extra.Routes), api.Route{Method: api.MethodGet, Path: "/notes/{id}/tags", Function: "NotesRead", Auth: api.User})
+	assert.PanicsWithValue(t, "app: function NotesRead: route GET /notes/{id}/tags has no handler", func() {
+		app.Handlers(app.Deps{Table: extra})
+	})
+
+	fewer := api.Shipped()
+	fewer.Routes = slices.DeleteFunc(slices.Clone(fewer.Routes), func(r api.Route) bool { return r.Method == api.MethodDelete })
+	assert.Panics(t, func() { app.Handlers(app.Deps{Table: fewer}) }, "the DELETE handler has no route")
+
+	healthOnly := api.Table{Functions: api.Functions[:1], Routes: api.Routes[:1]}
+	h := app.Handlers(app.Deps{Table: healthOnly})
+	require.Len(t, h, 1)
+	resp, err := h["Health"](context.Background(), apitest.Event(apitest.Req{Method: "GET", Path: "/notes", Sub: alice}))
+	require.NoError(t, err)
+	assert.Equal(t, 404, resp.StatusCode, "/notes is not in this table")
 }
 
 func TestUnauthorizedClaims(t *testing.T) {

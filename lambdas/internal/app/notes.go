@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/internal/httpapi"
 	"github.com/example/notesplatform/lambdas/internal/notes"
 	"github.com/example/notesplatform/lambdas/internal/store"
@@ -126,7 +127,7 @@ func writeHandlers(w *notes.Writer) map[string]httpapi.HandlerFunc {
 			ifMatch, ok := req.Header("If-Match")
 			if !ok {
 				return events.APIGatewayProxyResponse{}, httpapi.Errorf(http.StatusPreconditionRequired,
-					httpapi.CodePreconditionRequired, "If-Match is required: send the ETag from GET /notes/{id}")
+					api.CodePreconditionRequired, "If-Match is required: send the ETag from GET /notes/{id}")
 			}
 			version, perr := parseIfMatch(ifMatch)
 			if perr != nil {
@@ -154,7 +155,7 @@ func writeHandlers(w *notes.Writer) map[string]httpapi.HandlerFunc {
 	}
 }
 
-// noteInput is the wire form of api.Models["NoteInput"].
+// decodeInput reads the wire form of api.Models["NoteInput"].
 func decodeInput(body []byte) (notes.Input, error) {
 	var in notes.Input
 	if e := httpapi.DecodeObject(body,
@@ -175,7 +176,7 @@ func parseIfMatch(v string) (int64, *httpapi.Error) {
 		return 0, nil
 	}
 	if strings.HasPrefix(v, "W/") {
-		return 0, httpapi.Errorf(http.StatusPreconditionFailed, httpapi.CodePreconditionFailed,
+		return 0, httpapi.Errorf(http.StatusPreconditionFailed, api.CodePreconditionFailed,
 			"weak ETags never match If-Match; send the ETag from GET /notes/{id}")
 	}
 	if len(v) >= 3 && v[0] == '"' && v[len(v)-1] == '"' {
@@ -219,13 +220,13 @@ func domainError(err error) error {
 	case errors.Is(err, notes.ErrNotFound):
 		return httpapi.NotFound()
 	case errors.Is(err, notes.ErrVersionMismatch):
-		return httpapi.Errorf(http.StatusPreconditionFailed, httpapi.CodePreconditionFailed,
+		return httpapi.Errorf(http.StatusPreconditionFailed, api.CodePreconditionFailed,
 			"the note has changed since that version; GET it again and retry")
 	case errors.Is(err, notes.ErrKeyReused):
-		return httpapi.Errorf(http.StatusUnprocessableEntity, httpapi.CodeUnprocessable,
+		return httpapi.Errorf(http.StatusUnprocessableEntity, api.CodeUnprocessable,
 			"this Idempotency-Key was already used with a different request")
 	case errors.Is(err, notes.ErrInProgress):
-		return httpapi.Errorf(http.StatusConflict, httpapi.CodeConflict,
+		return httpapi.Errorf(http.StatusConflict, api.CodeConflict,
 			"a request with this Idempotency-Key is still in progress; retry later")
 	case errors.Is(err, notes.ErrInvalidCursor):
 		return httpapi.BadRequest("cursor is not valid for this caller and query")

@@ -1,29 +1,14 @@
 // Package httpapi is the HTTP edge shared by every function: the one error shape, JSON
 // responses, strict request decoding, the caller's identity, the panic guard, request
-// logging and the dispatch of API Gateway proxy events over the routes of api.Routes.
-// Handlers built on it only translate between events and domain calls.
+// logging and the dispatch of API Gateway proxy events over the routes of a route table
+// (api.Table). Handlers built on it only translate between events and domain calls.
 package httpapi
 
 import (
 	"fmt"
 	"net/http"
-)
 
-// Stable error codes. Clients branch on the code, not on the message, so codes never
-// change meaning once published.
-const (
-	CodeBadRequest           = "bad_request"
-	CodeValidation           = "validation_failed"
-	CodeUnauthorized         = "unauthorized"
-	CodeNotFound             = "not_found"
-	CodeMethodNotAllowed     = "method_not_allowed"
-	CodeConflict             = "conflict"
-	CodePreconditionFailed   = "precondition_failed"
-	CodePayloadTooLarge      = "payload_too_large"
-	CodeUnsupportedMedia     = "unsupported_media_type"
-	CodeUnprocessable        = "unprocessable_entity"
-	CodePreconditionRequired = "precondition_required"
-	CodeInternal             = "internal_error"
+	"github.com/example/notesplatform/lambdas/api"
 )
 
 // Error is a failure that the caller sees: an HTTP status, a stable code and a message
@@ -31,7 +16,7 @@ const (
 // into the one error shape. Any other error becomes a 500 whose details stay in the log.
 type Error struct {
 	Status  int
-	Code    string
+	Code    api.ErrorCode
 	Message string
 	// Header holds extra response headers, such as Allow on a 405.
 	Header map[string]string
@@ -44,7 +29,7 @@ func (e *Error) Error() string {
 
 // Errorf builds an *Error with a formatted message. The message is shown to the client,
 // so it must never contain internal details (table names, SDK errors, stack traces).
-func Errorf(status int, code, format string, args ...any) *Error {
+func Errorf(status int, code api.ErrorCode, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
@@ -53,29 +38,24 @@ func Errorf(status int, code, format string, args ...any) *Error {
 
 // BadRequest is a 400 for a malformed request.
 func BadRequest(format string, args ...any) *Error {
-	return Errorf(http.StatusBadRequest, CodeBadRequest, format, args...)
+	return Errorf(http.StatusBadRequest, api.CodeBadRequest, format, args...)
 }
 
 // Validation is a 400 for a well-formed body that breaks the model's limits.
 func Validation(format string, args ...any) *Error {
-	return Errorf(http.StatusBadRequest, CodeValidation, format, args...)
+	return Errorf(http.StatusBadRequest, api.CodeValidation, format, args...)
 }
 
 // NotFound is a 404. It is also what another user's resource looks like, so that its
 // existence never leaks.
 func NotFound() *Error {
-	return Errorf(http.StatusNotFound, CodeNotFound, "resource not found")
+	return Errorf(http.StatusNotFound, api.CodeNotFound, "resource not found")
 }
 
-// ErrorBody is the JSON shape of every error response: {"error": {...}}.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is the content of an error response. RequestID lets a user quote the
-// failing request to support, who can then find its log lines.
-type ErrorDetail struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"requestId"`
+// MethodNotAllowed is the 405 for a known path and another method, with the Allow header
+// that the local server and the deployed API's mock send too.
+func MethodNotAllowed(method, path string, allowed []api.Method) *Error {
+	e := Errorf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s", api.MethodNotAllowedMessage(method, path))
+	e.Header = map[string]string{"Allow": api.AllowHeader(allowed)}
+	return e
 }

@@ -7,14 +7,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/example/notesplatform/lambdas/api"
 )
 
 // FuzzDecode feeds arbitrary bodies, content types and encodings through the request
 // decoding (readBody then DecodeObject). It must never panic; every rejection must be a
-// 4xx; every accepted body must really be one JSON object with only the known fields.
+// 4xx; every accepted body must really be one JSON object with only the known fields, and
+// valid I-JSON (RFC 7493: UTF-8 without unpaired surrogate escapes, unique names) by the
+// judgement of go-json-experiment's jsontext, the code of Go's JSON v2.
 func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"title":"\ud800"}`), "application/json", false)
+	f.Add([]byte(`{"title":"\ud83d\ude00","tags":[null]}`), "application/json", false)
 	f.Add([]byte(`{"title":"t","body":"b","tags":["a"]}`), "application/json", false)
 	f.Add([]byte(`{"title":"t","title":"u"}`), "application/json; charset=utf-8", false)
 	f.Add([]byte(`{"TITLE":"t"}`), "application/json", true)
@@ -43,10 +48,13 @@ func FuzzDecode(f *testing.F) {
 		e = DecodeObject(raw, Field{Name: "title", Into: &title, Required: true}, Field{Name: "body", Into: &text},
 			Field{Name: "tags", Into: &tags})
 		if e != nil {
-			if e.Status != 400 || e.Code != CodeBadRequest {
+			if e.Status != 400 || e.Code != api.CodeBadRequest {
 				t.Fatalf("DecodeObject error %d %s", e.Status, e.Code)
 			}
 			return
+		}
+		if !jsontext.Value(raw).IsValid() {
+			t.Fatalf("accepted a body that is not I-JSON: %q", raw)
 		}
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -59,6 +67,25 @@ func FuzzDecode(f *testing.F) {
 			if k != "title" && k != "body" && k != "tags" {
 				t.Fatalf("accepted unknown field %q", k)
 			}
+		}
+	})
+}
+
+// FuzzUnpairedSurrogate checks the surrogate scan against jsontext: on valid UTF-8 JSON,
+// jsontext (duplicate names allowed) refuses exactly the texts with an unpaired surrogate
+// escape.
+func FuzzUnpairedSurrogate(f *testing.F) {
+	for _, s := range []string{`"\ud800"`, `"\udc00"`, `"\ud83d\ude00"`, `"\\ud800"`, `["\uD83D\uDE00\ud800"]`,
+		`{"\ud800":1}`, `"\ud83d\n"`, `"\ud83d\u0041"`, `"x\\\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) || !utf8.Valid(b) {
+			return
+		}
+		valid := jsontext.Value(b).IsValid(jsontext.AllowDuplicateNames(true))
+		if got := unpairedSurrogate(b); got == valid {
+			t.Fatalf("unpairedSurrogate(%q) = %v, but jsontext says valid = %v", b, got, valid)
 		}
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/lambdas/api"
 )
 
 type doc struct {
@@ -41,6 +43,46 @@ func TestDecodeObject(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, e.Status, name)
 		}
 	}
+}
+
+// A lone surrogate escape is refused; pairs and escaped backslashes are not escapes of
+// surrogates.
+func TestDecodeObjectRefusesUnpairedSurrogates(t *testing.T) {
+	for _, body := range []string{`{"title":"\ud800"}`, `{"title":"\uDBFF\u0041"}`, `{"title":"\udc00\ud800"}`,
+		`{"title":"t","tags":["\udfff"]}`, `{"title":"\ud800\"}`} {
+		_, e := decodeDoc(body)
+		if assert.NotNil(t, e, body) {
+			assert.Equal(t, api.CodeBadRequest, e.Code, body)
+			assert.Contains(t, e.Message, "surrogate", body)
+		}
+	}
+	for body, title := range map[string]string{`{"title":"\ud83d\ude00"}`: "😀", `{"title":"\\ud800"}`: `\ud800`, `{"title":"\u00e9"}`: "é"} {
+		d, e := decodeDoc(body)
+		if assert.Nil(t, e, body) {
+			assert.Equal(t, title, d.Title)
+		}
+	}
+}
+
+// null nested in a value is the wrong type, not a zero value.
+func TestDecodeObjectRefusesNestedNull(t *testing.T) {
+	for _, body := range []string{`{"title":"t","tags":[null]}`, `{"title":"t","tags":["a",null]}`} {
+		_, e := decodeDoc(body)
+		if assert.NotNil(t, e, body) {
+			assert.Equal(t, api.CodeBadRequest, e.Code)
+			assert.Contains(t, e.Message, "wrong type")
+		}
+	}
+	d, e := decodeDoc(`{"title":"null","tags":["null"]}`)
+	assert.Nil(t, e)
+	assert.Equal(t, []string{"null"}, d.Tags, "the string null is a string")
+}
+
+func TestJSONIsNotHTMLEscaped(t *testing.T) {
+	resp := JSON(200, map[string]string{"t": "<&>"}, nil)
+	assert.Equal(t, `{"t":"<&>"}`, resp.Body)
+	resp = ErrorResponse(BadRequest("<%s>", "x"), "r")
+	assert.Contains(t, resp.Body, `"message":"<x>"`)
 }
 
 func TestHeaderIsCaseInsensitive(t *testing.T) {
@@ -74,11 +116,14 @@ func TestRouterNeedsAHandlerPerRoute(t *testing.T) {
 	ok := func(context.Context, *Request) (events.APIGatewayProxyResponse, error) {
 		return JSON(200, map[string]string{}, nil), nil
 	}
-	_, err := NewRouter("Health", nil, map[string]HandlerFunc{})
+	tbl := api.Shipped()
+	_, err := NewRouter(tbl, "Health", nil, map[string]HandlerFunc{})
 	assert.ErrorContains(t, err, "GET /health has no handler")
-	_, err = NewRouter("Health", nil, map[string]HandlerFunc{"GET /health": ok, "GET /extra": ok})
+	_, err = NewRouter(tbl, "Health", nil, map[string]HandlerFunc{"GET /health": ok, "GET /extra": ok})
 	assert.ErrorContains(t, err, "GET /extra matches no route")
-	rt, err := NewRouter("Health", nil, map[string]HandlerFunc{"GET /health": ok})
+	_, err = NewRouter(tbl, "Ghost", nil, nil)
+	assert.ErrorContains(t, err, "function Ghost is not in the route table")
+	rt, err := NewRouter(tbl, "Health", nil, map[string]HandlerFunc{"GET /health": ok})
 	require.NoError(t, err)
 	resp, err := rt.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/health/"})
 	require.NoError(t, err)
@@ -96,14 +141,13 @@ func TestRequestIDFallsBackToLambdaThenRandom(t *testing.T) {
 }
 
 func TestErrorResponseShape(t *testing.T) {
-	e := Errorf(405, CodeMethodNotAllowed, "no %s", "way")
-	e.Header = map[string]string{"Allow": "GET"}
+	e := MethodNotAllowed("PATCH", "/notes/{id}", []api.Method{api.MethodPut, api.MethodGet})
 	resp := ErrorResponse(e, "rid")
 	assert.Equal(t, 405, resp.StatusCode)
-	assert.Equal(t, "GET", resp.Headers["Allow"])
+	assert.Equal(t, "GET, PUT", resp.Headers["Allow"])
 	assert.Equal(t, "application/json", resp.Headers["Content-Type"])
-	assert.JSONEq(t, `{"error":{"code":"method_not_allowed","message":"no way","requestId":"rid"}}`, resp.Body)
-	assert.Equal(t, "405 method_not_allowed: no way", e.Error())
+	assert.JSONEq(t, `{"error":{"code":"method_not_allowed","message":"method PATCH is not allowed on /notes/{id}","requestId":"rid"}}`, resp.Body)
+	assert.Equal(t, "405 method_not_allowed: method PATCH is not allowed on /notes/{id}", e.Error())
 	bad := JSON(200, map[string]any{"f": func() {}}, nil)
 	assert.Equal(t, 500, bad.StatusCode, "an unencodable value is a 500, not a broken body")
 	assert.True(t, json.Valid([]byte(bad.Body)))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -22,7 +23,7 @@ import (
 type Request struct {
 	// Event is the original API Gateway proxy event.
 	Event *events.APIGatewayProxyRequest
-	// Route is the matched entry of api.Routes.
+	// Route is the matched route of the router's table.
 	Route api.Route
 	// RequestID identifies the request in responses and logs.
 	RequestID string
@@ -78,7 +79,7 @@ func (r *Request) Query(name string) (string, bool) {
 // more than once, so a typo (?limt=5) is an error rather than silently ignored.
 func checkQuery(ev *events.APIGatewayProxyRequest, allowed []string) *Error {
 	check := func(name string, n int) *Error {
-		if !contains(allowed, name) {
+		if !slices.Contains(allowed, name) {
 			return BadRequest("query parameter %q is not accepted here", truncate(name, 40))
 		}
 		if n > 1 {
@@ -104,7 +105,7 @@ func checkQuery(ev *events.APIGatewayProxyRequest, allowed []string) *Error {
 func readBody(ev *events.APIGatewayProxyRequest) ([]byte, *Error) {
 	ct, _ := Header(ev, "Content-Type")
 	if !isJSONMediaType(ct) {
-		return nil, Errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/json")
+		return nil, Errorf(http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "Content-Type must be application/json")
 	}
 	raw := ev.Body
 	// A base64 body is 4/3 of the decoded size: reject obvious oversize before decoding.
@@ -131,7 +132,7 @@ func readBody(ev *events.APIGatewayProxyRequest) ([]byte, *Error) {
 }
 
 func tooLarge() *Error {
-	return Errorf(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+	return Errorf(http.StatusRequestEntityTooLarge, api.CodePayloadTooLarge,
 		"request body is larger than %d bytes", api.MaxRequestBytes)
 }
 
@@ -162,9 +163,13 @@ type Field struct {
 
 // DecodeObject decodes body, a JSON object, into the given fields strictly: names match
 // exactly (encoding/json alone would accept "TITLE" for "title"), unknown and duplicate
-// names, null values, wrong types and trailing data are all 400s. This is what makes
-// "unknown JSON fields are rejected" true rather than approximately true.
+// names, null values (also inside arrays: "tags": [null] is the wrong type, not an empty
+// tag), wrong types, unpaired surrogate escapes and trailing data are all 400s. This is
+// what makes "unknown JSON fields are rejected" true rather than approximately true.
 func DecodeObject(body []byte, fields ...Field) *Error {
+	if unpairedSurrogate(body) {
+		return BadRequest(`request body has an unpaired UTF-16 surrogate escape (\uD800 to \uDFFF): send the character itself or its surrogate pair`)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err != nil {
@@ -201,6 +206,9 @@ func DecodeObject(body []byte, fields ...Field) *Error {
 		if string(raw) == "null" {
 			return BadRequest("field %q must not be null", name)
 		}
+		if hasNull(raw) {
+			return BadRequest("field %q has the wrong type: it contains null", name)
+		}
 		if err := json.Unmarshal(raw, fields[i].Into); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
@@ -221,6 +229,84 @@ func DecodeObject(body []byte, fields ...Field) *Error {
 		}
 	}
 	return nil
+}
+
+// hasNull reports whether a JSON value holds a null anywhere (encoding/json would decode
+// a null element of []string as "", turning a type error into a length error).
+func hasNull(raw []byte) bool {
+	if !bytes.Contains(raw, []byte("null")) {
+		return false // the common case, without a decoder
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if tok == nil {
+			return true
+		}
+	}
+}
+
+// unpairedSurrogate reports whether a JSON text has a \u escape of a UTF-16 surrogate
+// that is not half of a pair (a high one, D800-DBFF, followed at once by a low one,
+// DC00-DFFF). encoding/json decodes such an escape to U+FFFD, so "\ud800" and "\udfff"
+// would become the same note. Only escapes are looked at: raw bytes are already checked
+// as UTF-8, which cannot encode a surrogate.
+//
+// Ours because the standard library has no such check before Go's JSON v2 (in Go 1.26
+// encoding/json/jsontext, which rejects lone surrogates, is still behind
+// GOEXPERIMENT=jsonv2); FuzzDecode checks it against go-json-experiment's jsontext, the
+// same code, which only the tests import.
+func unpairedSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: a second backslash is never the start of an escape
+		r, ok := escapedRune(b, i)
+		if !ok {
+			continue
+		}
+		i += 4
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+2 < len(b) && b[i+1] == '\\' {
+				if lo, ok := escapedRune(b, i+2); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+					i += 6
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// escapedRune reads the code unit of a \u escape whose "u" is at b[i].
+func escapedRune(b []byte, i int) (rune, bool) {
+	if i+4 >= len(b) || b[i] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i+1 : i+5] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
 }
 
 // MaxCallerLen bounds the `sub` claim we accept; Cognito subs are 36-character UUIDs.
@@ -246,15 +332,6 @@ func Caller(ev *events.APIGatewayProxyRequest) (sub string, ok bool) {
 		}
 	}
 	return sub, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // truncate keeps client-supplied text in messages short and valid UTF-8.

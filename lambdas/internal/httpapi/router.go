@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -23,37 +22,42 @@ import (
 // that status in the error shape; any other error becomes a logged 500.
 type HandlerFunc func(ctx context.Context, r *Request) (events.APIGatewayProxyResponse, error)
 
-// Router dispatches the events of one Lambda function over that function's routes in
-// api.Routes. It owns everything every route needs: matching (404/405), the caller's
+// Router dispatches the events of one Lambda function over that function's routes in a
+// route table. It owns everything every route needs: matching (404/405), the caller's
 // identity (401), query and body checks (400/413/415), the panic guard and one log line
 // per request. It never returns a Go error, because API Gateway would turn that into a
 // bare 502 that the client cannot read.
 type Router struct {
 	function string
+	table    api.Table
 	log      *slog.Logger
 	routes   []boundRoute
 }
 
 type boundRoute struct {
 	route api.Route
-	segs  []string
 	h     HandlerFunc
 }
 
 // RouteKey is the key of a handler in NewRouter's map: "METHOD /path/{param}".
-func RouteKey(r api.Route) string { return r.Method + " " + r.Path }
+func RouteKey(r api.Route) string { return string(r.Method) + " " + r.Path }
 
-// NewRouter binds handlers (keyed by RouteKey) to the routes of function. Every route of
-// the function needs a handler and every handler a route, so a line added to api.Routes
-// without a handler fails at start-up and in the tests, not at the first request.
-func NewRouter(function string, log *slog.Logger, handlers map[string]HandlerFunc) (*Router, error) {
+// NewRouter binds handlers (keyed by RouteKey) to the routes that table gives function.
+// Every route of the function needs a handler and every handler a route, so a line added
+// to the route table without a handler fails at start-up and in the tests, not at the
+// first request. The whole table is kept for matching: a path that another function
+// serves is a 405 here, not a 404.
+func NewRouter(table api.Table, function string, log *slog.Logger, handlers map[string]HandlerFunc) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Router{function: function, log: log}
+	rt := &Router{function: function, table: table, log: log}
 	var errs []error
+	if _, ok := table.Function(function); !ok {
+		errs = append(errs, fmt.Errorf("function %s is not in the route table", function))
+	}
 	used := map[string]bool{}
-	for _, r := range api.RoutesOf(function) {
+	for _, r := range table.RoutesOf(function) {
 		k := RouteKey(r)
 		h := handlers[k]
 		if h == nil {
@@ -61,11 +65,11 @@ func NewRouter(function string, log *slog.Logger, handlers map[string]HandlerFun
 			continue
 		}
 		used[k] = true
-		rt.routes = append(rt.routes, boundRoute{route: r, segs: splitPath(r.Path), h: h})
+		rt.routes = append(rt.routes, boundRoute{route: r, h: h})
 	}
 	for k := range handlers {
 		if !used[k] {
-			errs = append(errs, fmt.Errorf("function %s: handler %s matches no route of the function in api.Routes", function, k))
+			errs = append(errs, fmt.Errorf("function %s: handler %s matches no route of the function in the route table", function, k))
 		}
 	}
 	if len(errs) > 0 {
@@ -85,7 +89,7 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 			// The stack says where; the panic value may hold request data, so only its type.
 			log.Error("handler panicked", slog.String("panic", fmt.Sprintf("%T", p)),
 				slog.String("stack", string(debug.Stack())))
-			resp = ErrorResponse(Errorf(http.StatusInternalServerError, CodeInternal, "internal error"), reqID)
+			resp = ErrorResponse(Errorf(http.StatusInternalServerError, api.CodeInternal, "internal error"), reqID)
 		}
 		log.Info("request", slog.String("method", ev.HTTPMethod), slog.String("route", routeName),
 			slog.Int("status", resp.StatusCode), slog.Int64("durationUs", time.Since(start).Microseconds()))
@@ -96,33 +100,31 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 
 func (rt *Router) serve(ctx context.Context, ev *events.APIGatewayProxyRequest, reqID string, log *slog.Logger, routeName *string) events.APIGatewayProxyResponse {
 	fail := func(e *Error) events.APIGatewayProxyResponse { return ErrorResponse(e, reqID) }
-	tmpl, params, ok := matchPath(ev)
+	tmpl, params, ok := rt.matchPath(ev)
 	if !ok {
 		return fail(NotFound())
 	}
 	var br *boundRoute
 	for i := range rt.routes {
-		if rt.routes[i].route.Path == tmpl && rt.routes[i].route.Method == ev.HTTPMethod {
+		if rt.routes[i].route.Path == tmpl && string(rt.routes[i].route.Method) == ev.HTTPMethod {
 			br = &rt.routes[i]
 			break
 		}
 	}
 	if br == nil {
-		allow := allowedMethods(tmpl)
-		if slices.Contains(allow, ev.HTTPMethod) {
+		allow := rt.table.AllowedMethods(tmpl)
+		if slices.Contains(allow, api.Method(ev.HTTPMethod)) {
 			log.Warn("route is served by another function; check the API Gateway integration",
 				slog.String("method", ev.HTTPMethod), slog.String("route", tmpl))
 		}
-		e := Errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed on this path")
-		e.Header = map[string]string{"Allow": strings.Join(allow, ", ")}
-		return fail(e)
+		return fail(MethodNotAllowed(ev.HTTPMethod, tmpl, allow))
 	}
 	*routeName = RouteKey(br.route)
 	r := &Request{Event: ev, Route: br.route, RequestID: reqID, Params: params, Log: log}
 	if br.route.Auth == api.User {
 		sub, ok := Caller(ev)
 		if !ok {
-			return fail(Errorf(http.StatusUnauthorized, CodeUnauthorized, "a valid token is required"))
+			return fail(Errorf(http.StatusUnauthorized, api.CodeUnauthorized, "a valid token is required"))
 		}
 		r.Caller = sub
 	}
@@ -143,23 +145,27 @@ func (rt *Router) serve(ctx context.Context, ev *events.APIGatewayProxyRequest, 
 			return fail(e)
 		}
 		log.Error("request failed", slog.String("error", err.Error()))
-		return fail(Errorf(http.StatusInternalServerError, CodeInternal, "internal error"))
+		return fail(Errorf(http.StatusInternalServerError, api.CodeInternal, "internal error"))
 	}
 	return resp
 }
 
-// matchPath finds the api.Routes path template that the event addresses. API Gateway
-// names it in Resource; other callers (the local server, tests) may only set Path, so
-// that is matched segment by segment.
-func matchPath(ev *events.APIGatewayProxyRequest) (tmpl string, params map[string]string, ok bool) {
-	segs := splitPath(ev.Path)
-	if ev.Resource != "" && hasTemplate(ev.Resource) {
-		tsegs := splitPath(ev.Resource)
+// matchPath finds the path template of the table that the event addresses. API Gateway
+// names it in Resource (and the values in PathParameters); other callers (tests) may only
+// set Path. Either way a non-canonical Path (empty, "." or ".." segments) is a 404, never
+// a resource reached through a cleaned path (a DELETE of /notes/.. must not answer 204).
+func (rt *Router) matchPath(ev *events.APIGatewayProxyRequest) (tmpl string, params map[string]string, ok bool) {
+	segs, canonical := api.SplitPath(ev.Path)
+	if ev.Path != "" && !canonical {
+		return "", nil, false
+	}
+	if ev.Resource != "" && slices.Contains(rt.table.Paths(), ev.Resource) {
+		tsegs, _ := api.SplitPath(ev.Resource)
 		params = map[string]string{}
 		for i, t := range tsegs {
-			if name, isParam := paramName(t); isParam {
+			if name, isParam := api.ParamName(t); isParam {
 				v, found := ev.PathParameters[name]
-				if !found && len(segs) == len(tsegs) {
+				if !found && canonical && len(segs) == len(tsegs) {
 					v = segs[i]
 				}
 				params[name] = v
@@ -167,76 +173,7 @@ func matchPath(ev *events.APIGatewayProxyRequest) (tmpl string, params map[strin
 		}
 		return ev.Resource, params, true
 	}
-	if segs == nil {
-		return "", nil, false
-	}
-	seen := map[string]bool{}
-	for _, r := range api.Routes {
-		if seen[r.Path] {
-			continue
-		}
-		seen[r.Path] = true
-		if p, ok := matchSegs(splitPath(r.Path), segs); ok {
-			return r.Path, p, true
-		}
-	}
-	return "", nil, false
-}
-
-func matchSegs(tmpl, segs []string) (map[string]string, bool) {
-	if len(tmpl) != len(segs) {
-		return nil, false
-	}
-	var params map[string]string
-	for i, t := range tmpl {
-		if name, ok := paramName(t); ok {
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[name] = segs[i]
-			continue
-		}
-		if t != segs[i] {
-			return nil, false
-		}
-	}
-	return params, true
-}
-
-func hasTemplate(path string) bool {
-	return slices.ContainsFunc(api.Routes, func(r api.Route) bool { return r.Path == path })
-}
-
-// allowedMethods lists, in route-table order, the methods the API serves on a path.
-func allowedMethods(tmpl string) []string {
-	var out []string
-	for _, r := range api.Routes {
-		if r.Path == tmpl && !slices.Contains(out, r.Method) {
-			out = append(out, r.Method)
-		}
-	}
-	return out
-}
-
-func paramName(seg string) (string, bool) {
-	if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
-		return seg[1 : len(seg)-1], true
-	}
-	return "", false
-}
-
-// splitPath splits "/a/b" into [a b]; nil for paths with empty segments or no leading
-// slash. One trailing slash is tolerated.
-func splitPath(p string) []string {
-	if !strings.HasPrefix(p, "/") || len(p) < 2 {
-		return nil
-	}
-	p = strings.TrimSuffix(p[1:], "/")
-	segs := strings.Split(p, "/")
-	if slices.Contains(segs, "") {
-		return nil
-	}
-	return segs
+	return rt.table.Match(ev.Path)
 }
 
 // requestID prefers API Gateway's id (what the client can quote), then Lambda's, and

@@ -15,16 +15,16 @@ import (
 
 // Store is safe for concurrent use.
 type Store struct {
-	mu    sync.Mutex
-	notes map[string]map[string]notes.Note // owner -> id -> note
-	idem  map[string]map[string]notes.Idempotency
+	mu      sync.Mutex
+	items   map[string]map[string]notes.Note        // owner -> id -> note
+	records map[string]map[string]notes.Idempotency // owner -> key -> record
 	// Calls counts calls by method name, so tests can assert what a path did.
 	Calls map[string]int
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{notes: map[string]map[string]notes.Note{}, idem: map[string]map[string]notes.Idempotency{}, Calls: map[string]int{}}
+	return &Store{items: map[string]map[string]notes.Note{}, records: map[string]map[string]notes.Idempotency{}, Calls: map[string]int{}}
 }
 
 var _ notes.Store = (*Store)(nil)
@@ -42,7 +42,7 @@ func (s *Store) GetNote(_ context.Context, owner, id string) (notes.Note, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["GetNote"]++
-	n, ok := s.notes[owner][id]
+	n, ok := s.items[owner][id]
 	if !ok {
 		return notes.Note{}, notes.ErrNotFound
 	}
@@ -54,8 +54,8 @@ func (s *Store) ListNotes(_ context.Context, owner string, q notes.ListQuery) ([
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["ListNotes"]++
-	ids := make([]string, 0, len(s.notes[owner]))
-	for id := range s.notes[owner] {
+	ids := make([]string, 0, len(s.items[owner]))
+	for id := range s.items[owner] {
 		if q.After == "" || id < q.After {
 			ids = append(ids, id)
 		}
@@ -63,7 +63,7 @@ func (s *Store) ListNotes(_ context.Context, owner string, q notes.ListQuery) ([
 	slices.SortFunc(ids, func(a, b string) int { return strings.Compare(b, a) })
 	var out []notes.Note
 	for _, id := range ids {
-		n := s.notes[owner][id]
+		n := s.items[owner][id]
 		if q.Tag != "" && !slices.Contains(n.Tags, q.Tag) {
 			continue
 		}
@@ -80,13 +80,13 @@ func (s *Store) PutNote(_ context.Context, owner string, n notes.Note) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["PutNote"]++
-	if _, ok := s.notes[owner][n.ID]; ok {
+	if _, ok := s.items[owner][n.ID]; ok {
 		return notes.ErrConflict
 	}
-	if s.notes[owner] == nil {
-		s.notes[owner] = map[string]notes.Note{}
+	if s.items[owner] == nil {
+		s.items[owner] = map[string]notes.Note{}
 	}
-	s.notes[owner][n.ID] = clone(n)
+	s.items[owner][n.ID] = clone(n)
 	return nil
 }
 
@@ -95,16 +95,16 @@ func (s *Store) UpdateNote(_ context.Context, owner, id string, in notes.Input, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["UpdateNote"]++
-	n, ok := s.notes[owner][id]
+	n, ok := s.items[owner][id]
 	if !ok {
 		return notes.Note{}, notes.ErrNotFound
 	}
 	if ifVersion > 0 && n.Version != ifVersion {
 		return notes.Note{}, notes.ErrVersionMismatch
 	}
-	n.Title, n.Body, n.Tags, n.UpdatedAt = in.Title, in.Body, slices.Clone(in.Tags), updatedAt
+	n.Title, n.Body, n.Tags, n.UpdatedAt = in.Title, in.Body, slices.Clone(in.Tags), notes.At(updatedAt)
 	n.Version++
-	s.notes[owner][id] = n
+	s.items[owner][id] = n
 	return clone(n), nil
 }
 
@@ -113,7 +113,7 @@ func (s *Store) DeleteNote(_ context.Context, owner, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["DeleteNote"]++
-	delete(s.notes[owner], id)
+	delete(s.items[owner], id)
 	return nil
 }
 
@@ -122,7 +122,7 @@ func (s *Store) GetIdempotency(_ context.Context, owner, key string) (notes.Idem
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["GetIdempotency"]++
-	r, ok := s.idem[owner][key]
+	r, ok := s.records[owner][key]
 	if !ok {
 		return notes.Idempotency{}, notes.ErrNotFound
 	}
@@ -134,16 +134,16 @@ func (s *Store) PutIdempotency(_ context.Context, owner string, rec notes.Idempo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["PutIdempotency"]++
-	if old, ok := s.idem[owner][rec.Key]; ok && now.Before(old.ExpiresAt) {
+	if old, ok := s.records[owner][rec.Key]; ok && now.Before(old.ExpiresAt) {
 		return notes.ErrConflict
 	}
-	if s.idem[owner] == nil {
-		s.idem[owner] = map[string]notes.Idempotency{}
+	if s.records[owner] == nil {
+		s.records[owner] = map[string]notes.Idempotency{}
 	}
 	rec.Done = false
 	rec.Note = clone(rec.Note)
 	rec.ExpiresAt = rec.ExpiresAt.Truncate(time.Second) // like the TTL attribute: epoch seconds
-	s.idem[owner][rec.Key] = rec
+	s.records[owner][rec.Key] = rec
 	return nil
 }
 
@@ -152,11 +152,11 @@ func (s *Store) CompleteIdempotency(_ context.Context, owner, key string) error 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["CompleteIdempotency"]++
-	r, ok := s.idem[owner][key]
+	r, ok := s.records[owner][key]
 	if !ok {
 		return notes.ErrNotFound
 	}
 	r.Done = true
-	s.idem[owner][key] = r
+	s.records[owner][key] = r
 	return nil
 }

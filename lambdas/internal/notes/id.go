@@ -2,79 +2,57 @@ package notes
 
 import (
 	"crypto/rand"
-	"encoding/binary"
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
 // IDLen is the length of a note id.
-const IDLen = 26
+const IDLen = ulid.EncodedSize
 
-// crockford is Crockford's base32 alphabet: ids sort as strings in time order and avoid
-// letters that are easy to misread (I, L, O, U).
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// IDs generates ULID-style ids: 48 bits of milliseconds then 80 random bits, in 26
-// characters. Sorting the sort key NOTE#<id> descending lists notes newest first. Within
-// one millisecond the random part is incremented, so ids made by one process are strictly
-// increasing even when two notes are created in the same millisecond.
+// IDs generates note ids: ULIDs (48 bits of milliseconds, then 80 random bits, in 26
+// characters of Crockford's base32), so sorting the sort key NOTE#<id> descending lists
+// notes newest first. Within one millisecond the random part is incremented
+// (ulid.Monotonic), so the ids of one generator are strictly increasing even when two
+// notes are created in the same millisecond, or when the clock steps back. The zero value
+// is ready to use and safe for concurrent use.
 type IDs struct {
-	mu     sync.Mutex
-	lastMs uint64
-	last   [10]byte
+	mu      sync.Mutex
+	entropy *ulid.MonotonicEntropy // reads crypto/rand; not safe for concurrent use alone
+	lastMs  uint64
 }
 
 // New returns an id for a note created at t.
 func (g *IDs) New(t time.Time) string {
-	ms := uint64(t.UnixMilli())
 	g.mu.Lock()
-	var r [10]byte
-	if ms <= g.lastMs {
-		// Same (or earlier: clock stepped back) millisecond: keep order by incrementing.
-		ms = g.lastMs
-		r = g.last
-		for i := len(r) - 1; i >= 0; i-- {
-			r[i]++
-			if r[i] != 0 {
-				break
-			}
+	defer g.mu.Unlock()
+	if g.entropy == nil {
+		g.entropy = ulid.Monotonic(rand.Reader, 0)
+	}
+	// A clock that steps back keeps the last millisecond, so order is kept.
+	ms := max(ulid.Timestamp(t), g.lastMs)
+	for {
+		id, err := ulid.New(ms, g.entropy)
+		if errors.Is(err, ulid.ErrMonotonicOverflow) {
+			ms++ // the random part ran out within this millisecond: use the next one
+			continue
 		}
-	} else {
-		_, _ = rand.Read(r[:])
-		r[0] &= 0x7f // leave room to increment without overflowing into the time
+		if err != nil {
+			// crypto/rand does not fail on the platforms Go supports (it panics rather
+			// than return an error since Go 1.24), nor does a timestamp before 10889.
+			panic("notes: new id: " + err.Error())
+		}
+		g.lastMs = ms
+		return id.String()
 	}
-	g.lastMs, g.last = ms, r
-	g.mu.Unlock()
-
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[0:8], ms<<16)
-	copy(b[6:], r[:])
-	return encode(b)
 }
 
-func encode(b [16]byte) string {
-	hi := binary.BigEndian.Uint64(b[0:8])
-	lo := binary.BigEndian.Uint64(b[8:16])
-	var out [IDLen]byte
-	for i := IDLen - 1; i >= 0; i-- {
-		out[i] = crockford[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
-	}
-	return string(out[:])
-}
-
-// ValidID reports whether s has the shape of a note id, so malformed ids are 404s
-// without a database round trip.
+// ValidID reports whether s is a note id as New writes it (a canonical, upper-case ULID),
+// so malformed ids are 404s without a database round trip. ulid.ParseStrict also accepts
+// lower case, which is another sort key: the round trip keeps only the canonical form.
 func ValidID(s string) bool {
-	if len(s) != IDLen || s[0] > '7' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U') {
-			return false
-		}
-	}
-	return true
+	id, err := ulid.ParseStrict(s)
+	return err == nil && id.String() == s
 }

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/example/notesplatform/lambdas/api"
@@ -25,14 +26,46 @@ type Note struct {
 	Title     string    `json:"title"`
 	Body      string    `json:"body"`
 	Tags      []string  `json:"tags"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedAt Timestamp `json:"createdAt"`
+	UpdatedAt Timestamp `json:"updatedAt"`
 	// Version starts at 1 and grows by one on every update; the ETag is its quoted value.
 	Version int64 `json:"version"`
 }
 
 // ETag is the HTTP entity tag of this version of the note.
 func (n Note) ETag() string { return fmt.Sprintf(`"%d"`, n.Version) }
+
+// TimeLayout is RFC 3339 in UTC with exactly three fractional digits
+// (2026-11-26T12:00:00.000Z): fixed width, so timestamps sort as strings, in the API and
+// in the table. time.RFC3339Nano trims trailing zeros, and "…:05Z" sorts after "…:05.5Z".
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime writes t as TimeLayout. Times are kept to the millisecond, so nothing is
+// lost.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime reads a time written by FormatTime, and also any RFC 3339 time, such as the
+// ones written before timestamps had a fixed width.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err
+}
+
+// Timestamp is a time that JSON writes as TimeLayout (time.Time writes RFC 3339 with
+// trailing zeros trimmed). It reads any RFC 3339 time, as time.Time does, so notes kept in
+// idempotency records before timestamps had a fixed width still read.
+type Timestamp struct{ time.Time }
+
+// At is the Timestamp of t.
+func At(t time.Time) Timestamp { return Timestamp{t} }
+
+// MarshalJSON writes the time as a TimeLayout string.
+func (t Timestamp) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(TimeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, TimeLayout)
+	return append(b, '"'), nil
+}
 
 // Input is what a client sends to create or replace a note (api.Models["NoteInput"]).
 type Input struct {
@@ -74,6 +107,8 @@ func (in Input) Validate() error {
 	var p []string
 	if n := utf8.RuneCountInString(in.Title); n < 1 || n > api.MaxTitleChars {
 		p = append(p, fmt.Sprintf("title: must be 1 to %d characters, got %d", api.MaxTitleChars, n))
+	} else if strings.TrimFunc(in.Title, unicode.IsSpace) == "" {
+		p = append(p, "title: must not be only white space")
 	}
 	if !utf8.ValidString(in.Title) || !utf8.ValidString(in.Body) {
 		p = append(p, "title and body must be valid UTF-8")
@@ -121,7 +156,8 @@ func (in Input) normalized() Input {
 
 // Hash identifies the request for idempotency: the SHA-256 of the canonical JSON of the
 // decoded input, so insignificant whitespace or key order in the body does not count as
-// another request.
+// another request. It keeps encoding/json's HTML escaping: the hashes of records already
+// stored must not change.
 func (in Input) Hash() string {
 	in = in.normalized()
 	b, _ := json.Marshal(struct {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/internal/jsonenc"
 )
 
 // List limits.
@@ -118,7 +121,10 @@ type Page struct {
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 
-// List returns one page of the owner's notes, newest first.
+// List returns one page of the owner's notes, newest first. A page may hold fewer notes
+// than the limit and still have a NextCursor: a tag filter that ran out of its read
+// budget, or notes too large to fit api.ListPageBudgetBytes (so the Lambda response stays
+// under its 6 MB limit).
 func (r *Reader) List(ctx context.Context, owner string, p ListParams) (Page, error) {
 	var problems []string
 	if p.Limit == 0 {
@@ -168,6 +174,9 @@ func (r *Reader) List(ctx context.Context, owner string, p ListParams) (Page, er
 	if items == nil {
 		items = []Note{}
 	}
+	if n := fitting(items, api.ListPageBudgetBytes); n < len(items) {
+		items, next = items[:n], items[n-1].ID
+	}
 	page := Page{Items: items}
 	if next != "" {
 		// The key is only needed when there is a next page, so small lists never touch
@@ -178,6 +187,38 @@ func (r *Reader) List(ctx context.Context, owner string, p ListParams) (Page, er
 		page.NextCursor = signCursor(key, owner, p.Tag, next)
 	}
 	return page, nil
+}
+
+// fitting returns how many notes, from the first, stay within budget bytes of a list
+// page's items as Lambda counts them: each note's JSON escaped again inside the proxy
+// response's body string (api.ListPageBudgetBytes), with the comma between items. It is
+// at least one, so a page always makes progress. Pages that are surely small (the usual
+// case) are not measured: no byte grows to more than 7 (a control character becomes
+// \\u0001), so 7 bytes per byte of text plus 512 per note for the rest is an upper
+// bound.
+func fitting(items []Note, budget int) int {
+	bound := 0
+	for _, n := range items {
+		bound += 512 + 7*(len(n.Title)+len(n.Body))
+		for _, t := range n.Tags {
+			bound += 7 * (len(t) + 3)
+		}
+	}
+	if bound <= budget {
+		return len(items)
+	}
+	used := 0
+	for i, n := range items {
+		b, err := jsonenc.Marshal(n)
+		if err != nil {
+			return max(i, 1)
+		}
+		used += jsonenc.StringLen(b) - 2 + 1 // without the quotes, with a comma
+		if used > budget {
+			return max(i, 1)
+		}
+	}
+	return len(items)
 }
 
 // Writer serves the write side: create, update, delete.
@@ -218,7 +259,7 @@ func (w *Writer) clock() time.Time { return w.now().UTC().Truncate(time.Millisec
 
 func (w *Writer) newNote(in Input, now time.Time) Note {
 	return Note{ID: w.ids.New(now), Title: in.Title, Body: in.Body, Tags: in.Tags,
-		CreatedAt: now, UpdatedAt: now, Version: 1}
+		CreatedAt: At(now), UpdatedAt: At(now), Version: 1}
 }
 
 // Create makes a note. With an idempotency key, a retry of the same request returns the

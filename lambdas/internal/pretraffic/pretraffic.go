@@ -146,7 +146,7 @@ const unknownID = "00000000000000000000000000"
 func Probes(function string) []Probe {
 	health := Probe{Method: http.MethodGet, Path: "/health", Resource: "/health", Want: []int{http.StatusNotFound, http.StatusMethodNotAllowed}}
 	var read *api.Route
-	for _, r := range api.RoutesOf(function) {
+	for _, r := range api.Shipped().RoutesOf(function) {
 		if r.Method == "GET" && r.Path == "/health" {
 			health.Want = []int{http.StatusOK}
 		} else if r.Method == "GET" && read == nil {

@@ -32,7 +32,7 @@ func TestStoreContract(t *testing.T) {
 				if i%2 == 0 {
 					tags = []string{"even", "x"}
 				}
-				n := notes.Note{ID: ids.New(at), Title: "t", Body: "b", Tags: tags, CreatedAt: at, UpdatedAt: at, Version: 1}
+				n := notes.Note{ID: ids.New(at), Title: "t", Body: "b", Tags: tags, CreatedAt: notes.At(at), UpdatedAt: notes.At(at), Version: 1}
 				require.NoError(t, st.PutNote(ctx, "alice", n))
 				made = append(made, n)
 			}
@@ -65,7 +65,7 @@ func TestStoreContract(t *testing.T) {
 			later := at.Add(time.Second)
 			upd, err := st.UpdateNote(ctx, "alice", made[0].ID, notes.Input{Title: "u", Tags: []string{"y"}}, later, 1)
 			require.NoError(t, err)
-			assert.Equal(t, notes.Note{ID: made[0].ID, Title: "u", Body: "", Tags: []string{"y"}, CreatedAt: at, UpdatedAt: later, Version: 2}, upd)
+			assert.Equal(t, notes.Note{ID: made[0].ID, Title: "u", Body: "", Tags: []string{"y"}, CreatedAt: notes.At(at), UpdatedAt: notes.At(later), Version: 2}, upd)
 			_, err = st.UpdateNote(ctx, "alice", made[0].ID, notes.Input{Title: "v"}, later, 1)
 			assert.ErrorIs(t, err, notes.ErrVersionMismatch)
 			_, err = st.UpdateNote(ctx, "bob", made[0].ID, notes.Input{Title: "v"}, later, 0)

@@ -19,7 +19,7 @@ type Reader interface {
 }
 
 // DB is the part of the DynamoDB API that the notes store uses. No Scan, no transactions:
-// see Store.CreateNote for how idempotent creates stay safe without them.
+// see notes.Writer.Create for how idempotent creates stay safe without them.
 type DB interface {
 	Reader
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func (s *stack) do(t *testing.T, r apitest.Req) events.APIGatewayProxyResponse {
 	ev := apitest.Event(r)
 	fn := ""
 	for _, rt := range api.Routes {
-		if rt.Method == r.Method && rt.Path == ev.Resource {
+		if string(rt.Method) == r.Method && rt.Path == ev.Resource {
 			fn = rt.Function
 		}
 	}
@@ -248,7 +249,7 @@ func TestTagFilterAcrossManyPagesOfOtherNotes(t *testing.T) {
 	// 1,200 notes with the tag on every 400th: more than one request's read budget.
 	for i := range 1200 {
 		at := base.Add(time.Duration(i) * time.Millisecond)
-		n := notes.Note{ID: ids.New(at), Title: "t", Tags: []string{}, CreatedAt: at, UpdatedAt: at, Version: 1}
+		n := notes.Note{ID: ids.New(at), Title: "t", Tags: []string{}, CreatedAt: notes.At(at), UpdatedAt: notes.At(at), Version: 1}
 		if i%400 == 0 {
 			n.Tags = []string{"needle"}
 			tagged = append(tagged, n.ID)
@@ -338,7 +339,7 @@ func TestIdempotencyRecoversAnAbandonedCreateAndExpires(t *testing.T) {
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.now.Store(start.UnixMilli())
 	// A first attempt wrote its pending record and died before writing the note.
-	n := notes.Note{ID: (&notes.IDs{}).New(start), Title: "t", Tags: []string{}, CreatedAt: start, UpdatedAt: start, Version: 1}
+	n := notes.Note{ID: (&notes.IDs{}).New(start), Title: "t", Tags: []string{}, CreatedAt: notes.At(start), UpdatedAt: notes.At(start), Version: 1}
 	require.NoError(t, st.PutIdempotency(ctx, alice, notes.Idempotency{Key: "k", RequestHash: notes.Input{Title: "t"}.Hash(),
 		Note: n, CreatedAt: start, ExpiresAt: start.Add(notes.IdempotencyTTL)}, start))
 	assert.ErrorIs(t, st.PutIdempotency(ctx, alice, notes.Idempotency{Key: "k", CreatedAt: start, ExpiresAt: start.Add(time.Hour)}, start),
@@ -362,6 +363,84 @@ func TestIdempotencyRecoversAnAbandonedCreateAndExpires(t *testing.T) {
 	assert.NotContains(t, resp.Body, n.ID)
 	ids, _ := s.list(t, alice, nil)
 	assert.Len(t, ids, 2)
+}
+
+var fixedWidthTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+
+// Items are written with fixed-width times, and items written before (RFC 3339 with
+// trailing zeros trimmed, and a note JSON in the same form inside idempotency records)
+// still read, update and replay.
+func TestTimesAreFixedWidthAndOldItemsStillRead(t *testing.T) {
+	s := newStack(t, nil)
+	ctx := context.Background()
+	s.now.Store(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() - 1) // the first reading is a whole second
+	n := s.create(t, alice, "new")
+	raw := func(sk string) map[string]types.AttributeValue {
+		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: map[string]types.AttributeValue{
+			api.TablePartitionKey: &types.AttributeValueMemberS{Value: "USER#" + alice},
+			api.TableSortKey:      &types.AttributeValueMemberS{Value: sk},
+		}})
+		require.NoError(t, err)
+		require.NotNil(t, out.Item, sk)
+		return out.Item
+	}
+	str := func(item map[string]types.AttributeValue, name string) string {
+		return item[name].(*types.AttributeValueMemberS).Value
+	}
+	item := raw("NOTE#" + n.ID)
+	assert.Equal(t, "2030-01-01T00:00:00.000Z", str(item, "createdAt"))
+	assert.Regexp(t, fixedWidthTime, str(item, "updatedAt"))
+
+	// An item as the previous version wrote it.
+	oldID := (&notes.IDs{}).New(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
+		api.TablePartitionKey: &types.AttributeValueMemberS{Value: "USER#" + alice},
+		api.TableSortKey:      &types.AttributeValueMemberS{Value: "NOTE#" + oldID},
+		"id":                  &types.AttributeValueMemberS{Value: oldID},
+		"title":               &types.AttributeValueMemberS{Value: "old"},
+		"body":                &types.AttributeValueMemberS{Value: ""},
+		"tags":                &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+		"createdAt":           &types.AttributeValueMemberS{Value: "2025-01-02T03:04:05Z"},
+		"updatedAt":           &types.AttributeValueMemberS{Value: "2025-01-02T03:04:05.01Z"},
+		"version":             &types.AttributeValueMemberN{Value: "1"},
+	}})
+	require.NoError(t, err)
+	resp := s.do(t, apitest.Req{Method: "GET", Path: "/notes/" + oldID, Sub: alice})
+	require.Equal(t, 200, resp.StatusCode, resp.Body)
+	assert.Contains(t, resp.Body, `"createdAt":"2025-01-02T03:04:05.000Z","updatedAt":"2025-01-02T03:04:05.010Z"`)
+	resp = s.do(t, apitest.Req{Method: "PUT", Path: "/notes/" + oldID, Sub: alice, Headers: apitest.With("If-Match", `"1"`), Body: `{"title":"old, edited"}`})
+	require.Equal(t, 200, resp.StatusCode, resp.Body)
+	item = raw("NOTE#" + oldID)
+	assert.Equal(t, "2025-01-02T03:04:05Z", str(item, "createdAt"), "an update leaves createdAt as it was stored")
+	assert.Regexp(t, fixedWidthTime, str(item, "updatedAt"))
+	ids, _ := s.list(t, alice, nil)
+	assert.Equal(t, []string{n.ID, oldID}, ids)
+
+	// An idempotency record as the previous version wrote it replays.
+	s.now.Store(time.Date(2025, 1, 2, 3, 4, 6, 0, time.UTC).UnixMilli())
+	oldNote := `{"id":"` + oldID + `","title":"old","body":"","tags":[],"createdAt":"2025-01-02T03:04:05Z","updatedAt":"2025-01-02T03:04:05Z","version":1}`
+	_, err = client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
+		api.TablePartitionKey: &types.AttributeValueMemberS{Value: "USER#" + alice},
+		api.TableSortKey:      &types.AttributeValueMemberS{Value: "IDEM#old-key"},
+		"requestHash":         &types.AttributeValueMemberS{Value: notes.Input{Title: "old"}.Hash()},
+		"note":                &types.AttributeValueMemberS{Value: oldNote},
+		"state":               &types.AttributeValueMemberS{Value: "done"},
+		"createdAt":           &types.AttributeValueMemberS{Value: "2025-01-02T03:04:05Z"},
+		api.TableTTLAttribute: &types.AttributeValueMemberN{Value: "1735873445"}, // + 24 h
+	}})
+	require.NoError(t, err)
+	resp = s.do(t, apitest.Req{Method: "POST", Path: "/notes", Sub: alice, Headers: apitest.With("Idempotency-Key", "old-key"), Body: `{"title":"old"}`})
+	require.Equal(t, 201, resp.StatusCode, resp.Body)
+	assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
+	assert.Contains(t, resp.Body, `"createdAt":"2025-01-02T03:04:05.000Z"`)
+
+	// New records are written with fixed-width times.
+	resp = s.do(t, apitest.Req{Method: "POST", Path: "/notes", Sub: alice, Headers: apitest.With("Idempotency-Key", "new-key"), Body: `{"title":"<&>"}`})
+	require.Equal(t, 201, resp.StatusCode, resp.Body)
+	rec := raw("IDEM#new-key")
+	assert.Regexp(t, fixedWidthTime, str(rec, "createdAt"))
+	assert.Contains(t, str(rec, "note"), `"title":"<&>"`)
+	assert.Regexp(t, `"createdAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"`, str(rec, "note"))
 }
 
 func TestUsersAreIsolated(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/internal/jsonenc"
 	"github.com/example/notesplatform/lambdas/internal/notes"
 )
 
@@ -39,9 +40,12 @@ const (
 	attrState     = "state"
 )
 
+// recordState is the state attribute of an idempotency record.
+type recordState string
+
 const (
-	statePending = "pending"
-	stateDone    = "done"
+	statePending recordState = "pending"
+	stateDone    recordState = "done"
 )
 
 // filteredPageSize and maxFilteredPages bound the work of one filtered list request: a
@@ -198,7 +202,7 @@ func (st *Store) UpdateNote(ctx context.Context, owner, id string, in notes.Inpu
 	}
 	values := map[string]types.AttributeValue{
 		":t": s(in.Title), ":b": s(in.Body), ":g": tagsValue(in.Tags),
-		":u": s(updatedAt.Format(time.RFC3339Nano)), ":one": n(1),
+		":u": s(notes.FormatTime(updatedAt)), ":one": n(1),
 	}
 	cond := "attribute_exists(#sk)"
 	if ifVersion > 0 {
@@ -257,15 +261,15 @@ func (st *Store) GetIdempotency(ctx context.Context, owner, k string) (notes.Ide
 // PutIdempotency implements notes.Store. The condition lets a record whose TTL passed be
 // overwritten even if DynamoDB has not deleted it yet (TTL deletion lags by hours).
 func (st *Store) PutIdempotency(ctx context.Context, owner string, rec notes.Idempotency, now time.Time) error {
-	noteJSON, err := json.Marshal(rec.Note)
+	noteJSON, err := jsonenc.Marshal(rec.Note)
 	if err != nil {
 		return fmt.Errorf("encode idempotency record: %w", err)
 	}
 	item := key(owner, idemPrefix+rec.Key)
 	item[attrHash] = s(rec.RequestHash)
 	item[attrNote] = s(string(noteJSON))
-	item[attrState] = s(statePending)
-	item[attrCreatedAt] = s(rec.CreatedAt.Format(time.RFC3339Nano))
+	item[attrState] = s(string(statePending))
+	item[attrCreatedAt] = s(notes.FormatTime(rec.CreatedAt))
 	item[api.TableTTLAttribute] = n(rec.ExpiresAt.Unix())
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(st.table),
@@ -293,7 +297,7 @@ func (st *Store) CompleteIdempotency(ctx context.Context, owner, k string) error
 		UpdateExpression:          aws.String("SET #st = :done"),
 		ConditionExpression:       aws.String("attribute_exists(#sk)"),
 		ExpressionAttributeNames:  map[string]string{"#st": attrState, "#sk": api.TableSortKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":done": s(stateDone)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": s(string(stateDone))},
 	})
 	if err != nil {
 		return fmt.Errorf("complete idempotency record: %w", err)
@@ -320,14 +324,14 @@ func encodeNote(owner string, nt notes.Note) map[string]types.AttributeValue {
 	item[attrTitle] = s(nt.Title)
 	item[attrBody] = s(nt.Body)
 	item[attrTags] = tagsValue(nt.Tags)
-	item[attrCreatedAt] = s(nt.CreatedAt.Format(time.RFC3339Nano))
-	item[attrUpdatedAt] = s(nt.UpdatedAt.Format(time.RFC3339Nano))
+	item[attrCreatedAt] = s(notes.FormatTime(nt.CreatedAt.Time))
+	item[attrUpdatedAt] = s(notes.FormatTime(nt.UpdatedAt.Time))
 	item[attrVersion] = n(nt.Version)
 	return item
 }
 
-// decodeNote reads an item written by encodeNote. A malformed item is an error (a 500),
-// not a note with zero fields.
+// decodeNote reads an item written by encodeNote (or by an older version, whose times
+// had no fixed width). A malformed item is an error (a 500), not a note with zero fields.
 func decodeNote(item map[string]types.AttributeValue) (notes.Note, error) {
 	var nt notes.Note
 	var errs []error
@@ -340,7 +344,7 @@ func decodeNote(item map[string]types.AttributeValue) (notes.Note, error) {
 		return v.Value
 	}
 	tm := func(name string) time.Time {
-		t, err := time.Parse(time.RFC3339Nano, str(name))
+		t, err := notes.ParseTime(str(name)) // also the variable-width times of older items
 		if err != nil {
 			errs = append(errs, fmt.Errorf("attribute %s: %w", name, err))
 		}
@@ -349,8 +353,8 @@ func decodeNote(item map[string]types.AttributeValue) (notes.Note, error) {
 	nt.ID = str(attrID)
 	nt.Title = str(attrTitle)
 	nt.Body = str(attrBody)
-	nt.CreatedAt = tm(attrCreatedAt)
-	nt.UpdatedAt = tm(attrUpdatedAt)
+	nt.CreatedAt = notes.At(tm(attrCreatedAt))
+	nt.UpdatedAt = notes.At(tm(attrUpdatedAt))
 	if v, ok := item[attrVersion].(*types.AttributeValueMemberN); ok {
 		ver, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {
@@ -383,11 +387,11 @@ func decodeIdempotency(k string, item map[string]types.AttributeValue) (notes.Id
 		return ""
 	}
 	rec.RequestHash = get(attrHash)
-	rec.Done = get(attrState) == stateDone
+	rec.Done = recordState(get(attrState)) == stateDone
 	if err := json.Unmarshal([]byte(get(attrNote)), &rec.Note); err != nil {
 		return notes.Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
 	}
-	created, err := time.Parse(time.RFC3339Nano, get(attrCreatedAt))
+	created, err := notes.ParseTime(get(attrCreatedAt))
 	if err != nil {
 		return notes.Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
 	}

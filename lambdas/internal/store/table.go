@@ -49,9 +49,9 @@ func CreateTable(ctx context.Context, client TableCreator, name string) error {
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
 	for {
-		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("describe table %s: %w", name, err)
+		out, derr := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if derr != nil {
+			return fmt.Errorf("describe table %s: %w", name, derr)
 		}
 		if out.Table.TableStatus == types.TableStatusActive {
 			break

@@ -1,6 +1,7 @@
 package localserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,45 +41,66 @@ const (
 )
 
 // NewGateway returns an http.Handler that behaves like the deployed API behind
-// CloudFront's /api/* behaviour: for each entry of api.Routes it registers
-// "METHOD /api<path>", enforces the route's Auth like the Cognito authorizer (401 in the
-// app's error shape, as the deployed gateway responses render it), converts the request into the proxy event that API Gateway
-// would send, calls handlers[route.Function] and writes the proxy response back. Paths and
-// methods that are not in the table get the deployed API's 404 (API Gateway's "Missing
-// Authentication Token").
-func NewGateway(handlers map[string]Handler, verify Verifier, log *slog.Logger) (http.Handler, error) {
+// CloudFront's /api/* behaviour, for the routes of table: it matches the path after /api
+// against the table (api.Table.Match: a non-canonical path is a 404 in the app's error
+// shape, never cleaned or redirected; stricter than API Gateway may be, see the README),
+// answers a known path with another method 405 with Allow
+// (as the deployed API's ANY mock does), enforces the route's Auth like the Cognito
+// authorizer (401), converts the request into the proxy event that API Gateway would send,
+// calls handlers[route.Function] and writes the proxy response back, or a 502 where API
+// Gateway would give one (function error, malformed response, a response over Lambda's
+// payload limit). Every answer of its own is in the app's error shape.
+func NewGateway(table api.Table, handlers map[string]Handler, verify Verifier, log *slog.Logger) (http.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	mux := http.NewServeMux()
+	if err := table.Validate(); err != nil {
+		return nil, fmt.Errorf("localserver: route table: %w", err)
+	}
+	g := &gateway{table: table, routes: map[string]*routeHandler{}}
 	var errs []error
-	for _, route := range api.Routes {
+	for _, route := range table.Routes {
 		h := handlers[route.Function]
 		if h == nil {
 			errs = append(errs, fmt.Errorf("localserver: no handler for function %s (route %s %s)", route.Function, route.Method, route.Path))
 			continue
 		}
-		mux.Handle(route.Method+" "+APIPrefix+route.Path, &routeHandler{route: route, handler: h, verify: verify, log: log})
+		g.routes[string(route.Method)+" "+route.Path] = &routeHandler{route: route, handler: h, verify: verify, log: log}
 	}
-	// A known path with a method the table does not list: 405 with Allow, as the deployed
-	// API's ANY method answers from its mock integration.
-	allowed := map[string][]string{}
-	for _, route := range api.Routes {
-		allowed[route.Path] = append(allowed[route.Path], route.Method)
-	}
-	for path, methods := range allowed {
-		slices.Sort(methods)
-		mux.HandleFunc(APIPrefix+path, func(w http.ResponseWriter, r *http.Request) {
-			methodNotAllowed(w, path, methods, r.Method, newRequestID())
-		})
-	}
-	mux.HandleFunc(APIPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		gatewayError(w, "MISSING_AUTHENTICATION_TOKEN", http.StatusForbidden, "Missing Authentication Token", newRequestID())
-	})
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return mux, nil
+	return g, nil
+}
+
+// IsAPIPath reports whether a request path belongs to the API: /api and everything under
+// /api/, as given (never cleaned first).
+func IsAPIPath(path string) bool {
+	return path == APIPrefix || strings.HasPrefix(path, APIPrefix+"/")
+}
+
+type gateway struct {
+	table  api.Table
+	routes map[string]*routeHandler // "METHOD /path/{param}"
+}
+
+func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	path, _ := strings.CutPrefix(r.URL.Path, APIPrefix)
+	tmpl, params, ok := g.table.Match(path)
+	if !ok {
+		// API Gateway's "Missing Authentication Token", re-mapped to the app's 404.
+		gatewayError(w, api.GatewayMissingAuthToken, http.StatusForbidden, "Missing Authentication Token", reqID)
+		return
+	}
+	rh := g.routes[r.Method+" "+tmpl]
+	if rh == nil {
+		// HEAD and OPTIONS land here too: API Gateway does not serve them from GET.
+		writeError(w, http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, api.MethodNotAllowedMessage(r.Method, tmpl), reqID,
+			map[string]string{"Allow": api.AllowHeader(g.table.AllowedMethods(tmpl))})
+		return
+	}
+	rh.serve(w, r, params, reqID)
 }
 
 type routeHandler struct {
@@ -88,62 +110,68 @@ type routeHandler struct {
 	log     *slog.Logger
 }
 
-func (rh *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
-	// ServeMux lets HEAD through to GET patterns; API Gateway does not.
-	if r.Method != rh.route.Method {
-		var methods []string
-		for _, route := range api.Routes {
-			if route.Path == rh.route.Path {
-				methods = append(methods, route.Method)
-			}
-		}
-		slices.Sort(methods)
-		methodNotAllowed(w, rh.route.Path, methods, r.Method, reqID)
-		return
-	}
+func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map[string]string, reqID string) {
 	var claims map[string]interface{}
 	if rh.route.Auth == api.User {
 		token := r.Header.Get("Authorization")
 		if token == "" {
-			gatewayError(w, "UNAUTHORIZED", http.StatusUnauthorized, "Unauthorized", reqID)
+			gatewayError(w, api.GatewayUnauthorized, http.StatusUnauthorized, "Unauthorized", reqID)
 			return
 		}
 		c, err := rh.verify(token)
 		if err != nil {
 			rh.log.Info("authorizer refused token", slog.String("requestId", reqID), slog.String("reason", err.Error()))
-			gatewayError(w, "UNAUTHORIZED", http.StatusUnauthorized, "Unauthorized", reqID)
+			gatewayError(w, api.GatewayUnauthorized, http.StatusUnauthorized, "Unauthorized", reqID)
 			return
 		}
 		claims = c
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayloadBytes))
 	if err != nil {
-		gatewayError(w, "REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, "Request Too Long", reqID)
+		gatewayError(w, api.GatewayRequestTooLarge, http.StatusRequestEntityTooLarge, "Request Too Long", reqID)
 		return
 	}
-	ev := ToEvent(r, rh.route, body, reqID, claims, time.Now())
+	ev := ToEvent(r, rh.route, params, body, reqID, claims, time.Now())
 
 	ctx, cancel := context.WithTimeout(r.Context(), integrationTimeout)
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: reqID})
 	resp, err := rh.invoke(ctx, ev)
+	if err == nil {
+		err = checkPayloadSize(resp)
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		gatewayError(w, "DEFAULT_5XX", http.StatusGatewayTimeout, "Endpoint request timed out", reqID)
+		gatewayError(w, api.GatewayDefault5xx, http.StatusGatewayTimeout, "Endpoint request timed out", reqID)
 		return
 	case err != nil:
 		// A function error is a bare 502 in API Gateway; the log says why.
 		rh.log.Error("function returned an error", slog.String("requestId", reqID),
 			slog.String("function", rh.route.Function), slog.String("error", err.Error()))
-		gatewayError(w, "DEFAULT_5XX", http.StatusBadGateway, "Internal server error", reqID)
+		gatewayError(w, api.GatewayDefault5xx, http.StatusBadGateway, "Internal server error", reqID)
 		return
 	}
 	if err := WriteResponse(w, resp, reqID); err != nil {
 		rh.log.Error("malformed Lambda proxy response", slog.String("requestId", reqID),
 			slog.String("function", rh.route.Function), slog.String("error", err.Error()))
-		gatewayError(w, "DEFAULT_5XX", http.StatusBadGateway, "Internal server error", reqID)
+		gatewayError(w, api.GatewayDefault5xx, http.StatusBadGateway, "Internal server error", reqID)
 	}
+}
+
+// checkPayloadSize refuses, like Lambda, a response whose payload (the proxy response as
+// aws-lambda-go encodes it: JSON without HTML escaping, the body escaped as a string) is
+// over Lambda's limit; API Gateway then answers 502.
+func checkPayloadSize(resp events.APIGatewayProxyResponse) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		return err
+	}
+	if buf.Len() > api.MaxLambdaResponseBytes {
+		return fmt.Errorf("response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes)", buf.Len(), api.MaxLambdaResponseBytes)
+	}
+	return nil
 }
 
 func (rh *routeHandler) invoke(ctx context.Context, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
@@ -158,9 +186,10 @@ func (rh *routeHandler) invoke(ctx context.Context, ev events.APIGatewayProxyReq
 // ToEvent converts an HTTP request for route into the proxy event that API Gateway's
 // Lambda proxy integration would send: the path without the /api prefix, the route as
 // Resource, single- and multi-value headers and query parameters (the single-value maps
-// keep the last value, as API Gateway does), path parameters, the body (base64 when it is
-// not UTF-8), the request id and, on User routes, the authorizer's claims.
-func ToEvent(r *http.Request, route api.Route, body []byte, requestID string, claims map[string]interface{}, now time.Time) events.APIGatewayProxyRequest {
+// keep the last value, as API Gateway does), the path parameters (params, as
+// api.Table.Match found them), the body (base64 when it is not UTF-8), the request id and,
+// on User routes, the authorizer's claims.
+func ToEvent(r *http.Request, route api.Route, params map[string]string, body []byte, requestID string, claims map[string]interface{}, now time.Time) events.APIGatewayProxyRequest {
 	path := strings.TrimPrefix(r.URL.Path, APIPrefix)
 	if path == "" {
 		path = "/"
@@ -198,14 +227,8 @@ func ToEvent(r *http.Request, route api.Route, body []byte, requestID string, cl
 	}
 
 	var pathParams map[string]string
-	for _, seg := range strings.Split(route.Path, "/") {
-		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
-			if pathParams == nil {
-				pathParams = map[string]string{}
-			}
-			name := seg[1 : len(seg)-1]
-			pathParams[name] = r.PathValue(name)
-		}
+	if len(params) > 0 {
+		pathParams = maps.Clone(params)
 	}
 
 	ev := events.APIGatewayProxyRequest{
@@ -287,34 +310,27 @@ func WriteResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse, r
 }
 
 // gatewayError writes one of the answers API Gateway gives by itself, as the deployed
-// API renders it (api.GatewayErrors): the app's {"error": {...}} shape.
+// API renders it (api.GatewayErrors): the app's error shape with API Gateway's message.
 // status is API Gateway's own status for the error, used where the table keeps it.
-func gatewayError(w http.ResponseWriter, kind string, status int, message, requestID string) {
+func gatewayError(w http.ResponseWriter, kind api.GatewayResponseType, status int, message, requestID string) {
 	e := api.GatewayErrors[kind]
 	if e.Status == 0 {
 		e.Status = status
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Amzn-Requestid", requestID)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(e.Status)
-	b, _ := json.Marshal(map[string]map[string]string{"error": {"code": e.Code, "message": message, "requestId": requestID}})
-	_, _ = w.Write(b)
+	writeError(w, e.Status, e.Code, message, requestID, nil)
 }
 
-// methodNotAllowed is the deployed API's 405 for a known path (see restapi's ANY method).
-func methodNotAllowed(w http.ResponseWriter, path string, allow []string, method, requestID string) {
+// writeError writes an answer of the local server's own in the app's error shape.
+func writeError(w http.ResponseWriter, status int, code api.ErrorCode, message, requestID string, header map[string]string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Allow", strings.Join(allow, ","))
 	h.Set("X-Amzn-Requestid", requestID)
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	b, _ := json.Marshal(map[string]map[string]string{"error": {
-		"code": "method_not_allowed", "message": "method " + method + " is not allowed on " + path, "requestId": requestID,
-	}})
-	_, _ = w.Write(b)
+	for k, v := range header {
+		h.Set(k, v)
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, api.ErrorBody(code, message, requestID))
 }
 
 // newRequestID returns a random UUID (v4), the shape of API Gateway's request ids.

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ import (
 func routeOf(t *testing.T, method, path string) api.Route {
 	t.Helper()
 	for _, r := range api.Routes {
-		if r.Method == method && r.Path == path {
+		if string(r.Method) == method && r.Path == path {
 			return r
 		}
 	}
@@ -29,15 +31,15 @@ func routeOf(t *testing.T, method, path string) api.Route {
 
 // recorder captures the events each function receives and answers with a canned response.
 type recorder struct {
-	events []events.APIGatewayProxyRequest
+	got    []events.APIGatewayProxyRequest
 	resp   events.APIGatewayProxyResponse
 	err    error
-	panic  bool
+	panics bool
 }
 
 func (rc *recorder) handler(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	rc.events = append(rc.events, ev)
-	if rc.panic {
+	rc.got = append(rc.got, ev)
+	if rc.panics {
 		panic("boom")
 	}
 	return rc.resp, rc.err
@@ -59,7 +61,7 @@ func newTestGateway(t *testing.T, rc *recorder) http.Handler {
 	for _, f := range api.Functions {
 		handlers[f.Name] = rc.handler
 	}
-	gw, err := NewGateway(handlers, testVerifier, nil)
+	gw, err := NewGateway(api.Shipped(), handlers, testVerifier, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,6 @@ func newTestGateway(t *testing.T, rc *recorder) http.Handler {
 func TestToEventConvertsLikeAPIGateway(t *testing.T) {
 	route := routeOf(t, "PUT", "/notes/{id}")
 	r := httptest.NewRequest("PUT", "/api/notes/n%201?tag=a&tag=b&limit=5", nil)
-	r.SetPathValue("id", "n 1")
 	r.Header.Add("If-Match", `"3"`)
 	r.Header.Add("X-Multi", "one")
 	r.Header.Add("X-Multi", "two")
@@ -78,7 +79,7 @@ func TestToEventConvertsLikeAPIGateway(t *testing.T) {
 	claims := map[string]interface{}{"sub": "abc"}
 	now := time.Unix(1_700_000_000, 0)
 
-	ev := ToEvent(r, route, []byte(`{"title":"x"}`), "req-1", claims, now)
+	ev := ToEvent(r, route, map[string]string{"id": "n 1"}, []byte(`{"title":"x"}`), "req-1", claims, now)
 
 	if ev.Resource != "/notes/{id}" || ev.Path != "/notes/n 1" || ev.HTTPMethod != "PUT" {
 		t.Errorf("resource %q path %q method %q", ev.Resource, ev.Path, ev.HTTPMethod)
@@ -117,7 +118,7 @@ func TestToEventConvertsLikeAPIGateway(t *testing.T) {
 
 func TestToEventEmptyAndBinary(t *testing.T) {
 	r := httptest.NewRequest("GET", "/api/health", nil)
-	ev := ToEvent(r, routeOf(t, "GET", "/health"), nil, "req-2", nil, time.Now())
+	ev := ToEvent(r, routeOf(t, "GET", "/health"), nil, nil, "req-2", nil, time.Now())
 	if ev.QueryStringParameters != nil || ev.MultiValueQueryStringParameters != nil || ev.PathParameters != nil {
 		t.Errorf("no query or path parameters must be nil maps, as API Gateway's null: %+v", ev)
 	}
@@ -126,7 +127,7 @@ func TestToEventEmptyAndBinary(t *testing.T) {
 	}
 
 	bin := []byte{0xff, 0xfe, 0x00, 0x01}
-	ev = ToEvent(httptest.NewRequest("POST", "/api/notes", nil), routeOf(t, "POST", "/notes"), bin, "req-3", nil, time.Now())
+	ev = ToEvent(httptest.NewRequest("POST", "/api/notes", nil), routeOf(t, "POST", "/notes"), nil, bin, "req-3", nil, time.Now())
 	if !ev.IsBase64Encoded || ev.Body != base64.StdEncoding.EncodeToString(bin) {
 		t.Errorf("non-UTF-8 body: %q base64=%v", ev.Body, ev.IsBase64Encoded)
 	}
@@ -150,8 +151,8 @@ func TestGatewayEnforcesUserAuth(t *testing.T) {
 			t.Errorf("%s token: %d %s, want 401 with code unauthorized", name, rec.Code, rec.Body)
 		}
 	}
-	if len(rc.events) != 0 {
-		t.Fatalf("the function was called %d times without a valid token", len(rc.events))
+	if len(rc.got) != 0 {
+		t.Fatalf("the function was called %d times without a valid token", len(rc.got))
 	}
 	// Both "Bearer <token>" and the bare token pass, as with the Cognito authorizer.
 	for _, auth := range []string{"Bearer " + goodToken, goodToken} {
@@ -194,10 +195,10 @@ func TestGatewayRoutesThroughTheRouteTable(t *testing.T) {
 	if rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("X-Amzn-Requestid") == "" {
 		t.Errorf("headers %v", rec.Header())
 	}
-	if len(rc.events) != 1 {
-		t.Fatalf("calls = %d", len(rc.events))
+	if len(rc.got) != 1 {
+		t.Fatalf("calls = %d", len(rc.got))
 	}
-	ev := rc.events[0]
+	ev := rc.got[0]
 	if ev.Resource != "/notes" || ev.Body != `{"title":"t"}` || ev.Headers["Idempotency-Key"] != "k1" {
 		t.Errorf("event %+v", ev)
 	}
@@ -209,7 +210,7 @@ func TestGatewayRoutesThroughTheRouteTable(t *testing.T) {
 	req = httptest.NewRequest("DELETE", "/api/notes/abc", nil)
 	req.Header.Set("Authorization", goodToken)
 	gw.ServeHTTP(httptest.NewRecorder(), req)
-	if last := rc.events[len(rc.events)-1]; last.PathParameters["id"] != "abc" || last.Resource != "/notes/{id}" {
+	if last := rc.got[len(rc.got)-1]; last.PathParameters["id"] != "abc" || last.Resource != "/notes/{id}" {
 		t.Errorf("DELETE event: params %v resource %q", last.PathParameters, last.Resource)
 	}
 }
@@ -224,10 +225,12 @@ func TestGatewayUnknownRoutesAndMethods(t *testing.T) {
 	}{
 		{"GET", "/api/nothing", 404, "not_found", ""},
 		{"GET", "/api/notes/a/b", 404, "not_found", ""},
-		{"PATCH", "/api/notes/abc", 405, "method_not_allowed", "DELETE,GET,PUT"},
+		{"PATCH", "/api/notes/abc", 405, "method_not_allowed", "DELETE, GET, PUT"},
 		{"POST", "/api/health", 405, "method_not_allowed", "GET"},
 		{"HEAD", "/api/health", 405, "method_not_allowed", "GET"},
-		{"DELETE", "/api/notes", 405, "method_not_allowed", "GET,POST"},
+		{"OPTIONS", "/api/notes", 405, "method_not_allowed", "GET, POST"},
+		{"DELETE", "/api/notes", 405, "method_not_allowed", "GET, POST"},
+		{"PATCH", "/api/notes/", 405, "method_not_allowed", "GET, POST"},
 	} {
 		rec := httptest.NewRecorder()
 		gw.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
@@ -237,15 +240,15 @@ func TestGatewayUnknownRoutesAndMethods(t *testing.T) {
 			t.Errorf("%s %s: %d %s Allow=%q, want %d %s Allow=%q", tc.method, tc.path, rec.Code, rec.Body, rec.Header().Get("Allow"), tc.status, tc.code, tc.allow)
 		}
 	}
-	if len(rc.events) != 0 {
-		t.Errorf("unknown routes reached a function %d times", len(rc.events))
+	if len(rc.got) != 0 {
+		t.Errorf("unknown routes reached a function %d times", len(rc.got))
 	}
 }
 
 func TestGatewayFunctionFailures(t *testing.T) {
 	for name, rc := range map[string]*recorder{
 		"error":      {err: errors.New("boom")},
-		"panic":      {panic: true},
+		"panic":      {panics: true},
 		"no status":  {resp: events.APIGatewayProxyResponse{}},
 		"bad base64": {resp: events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: "%%%"}},
 	} {
@@ -265,9 +268,122 @@ func TestGatewayFunctionFailures(t *testing.T) {
 	}
 }
 
-func TestNewGatewayNeedsEveryFunction(t *testing.T) {
-	if _, err := NewGateway(map[string]Handler{}, testVerifier, nil); err == nil {
-		t.Error("want an error when a function of api.Functions has no handler")
+func TestNewGatewayNeedsEveryFunctionAndAValidTable(t *testing.T) {
+	if _, err := NewGateway(api.Shipped(), map[string]Handler{}, testVerifier, nil); err == nil {
+		t.Error("want an error when a function of the table has no handler")
+	}
+	bad := api.Shipped()
+	bad.Routes = append(slices.Clone(bad.Routes), api.Route{Method: "get", Path: "/x", Function: "Health", Auth: api.Public})
+	if _, err := NewGateway(bad, map[string]Handler{"Health": nil}, testVerifier, nil); err == nil || !strings.Contains(err.Error(), `method "get"`) {
+		t.Errorf("an invalid table: err = %v", err)
+	}
+}
+
+// Paths that are not canonical are the deployed API's 404 in the app's error shape, for
+// every method: never a redirect to a cleaned path, never a function call.
+func TestGatewayNonCanonicalPathsAreNotFound(t *testing.T) {
+	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200}}
+	gw := newTestGateway(t, rc)
+	for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
+		for _, target := range []string{
+			"/api", "/api/", "/api//notes", "/api/./notes", "/api/notes/../health", "/api/notes/.", "/api/notes/..",
+			"/api/notes/%2e%2e", "/api/notes//abc", "/api/health/.", "/api/notes/a%2Fb", "/api//health",
+		} {
+			req := httptest.NewRequest(method, "http://127.0.0.1"+target, strings.NewReader(`{"title":"x"}`))
+			req.Header.Set("Authorization", goodToken)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			gw.ServeHTTP(rec, req)
+			var body map[string]map[string]string
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			if rec.Code != 404 || body["error"]["code"] != "not_found" || body["error"]["requestId"] == "" || rec.Header().Get("Location") != "" {
+				t.Errorf("%s %s: %d %v %s, want the 404 error shape", method, target, rec.Code, rec.Header(), rec.Body)
+			}
+		}
+	}
+	if len(rc.got) != 0 {
+		t.Errorf("non-canonical paths reached a function %d times", len(rc.got))
+	}
+	// One trailing slash is tolerated, as API Gateway does, and keeps its path.
+	for _, target := range []string{"/api/health/", "/api/notes/abc/"} {
+		req := httptest.NewRequest("GET", target, nil)
+		req.Header.Set("Authorization", goodToken)
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Errorf("GET %s: %d", target, rec.Code)
+		}
+	}
+	if n := len(rc.got); n != 2 || rc.got[1].Path != "/notes/abc/" || rc.got[1].PathParameters["id"] != "abc" {
+		t.Errorf("trailing-slash events: %+v", rc.got)
+	}
+}
+
+// A response that Lambda would refuse (over its 6 MB payload limit, counted as
+// aws-lambda-go encodes it) is API Gateway's 502, not a response the deployed API could
+// never give.
+func TestGatewayRefusesResponsesOverLambdasLimit(t *testing.T) {
+	under := strings.Repeat("a", api.MaxLambdaResponseBytes-200)
+	// Each quote is escaped in the payload: half as many bytes of body pass the limit.
+	over := strings.Repeat(`"`, api.MaxLambdaResponseBytes/2+1)
+	for body, want := range map[string]int{under: 200, over: 502} {
+		rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200, Body: body}}
+		rec := httptest.NewRecorder()
+		newTestGateway(t, rc).ServeHTTP(rec, httptest.NewRequest("GET", "/api/health", nil))
+		if rec.Code != want {
+			t.Errorf("a body of %d bytes: %d, want %d", len(body), rec.Code, want)
+		}
+	}
+}
+
+// The gateway serves whatever table it is given: a generated table of many routes over
+// many paths gets each route to its function, and the right 404 and 405 answers.
+func TestGatewayServesAGeneratedTable(t *testing.T) {
+	const n = 120
+	tbl := api.Table{Models: map[string]*api.Schema{}}
+	handlers := map[string]Handler{}
+	calls := map[string]int{}
+	for i := range n {
+		name := fmt.Sprintf("Fn%03d", i)
+		tbl.Functions = append(tbl.Functions, api.Function{Name: name, Package: "lambdas/gen", Access: api.NoTable})
+		path := fmt.Sprintf("/r%03d/{id}", i/2)
+		method := []api.Method{api.MethodGet, api.MethodPut}[i%2]
+		tbl.Routes = append(tbl.Routes, api.Route{Method: method, Path: path, Function: name, Auth: api.Public})
+		handlers[name] = func(_ context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			calls[name]++
+			return events.APIGatewayProxyResponse{StatusCode: 200, Body: name + " " + ev.Resource + " " + ev.PathParameters["id"]}, nil
+		}
+	}
+	gw, err := NewGateway(tbl, handlers, testVerifier, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		r := tbl.Routes[i]
+		target := "/api" + strings.ReplaceAll(r.Path, "{id}", "x"+fmt.Sprint(i))
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, httptest.NewRequest(string(r.Method), target, nil))
+		if want := fmt.Sprintf("%s %s x%d", r.Function, r.Path, i); rec.Code != 200 || rec.Body.String() != want {
+			t.Errorf("%s %s: %d %q, want %q", r.Method, target, rec.Code, rec.Body, want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("DELETE", "/api/r007/x", nil))
+	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, PUT" {
+		t.Errorf("DELETE: %d Allow %q", rec.Code, rec.Header().Get("Allow"))
+	}
+	rec = httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/api/r%03d/x", n), nil))
+	if rec.Code != 404 {
+		t.Errorf("a path past the table: %d", rec.Code)
+	}
+	for name, c := range calls {
+		if c != 1 {
+			t.Errorf("%s called %d times", name, c)
+		}
+	}
+	if len(calls) != n {
+		t.Errorf("%d of %d functions called", len(calls), n)
 	}
 }
 

@@ -4,8 +4,9 @@
 // dynalite, and a local OAuth 2.0 issuer (localauth) in place of Cognito managed login.
 //
 // It is for `go run ./lambdas/cmd/local` and the browser tests only. It refuses to listen
-// on anything but a loopback address, and no Lambda function imports it (see
-// lambdas/cmd/local's dependency test).
+// on anything but a loopback address and answers only loopback host names, and no Lambda
+// function depends on it (see lambdas/cmd/local's dependency test; the issuer itself is
+// under lambdas/cmd/local/internal, out of the functions' reach).
 package localserver
 
 import (
@@ -21,8 +22,9 @@ import (
 
 	"github.com/example/notesplatform/lambdas/repo"
 
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/cmd/local/internal/localauth"
 	"github.com/example/notesplatform/lambdas/internal/app"
-	"github.com/example/notesplatform/lambdas/internal/localauth"
 )
 
 // Options configure Start.
@@ -55,10 +57,10 @@ type Server struct {
 	// Addr is the address it listens on.
 	Addr string
 
-	issuer *localauth.Issuer
-	http   *http.Server
-	db     *database
-	done   chan error
+	issuer     *localauth.Issuer
+	httpServer *http.Server
+	db         *database
+	done       chan error
 }
 
 // CheckLoopback returns an error unless addr's host is a loopback address (or a name
@@ -149,7 +151,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	cursorKey := make([]byte, 32)
 	_, _ = rand.Read(cursorKey)
+	table := api.Shipped()
 	handlers := app.Handlers(app.Deps{
+		Table:   table,
 		AppName: o.AppName, Environment: o.Environment, Version: o.Version,
 		TableName: o.TableName, DB: db.client, CursorKey: app.StaticCursorKey(cursorKey),
 		Logger: o.Logger,
@@ -158,10 +162,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	for name, h := range handlers {
 		fns[name] = h
 	}
-	gateway, err := NewGateway(fns, func(token string) (map[string]interface{}, error) {
-		c, err := issuer.Verify(token)
-		if err != nil {
-			return nil, err
+	gateway, err := NewGateway(table, fns, func(token string) (map[string]interface{}, error) {
+		c, verr := issuer.Verify(token)
+		if verr != nil {
+			return nil, verr
 		}
 		return c.AuthorizerClaims(), nil
 	}, o.Logger)
@@ -171,8 +175,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 
+	// ServeMux cleans paths and redirects (an HTML 307 that also tells a client to re-send
+	// a POST elsewhere), so the API is dispatched before it: /api/./notes is the API's 404.
 	mux := http.NewServeMux()
-	mux.Handle(APIPrefix+"/", gateway)
 	auth := issuer.Handler()
 	mux.Handle("/oauth2/", auth)
 	mux.Handle("/logout", auth)
@@ -192,14 +197,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		issuer: issuer,
 		db:     db,
 		done:   make(chan error, 1),
-		http: &http.Server{
-			Handler:           loopbackHostOnly(securityHeaders(csp, mux)),
+		httpServer: &http.Server{
+			Handler:           loopbackHostOnly(securityHeaders(csp, apiFirst(gateway, mux))),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 		},
 	}
 	go func() {
-		err := s.http.Serve(ln)
+		err := s.httpServer.Serve(ln)
 		root.Close()
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -222,8 +227,20 @@ func (s *Server) Done() <-chan error { return s.done }
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
+	err := s.httpServer.Shutdown(ctx)
 	return errors.Join(err, s.db.stop())
+}
+
+// apiFirst sends API paths (IsAPIPath, on the path as given) to the gateway and the rest
+// to next.
+func apiFirst(gateway, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsAPIPath(r.URL.Path) {
+			gateway.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func orDefault(v, d string) string {

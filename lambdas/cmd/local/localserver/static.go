@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/example/notesplatform/lambdas/api"
 )
 
 // RuntimeConfig is the SPA's /config.json (the Frontend stack writes the same keys).
@@ -40,10 +42,15 @@ func securityHeaders(csp string, next http.Handler) http.Handler {
 	})
 }
 
+// codeMisdirected is the error code of a request refused for its Host (local server only:
+// behind CloudFront the API never sees a foreign Host).
+const codeMisdirected api.ErrorCode = "misdirected_request"
+
 // loopbackHostOnly refuses requests whose Host header is not a loopback name: a page on
 // the internet that rebinds its DNS name to 127.0.0.1 must not reach the local API or the
-// sign-in issuer.
+// sign-in issuer. API paths get the refusal in the app's error shape.
 func loopbackHostOnly(next http.Handler) http.Handler {
+	const message = "The local development server answers only on loopback host names (127.0.0.1, localhost, [::1])."
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
@@ -51,7 +58,11 @@ func loopbackHostOnly(next http.Handler) http.Handler {
 		}
 		host = strings.Trim(host, "[]")
 		if !isLoopbackName(host) {
-			http.Error(w, "The local development server answers only on loopback host names (127.0.0.1, localhost, [::1]).", http.StatusMisdirectedRequest)
+			if IsAPIPath(r.URL.Path) {
+				writeError(w, http.StatusMisdirectedRequest, codeMisdirected, message, newRequestID(), nil)
+				return
+			}
+			http.Error(w, message, http.StatusMisdirectedRequest)
 			return
 		}
 		next.ServeHTTP(w, r)

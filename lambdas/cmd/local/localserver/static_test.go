@@ -71,8 +71,8 @@ func TestSPAServesFilesDeepLinksAndConfig(t *testing.T) {
 		t.Errorf("/app.js: %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	for _, p := range []string{"/missing.js", "/.secret", "/../go.mod"} {
-		if rec := get(h, p, host); rec.Code != 404 {
-			t.Errorf("%s: %d, want 404", p, rec.Code)
+		if r := get(h, p, host); r.Code != 404 {
+			t.Errorf("%s: %d, want 404", p, r.Code)
 		}
 	}
 	rec = get(h, "/config.json", "localhost:8080")
@@ -90,6 +90,20 @@ func TestSPARefusesForeignHostNames(t *testing.T) {
 	for _, host := range []string{"evil.example", "evil.example:8080", "10.0.0.1:8080"} {
 		if rec := get(h, "/", host); rec.Code != http.StatusMisdirectedRequest {
 			t.Errorf("Host %s: %d, want 421", host, rec.Code)
+		}
+		// API paths get the refusal in the app's error shape.
+		for _, p := range []string{"/api", "/api/notes", "/api/./x"} {
+			rec := get(h, p, host)
+			var body struct {
+				Error struct{ Code, Message, RequestID string }
+			}
+			dec := json.NewDecoder(rec.Body)
+			dec.DisallowUnknownFields()
+			err := dec.Decode(&body)
+			if rec.Code != http.StatusMisdirectedRequest || err != nil || body.Error.Code != "misdirected_request" ||
+				body.Error.RequestID == "" || rec.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("Host %s %s: %d %q %v %+v", host, p, rec.Code, rec.Header().Get("Content-Type"), err, body)
+			}
 		}
 	}
 	for _, host := range []string{"localhost:1", "127.0.0.1:1", "[::1]:1"} {

@@ -1,13 +1,14 @@
 // Package localauth is a local, development-only OAuth 2.0 authorization server: the
 // authorization-code flow with PKCE (S256), the shape of Cognito managed login
 // (/oauth2/authorize, /oauth2/token, /oauth2/revoke, /logout), and signed JWT ID tokens
-// (HS256, key generated at start-up) that Verify checks like API Gateway's Cognito
-// authorizer would.
+// (HS256 through golang-jwt, key generated at start-up) that Verify checks like API
+// Gateway's Cognito authorizer would.
 //
 // Anyone can sign in as any user name: each name is a distinct user with a stable sub.
-// It exists only for `go run ./lambdas/cmd/local` and the browser tests. No Lambda
-// function may import it (a test in lambdas/cmd/local checks every function's
-// dependencies), and the local server refuses to listen on anything but loopback.
+// It exists only for `go run ./lambdas/cmd/local` and the browser tests. It lives under
+// lambdas/cmd/local/internal, so the compiler refuses it to anything outside the local
+// server (a Lambda function cannot import it), and the local server refuses to listen on
+// anything but loopback.
 package localauth
 
 import (
@@ -44,14 +45,30 @@ type Config struct {
 }
 
 const (
-	codeTTL         = 5 * time.Minute
-	refreshTTL      = 30 * 24 * time.Hour
-	sessionTTL      = 12 * time.Hour
-	sessionCookie   = "localauth_session"
-	maxFormBytes    = 16 * 1024
-	emailDomain     = "local.test"
-	pageCSP         = "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	subjectNamspace = "notesplatform-localauth-v1:"
+	codeTTL          = 5 * time.Minute
+	refreshTTL       = 30 * 24 * time.Hour
+	sessionTTL       = 12 * time.Hour
+	sessionCookie    = "localauth_session"
+	maxFormBytes     = 16 * 1024
+	emailDomain      = "local.test"
+	pageCSP          = "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	subjectNamespace = "notesplatform-localauth-v1:"
+)
+
+// tokenUse is the token_use claim, as Cognito sets it: what a token is for.
+type tokenUse string
+
+const (
+	tokenUseID     tokenUse = "id"
+	tokenUseAccess tokenUse = "access"
+)
+
+// grantType is a grant_type of the token endpoint.
+type grantType string
+
+const (
+	grantAuthorizationCode grantType = "authorization_code"
+	grantRefreshToken      grantType = "refresh_token"
 )
 
 // usernamePattern is what a local user name may look like (after lower-casing).
@@ -126,7 +143,7 @@ func (i *Issuer) now() time.Time { return i.cfg.Now() }
 // Subject is the stable sub of a local user name: the same name gives the same sub in
 // every run (so notes kept in the local table stay theirs), different names differ.
 func Subject(username string) string {
-	sum := sha256.Sum256([]byte(subjectNamspace + normalize(username)))
+	sum := sha256.Sum256([]byte(subjectNamespace + normalize(username)))
 	b := sum[:16]
 	b[6] = (b[6] & 0x0f) | 0x50 // version 5 (name-based, SHA)
 	b[8] = (b[8] & 0x3f) | 0x80 // RFC 4122 variant
@@ -161,7 +178,7 @@ func (i *Issuer) idToken(username, nonce string, authTime time.Time) (string, er
 		"email_verified":   true,
 		"iss":              i.cfg.Issuer,
 		"aud":              i.cfg.ClientID,
-		"token_use":        "id",
+		"token_use":        tokenUseID,
 		"auth_time":        authTime.Unix(),
 		"iat":              now.Unix(),
 		"exp":              now.Add(i.cfg.TokenTTL).Unix(),
@@ -180,7 +197,7 @@ func (i *Issuer) accessToken(username string) (string, error) {
 		"username":  username,
 		"iss":       i.cfg.Issuer,
 		"client_id": i.cfg.ClientID,
-		"token_use": "access",
+		"token_use": tokenUseAccess,
 		"scope":     "openid email",
 		"iat":       now.Unix(),
 		"exp":       now.Add(i.cfg.TokenTTL).Unix(),
@@ -352,8 +369,8 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_client", "unknown client_id")
 		return
 	}
-	switch f.Get("grant_type") {
-	case "authorization_code":
+	switch grantType(f.Get("grant_type")) {
+	case grantAuthorizationCode:
 		code := f.Get("code")
 		i.mu.Lock()
 		g, ok := i.codes[code]
@@ -369,7 +386,7 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		default:
 			i.writeTokens(w, g.username, g.nonce, g.authTime, true)
 		}
-	case "refresh_token":
+	case grantRefreshToken:
 		rt := f.Get("refresh_token")
 		i.mu.Lock()
 		g, ok := i.refresh[rt]

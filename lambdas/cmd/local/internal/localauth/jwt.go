@@ -1,16 +1,14 @@
 package localauth
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Errors returned by Verify. Every one of them means "401 Unauthorized" to the caller.
@@ -57,38 +55,22 @@ func (c Claims) AuthorizerClaims() map[string]interface{} {
 	}
 }
 
-type jwtHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Typ string `json:"typ,omitempty"`
-}
-
 var b64 = base64.RawURLEncoding
 
-// sign returns a compact HS256 JWS of claims.
+// sign returns a compact HS256 JWS of claims, with this issuer's key id in the header.
+// golang-jwt does the encoding and the MAC.
 func (i *Issuer) sign(claims map[string]any) (string, error) {
-	header, err := json.Marshal(jwtHeader{Alg: "HS256", Kid: i.kid, Typ: "JWT"})
-	if err != nil {
-		return "", err
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	signingInput := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
-	return signingInput + "." + b64.EncodeToString(i.mac([]byte(signingInput))), nil
-}
-
-func (i *Issuer) mac(data []byte) []byte {
-	m := hmac.New(sha256.New, i.key)
-	m.Write(data)
-	return m.Sum(nil)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims))
+	tok.Header["kid"] = i.kid
+	return tok.SignedString(i.key)
 }
 
 // Verify checks an ID token the way the Cognito authorizer would: the signature (HS256 with
 // this issuer's key; any other algorithm, "none" included, is refused), the issuer, the
 // audience (the client id), token_use=id, and the expiry. The token may carry a "Bearer "
-// prefix.
+// prefix. golang-jwt checks the signature, the algorithm, exp, iss and aud; the checks
+// that are ours are the key id, token_use, sub, a required iat, and iat at most 5 minutes
+// in the future (jwt.WithLeeway would also stretch exp).
 func (i *Issuer) Verify(token string) (Claims, error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
@@ -97,37 +79,29 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 	if token == "" || len(token) > maxTokenBytes {
 		return Claims{}, ErrMalformed
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return Claims{}, ErrMalformed
-	}
-	headerJSON, err := b64.DecodeString(parts[0])
-	if err != nil {
-		return Claims{}, ErrMalformed
-	}
-	var header jwtHeader
-	if err := json.Unmarshal(headerJSON, &header); err != nil {
-		return Claims{}, ErrMalformed
-	}
-	if header.Alg != "HS256" || header.Kid != i.kid {
-		return Claims{}, fmt.Errorf("%w: alg %q kid %q", ErrSignature, header.Alg, header.Kid)
-	}
-	sig, err := b64.DecodeString(parts[2])
-	if err != nil {
-		return Claims{}, ErrMalformed
-	}
-	if !hmac.Equal(sig, i.mac([]byte(parts[0]+"."+parts[1]))) {
-		return Claims{}, ErrSignature
-	}
-	payload, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return Claims{}, ErrMalformed
-	}
-	var raw map[string]any
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return Claims{}, ErrMalformed
+	raw := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, raw, func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid != i.kid {
+			return nil, fmt.Errorf("unknown key id %q", kid)
+		}
+		return i.key, nil
+	},
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(i.cfg.Issuer),
+		jwt.WithAudience(i.cfg.ClientID),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(i.now),
+	)
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return Claims{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return Claims{}, fmt.Errorf("%w: %v", ErrSignature, err)
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Claims{}, ErrExpired
+	default:
+		return Claims{}, fmt.Errorf("%w: %v", ErrClaims, err)
 	}
 	c := Claims{
 		Subject:  str(raw["sub"]),
@@ -138,27 +112,21 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		TokenUse: str(raw["token_use"]),
 		Nonce:    str(raw["nonce"]),
 	}
-	exp, okExp := unix(raw["exp"])
-	iat, okIat := unix(raw["iat"])
-	authTime, _ := unix(raw["auth_time"])
-	c.ExpiresAt, c.IssuedAt, c.AuthTime = exp, iat, authTime
+	exp, _ := raw.GetExpirationTime() // required and checked by the parser
+	iat, err := raw.GetIssuedAt()
+	if err != nil || iat == nil {
+		return Claims{}, fmt.Errorf("%w: iat is required", ErrClaims)
+	}
+	c.ExpiresAt, c.IssuedAt = exp.Time, iat.Time
+	if at, ok := raw["auth_time"].(float64); ok {
+		c.AuthTime = time.Unix(int64(at), 0)
+	}
 	switch {
-	case c.Issuer != i.cfg.Issuer:
-		return Claims{}, fmt.Errorf("%w: issuer %q", ErrClaims, c.Issuer)
-	case c.Audience != i.cfg.ClientID:
-		return Claims{}, fmt.Errorf("%w: audience %q", ErrClaims, c.Audience)
-	case c.TokenUse != "id":
+	case tokenUse(c.TokenUse) != tokenUseID:
 		return Claims{}, fmt.Errorf("%w: token_use %q, want id", ErrClaims, c.TokenUse)
 	case c.Subject == "":
 		return Claims{}, fmt.Errorf("%w: no sub", ErrClaims)
-	case !okExp || !okIat:
-		return Claims{}, fmt.Errorf("%w: exp and iat are required", ErrClaims)
-	}
-	now := i.now()
-	if !now.Before(c.ExpiresAt) {
-		return Claims{}, ErrExpired
-	}
-	if c.IssuedAt.After(now.Add(5 * time.Minute)) {
+	case c.IssuedAt.After(i.now().Add(5 * time.Minute)):
 		return Claims{}, fmt.Errorf("%w: issued in the future", ErrClaims)
 	}
 	return c, nil
@@ -167,16 +135,4 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func unix(v any) (time.Time, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, false
-	}
-	secs, err := n.Int64()
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(secs, 0), true
 }

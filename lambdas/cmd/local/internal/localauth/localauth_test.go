@@ -363,7 +363,7 @@ func TestVerifyRejectsForgedAndTamperedTokens(t *testing.T) {
 		"token_use": "id", "iat": now, "exp": now + 3600}
 	forgedWithOtherKey, _ := other.IDToken("alice", "")
 	// A token signed HS256 with a guessed key but the right kid.
-	guessed := encode(jwtHeader{Alg: "HS256", Kid: i.kid}) + "." + encode(validClaims)
+	guessed := encode(map[string]string{"alg": "HS256", "kid": i.kid}) + "." + encode(validClaims)
 	m := hmac.New(sha256.New, []byte("secret"))
 	m.Write([]byte(guessed))
 	guessed += "." + b64.EncodeToString(m.Sum(nil))
@@ -380,7 +380,10 @@ func TestVerifyRejectsForgedAndTamperedTokens(t *testing.T) {
 	}
 	flipped := parts[0] + "." + parts[1] + "." + string(sig)
 
+	// The right key under another key id.
+	otherKid, _ := jwtWithKid(i, "other-kid", validClaims)
 	for name, tok := range map[string]string{
+		"other kid":   otherKid,
 		"other key":   forgedWithOtherKey,
 		"guessed key": guessed,
 		"tampered":    tampered,
@@ -395,6 +398,14 @@ func TestVerifyRejectsForgedAndTamperedTokens(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// jwtWithKid signs claims with i's key under another key id.
+func jwtWithKid(i *Issuer, kid string, claims map[string]any) (string, error) {
+	saved := i.kid
+	defer func() { i.kid = saved }()
+	i.kid = kid
+	return i.sign(claims)
 }
 
 func TestVerifyChecksClaims(t *testing.T) {
@@ -421,6 +432,8 @@ func TestVerifyChecksClaims(t *testing.T) {
 		"no exp":         func(m map[string]any) { delete(m, "exp") },
 		"string exp":     func(m map[string]any) { m["exp"] = "tomorrow" },
 		"future iat":     func(m map[string]any) { m["iat"] = c.t.Add(time.Hour).Unix() },
+		"no iat":         func(m map[string]any) { delete(m, "iat") },
+		"no iss":         func(m map[string]any) { delete(m, "iss") },
 	} {
 		if _, err := i.Verify(sign(mut)); !errors.Is(err, ErrClaims) {
 			t.Errorf("%s: err = %v, want ErrClaims", name, err)
