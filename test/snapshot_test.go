@@ -19,6 +19,9 @@ var update = flag.Bool("update", false, "rewrite the golden snapshots in test/te
 var (
 	assetHash    = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 	buildVersion = regexp.MustCompile(`("BUILD_VERSION":\s*)"[0-9a-f]{12}"`)
+	// A function version's logical id ends in a hash of the function's configuration,
+	// BUILD_VERSION included: it changes with the code, like an asset hash.
+	versionHash = regexp.MustCompile(`(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}\b`)
 )
 
 // normalize makes a template independent of asset contents: an edit to a Lambda or to
@@ -27,6 +30,7 @@ func normalize(v interface{}) []byte {
 	b, _ := json.MarshalIndent(v, "", "  ") // map keys are sorted: stable output
 	b = assetHash.ReplaceAll(b, []byte("<asset-hash>"))
 	b = buildVersion.ReplaceAll(b, []byte(`$1"<build-version>"`))
+	b = versionHash.ReplaceAll(b, []byte(`$1<version-hash>`))
 	return append(b, '\n')
 }
 
