@@ -169,9 +169,11 @@ func checkBinary(f *Function, path string) []error {
 		}
 		interp := make([]byte, p.Filesz)
 		_, _ = p.ReadAt(interp, 0)
-		libs, _ := ef.ImportedLibraries()
-		errs = append(errs, fmt.Errorf("bootstrap is dynamically linked: it needs the loader %s and the libraries %v of the machine it runs on. Lambda's provided.al2023 has only its own glibc, so such a binary breaks when versions differ; build a static binary with CGO_ENABLED=0 as lambdas/build does",
-			strings.TrimRight(string(interp), "\x00"), libs))
+		needs := "the loader " + strings.TrimRight(string(interp), "\x00")
+		if libs, _ := ef.ImportedLibraries(); len(libs) > 0 {
+			needs += " and the libraries " + strings.Join(libs, ", ")
+		}
+		errs = append(errs, fmt.Errorf("bootstrap is dynamically linked: it needs %s of the machine it runs on. Lambda's provided.al2023 has only its own loader and glibc, so such a binary breaks when they differ; build a static binary with CGO_ENABLED=0 and no -buildmode=pie, as lambdas/build does", needs))
 		break
 	}
 	return errs

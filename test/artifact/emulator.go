@@ -210,7 +210,9 @@ func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function %s failed the invocation with %s: %s (API Gateway would answer 502). Output:\n%s", e.Function, e.Type, e.Message, indentText(e.Output))
 }
 
-var initFailed = regexp.MustCompile(`Init failed error=(.*?)(?: InvokeID=|$)`)
+// initFailed finds the emulator's reason in its "Init failed" line; logrus writes the
+// fields in either order ("error=... InvokeID=" or "InvokeID= error=...").
+var initFailed = regexp.MustCompile(`Init failed[^\n]*?error=([^\n]*?)(?: InvokeID=[^\n]*)?(?:\n|$)`)
 
 // Invoke sends one event and returns the function's response payload. An init failure is a
 // *StartError, a handler error or crash a *FunctionError, a timeout an error saying so.
@@ -236,8 +238,18 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	// The emulator logs after answering; give it a moment so that failures quote the log.
-	output := func() string { time.Sleep(50 * time.Millisecond); return in.out.Since(mark) }
+	// The emulator finishes its log after answering: wait for its last line of this
+	// invocation so that failures quote all of it.
+	output := func() string {
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			log := in.out.Since(mark)
+			if strings.Contains(log, "REPORT RequestId") || strings.Contains(log, "Invoke DONE failed") || time.Now().After(deadline) {
+				return log
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	if resp.StatusCode != http.StatusOK {
 		log := output()
 		if m := initFailed.FindStringSubmatch(log); m != nil || strings.Contains(log, "INIT RTDONE(status: error)") {
