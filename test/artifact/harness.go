@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -33,6 +34,12 @@ type Options struct {
 	// Log receives the emulators', functions' and dynalite's output as it happens.
 	// Default: kept in memory and quoted in failures.
 	Log io.Writer
+	// NativeBuild runs, instead of each bundle, the same package built by lambdas/build's
+	// command for this machine's architecture into BuildDir: for timing, which means
+	// nothing under qemu. The bundles are still checked. Default: run the bundles.
+	NativeBuild bool
+	// BuildDir receives the native builds. Required with NativeBuild.
+	BuildDir string
 }
 
 // Harness is a stage's functions running under the emulator against local stand-ins of
@@ -57,7 +64,9 @@ type Harness struct {
 	// Emulator is how the functions run on this machine.
 	Emulator *Emulator
 
-	closers []func()
+	closers     []func()
+	recorderURL string
+	log         io.Writer
 }
 
 // Load reads the stage's functions and checks that cdk.out is fresh and that every
@@ -113,6 +122,16 @@ func Load(opts Options) (*Harness, error) {
 // Secrets Manager stand-in with the stage's secrets, the call recorder in front of both,
 // and every function under the emulator. Close stops everything.
 func Start(ctx context.Context, opts Options) (*Harness, error) {
+	if opts.ModuleRoot == "" {
+		root, err := build.ModuleRoot()
+		if err != nil {
+			return nil, err
+		}
+		opts.ModuleRoot = root
+	}
+	if opts.NativeBuild && opts.BuildDir == "" {
+		return nil, errors.New("artifact: NativeBuild needs a BuildDir")
+	}
 	h, err := Load(opts)
 	if err != nil {
 		return nil, err
@@ -125,6 +144,12 @@ func Start(ctx context.Context, opts Options) (*Harness, error) {
 }
 
 func (h *Harness) start(ctx context.Context, opts Options) error {
+	h.log = opts.Log
+	if opts.NativeBuild {
+		if err := h.buildNative(opts); err != nil {
+			return err
+		}
+	}
 	var archs []string
 	for _, f := range h.Functions {
 		archs = append(archs, f.Architecture)
@@ -160,19 +185,51 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 	srv := &http.Server{Handler: h.Recorder, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	h.closers = append(h.closers, func() { _ = srv.Close() })
-	recorderURL := "http://" + l.Addr().String()
+	h.recorderURL = "http://" + l.Addr().String()
 
 	for _, f := range h.Functions {
-		env, err := h.lambdaEnvironment(f, recorderURL)
-		if err != nil {
-			return err
-		}
-		in, err := h.Emulator.Start(f, env, opts.Log)
+		in, err := h.StartInstance(f)
 		if err != nil {
 			return err
 		}
 		h.Instances[f.Name] = in
 		h.closers = append(h.closers, in.Stop)
+	}
+	return nil
+}
+
+// StartInstance starts one more execution environment of f (a cold start: the bootstrap
+// starts on its first invocation). The caller stops it.
+func (h *Harness) StartInstance(f *Function) (*Instance, error) {
+	env, err := h.lambdaEnvironment(f, h.recorderURL)
+	if err != nil {
+		return nil, err
+	}
+	return h.Emulator.Start(f, env, h.log)
+}
+
+// Payload returns the function that serves req and the event API Gateway would send it.
+func (h *Harness) Payload(req Request) (*Function, []byte, error) {
+	route, params, ok := h.Gateway.Match(req.Method, req.Path)
+	if !ok {
+		return nil, nil, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
+	}
+	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
+	b, err := json.Marshal(h.Gateway.Event(route, params, req, requestID, time.Now()))
+	return route.Function, b, err
+}
+
+// buildNative replaces each function's bundle by a build of its package for this machine.
+func (h *Harness) buildNative(opts Options) error {
+	goarch := runtime.GOARCH
+	for _, f := range h.Functions {
+		dir := filepath.Join(opts.BuildDir, f.Name)
+		cmd := build.Command(opts.ModuleRoot, f.API.Package, dir)
+		cmd.Env = append(cmd.Env, "GOARCH="+goarch)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: native build of %s: %v\n%s", f.Name, f.API.Package, err, out)
+		}
+		f.AssetDir, f.Architecture = dir, HostArchitecture()
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"testing"
 	"time"
 )
@@ -18,32 +19,26 @@ import (
 const deferredEnv = "ARTIFACT_TESTS_RUN_IN"
 
 var (
-	shared    *Harness
-	sharedErr error
+	sharedOnce sync.Once
+	shared     *Harness
+	sharedErr  error
 )
 
-// TestMain starts the dev stage once for the package: dynalite, the stand-ins, and every
-// function under the emulator.
+// TestMain stops the shared stage after the tests.
 func TestMain(m *testing.M) {
-	var log io.Writer
-	if os.Getenv("ARTIFACT_LOG") == "1" {
-		log = os.Stderr
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	start := time.Now()
-	shared, sharedErr = Start(ctx, Options{Log: log})
-	cancel()
-	if sharedErr == nil {
-		fmt.Fprintf(os.Stderr, "artifact tests: stage %s, %d functions under %s (emulation: %v), started in %s\n",
-			shared.Assembly.Stage, len(shared.Functions), shared.Emulator.RIE, shared.Emulator.QEMU, time.Since(start).Round(time.Millisecond))
-	} else if reason := deferred(sharedErr); reason != "" {
-		fmt.Fprintln(os.Stderr, "artifact tests: NOT RUN on this machine: "+reason)
-	}
 	code := m.Run()
 	if shared != nil {
 		shared.Close()
 	}
 	os.Exit(code)
+}
+
+// logWriter is where the functions' output goes live: ARTIFACT_LOG=1 shows it.
+func logWriter() io.Writer {
+	if os.Getenv("ARTIFACT_LOG") == "1" {
+		return os.Stderr
+	}
+	return nil
 }
 
 // deferred returns why a test may skip: the emulator is missing here and deferredEnv
@@ -57,13 +52,24 @@ func deferred(err error) string {
 	return fmt.Sprintf("%v. %s=%q: they run there instead", missing, deferredEnv, where)
 }
 
-// stage returns the shared running stage, or fails the test with the reason it did not
-// start (skips only as deferred() allows).
+// stage starts the dev stage once for the package (dynalite, the stand-ins, every
+// function under the emulator) and returns it, or fails the test with the reason it did
+// not start (skips only as deferred() allows).
 func stage(t *testing.T) *Harness {
 	t.Helper()
+	sharedOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		start := time.Now()
+		shared, sharedErr = Start(ctx, Options{Log: logWriter()})
+		if sharedErr == nil {
+			t.Logf("stage %s: %d functions under %s (emulation: %v), started in %s",
+				shared.Assembly.Stage, len(shared.Functions), shared.Emulator.RIE, shared.Emulator.QEMU, time.Since(start).Round(time.Millisecond))
+		}
+	})
 	if sharedErr != nil {
 		if reason := deferred(sharedErr); reason != "" {
-			t.Skip(reason)
+			t.Skip("NOT RUN on this machine: " + reason)
 		}
 		t.Fatalf("the dev stage's artifacts did not start:\n%v", sharedErr)
 	}

@@ -3,7 +3,6 @@ package artifact
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,7 +187,7 @@ func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
 	buildBootstrap(t, "test/artifact/testdata/panicinit", fns["Health"].AssetDir, "arm64")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	h, err := Start(ctx, Options{CDKOut: out, Log: io.Discard})
+	h, err := Start(ctx, Options{CDKOut: out, Log: logWriter()})
 	if err != nil {
 		if reason := deferred(err); reason != "" {
 			t.Skip(reason)
