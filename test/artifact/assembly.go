@@ -21,8 +21,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/build"
 )
 
 // Assembly is one stage's cloud assembly (cdk.out/assembly-<stage>).
@@ -300,12 +300,12 @@ func newFunction(a *Assembly, s *Stack, id string, r Resource, apiFn api.Functio
 
 // CheckFresh fails with ErrRunSynth when a function's bundle was built from other sources
 // than the ones in moduleRoot. gofunction stamps the function with the first 12 hex digits
-// of gofunction.SourceHash in BUILD_VERSION (the asset directory's own hash is CDK's
+// of build.SourceHash in BUILD_VERSION (the asset directory's own hash is CDK's
 // hash of that value and the bundling options, so it cannot be compared directly).
 func CheckFresh(moduleRoot string, fns []*Function) error {
 	var errs []error
 	for _, f := range fns {
-		want, err := gofunction.SourceHash(moduleRoot, f.API.Package)
+		want, err := build.SourceHash(moduleRoot, f.API.Package)
 		if err != nil {
 			errs = append(errs, err)
 			continue
