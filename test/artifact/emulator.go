@@ -63,15 +63,7 @@ var qemuPrograms = map[string][]string{
 // module at moduleRoot when needed) and qemu for every architecture in archs that is not
 // this machine's.
 func NewEmulator(moduleRoot string, archs []string) (*Emulator, error) {
-	cmd := exec.Command("go", "tool", "-n", "aws-lambda-rie")
-	cmd.Dir = moduleRoot
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("go tool -n aws-lambda-rie failed (%v): %s\nThe Lambda Runtime Interface Emulator is pinned as a tool in go.mod; `go mod download` fetches it", err, strings.TrimSpace(stderr.String()))
-	}
-	e := &Emulator{RIE: strings.TrimSpace(string(out)), QEMU: map[string]string{}}
+	e := &Emulator{QEMU: map[string]string{}}
 	for _, arch := range archs {
 		if arch == HostArchitecture() || e.QEMU[arch] != "" {
 			continue
@@ -90,6 +82,15 @@ func NewEmulator(moduleRoot string, archs []string) (*Emulator, error) {
 			return nil, &MissingQEMUError{Architecture: arch, Program: progs[0]}
 		}
 	}
+	cmd := exec.Command("go", "tool", "-n", "aws-lambda-rie")
+	cmd.Dir = moduleRoot
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool -n aws-lambda-rie failed (%v): %s\nThe Lambda Runtime Interface Emulator is pinned as a tool in go.mod; `go mod download` fetches it", err, strings.TrimSpace(stderr.String()))
+	}
+	e.RIE = strings.TrimSpace(string(out))
 	return e, nil
 }
 
