@@ -150,14 +150,20 @@ func TestBrokenBundlesFail(t *testing.T) {
 			os.Chmod(filepath.Join(dir, "bootstrap"), 0o644)
 		}, []string{"bootstrap is not executable"}},
 		{"amd64 binary where the template says arm64", func(t *testing.T, dir string) {
-			buildBootstrap(t, "lambdas/health", dir, "amd64")
+			buildBootstrap(t, "test/artifact/testdata/health", dir, "amd64")
 		}, []string{"bootstrap is built for x86_64 (amd64), but the template runs the function on arm64", "GOARCH=arm64"}},
 		{"dynamically linked binary", func(t *testing.T, dir string) {
-			buildBootstrap(t, "lambdas/health", dir, "arm64", "-buildmode=pie")
+			buildBootstrap(t, "test/artifact/testdata/health", dir, "arm64", "-buildmode=pie")
 		}, []string{"bootstrap is dynamically linked", "/lib/ld-linux-aarch64.so.1", "CGO_ENABLED=0"}},
 		{"code reads another variable name than the template sets", func(t *testing.T, dir string) {
 			buildBootstrap(t, "test/artifact/testdata/envmismatch", dir, "arm64")
 		}, []string{"the template sets the environment variable ENV_NAME, but the bootstrap never mentions that name"}},
+	}
+	// The control: the stand-in built right passes, so each failure below is the break's.
+	out, fns := copyStage(t)
+	buildBootstrap(t, "test/artifact/testdata/health", fns["Health"].AssetDir, "arm64")
+	if _, err := Load(Options{CDKOut: out}); err != nil {
+		t.Fatalf("the correctly built stand-in of Health is refused: %v", err)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
