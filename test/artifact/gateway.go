@@ -1,7 +1,6 @@
 package artifact
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -449,25 +448,4 @@ func (g *Gateway) gatewayResponse(kind string, status int, message, requestID st
 		}
 	}
 	return resp
-}
-
-// do is Harness.Do without the harness: match, authorize, build the event, invoke, answer.
-func (g *Gateway) do(ctx context.Context, invoke func(context.Context, *Function, []byte) ([]byte, error), req Request) (Response, error) {
-	route, params, ok := g.Match(req.Method, req.Path)
-	if !ok {
-		return Response{}, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
-	}
-	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
-	if route.Cognito && req.User == "" {
-		return g.gatewayResponse("UNAUTHORIZED", 401, "Unauthorized", requestID), nil
-	}
-	payload, err := json.Marshal(g.Event(route, params, req, requestID, time.Now()))
-	if err != nil {
-		return Response{}, err
-	}
-	out, err := invoke(ctx, route.Function, payload)
-	if err != nil {
-		return Response{}, err
-	}
-	return toResponse(route.Function.Name, out)
 }

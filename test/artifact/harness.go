@@ -246,13 +246,27 @@ func (h *Harness) Close() {
 // Cognito route without a user (as the authorizer answers), else the proxy event to the
 // running artifact and its answer as API Gateway renders it.
 func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
-	return h.Gateway.do(ctx, func(ctx context.Context, f *Function, payload []byte) ([]byte, error) {
-		in := h.Instances[f.Name]
-		if in == nil {
-			return nil, fmt.Errorf("function %s is not running", f.Name)
-		}
-		return in.Invoke(ctx, payload)
-	}, req)
+	route, params, ok := h.Gateway.Match(req.Method, req.Path)
+	if !ok {
+		return Response{}, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
+	}
+	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
+	if route.Cognito && req.User == "" {
+		return h.Gateway.gatewayResponse("UNAUTHORIZED", 401, "Unauthorized", requestID), nil
+	}
+	payload, err := json.Marshal(h.Gateway.Event(route, params, req, requestID, time.Now()))
+	if err != nil {
+		return Response{}, err
+	}
+	in := h.Instances[route.Function.Name]
+	if in == nil {
+		return Response{}, fmt.Errorf("function %s is not running", route.Function.Name)
+	}
+	out, err := in.Invoke(ctx, payload)
+	if err != nil {
+		return Response{}, err
+	}
+	return toResponse(route.Function.Name, out)
 }
 
 // Calls returns every AWS call the functions made, in order (see awscalls.Call).
