@@ -13,23 +13,28 @@ import (
 	"github.com/example/notesplatform/lambdas/build"
 )
 
-// copyStage copies the dev stage of the repository's cdk.out (manifests, templates and the
-// bundles of our functions) into a temporary cdk.out, to break a copy and never the real
-// one. It returns the copy's directory and the functions as found in it.
-func copyStage(t *testing.T) (string, map[string]*Function) {
+// devStage loads the dev stage of the repository's cdk.out and its Go functions.
+func devStage(t *testing.T) (root string, asm *Assembly, fns []*Function) {
 	t.Helper()
 	root, err := build.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	asm, err := LoadStage(filepath.Join(root, "cdk.out"), "dev")
-	if err != nil {
+	if asm, err = LoadStage(filepath.Join(root, "cdk.out"), "dev"); err != nil {
 		t.Fatal(err)
 	}
-	fns, _, err := asm.Functions()
-	if err != nil {
+	if fns, _, err = asm.Functions(); err != nil {
 		t.Fatal(err)
 	}
+	return root, asm, fns
+}
+
+// copyStage copies the dev stage of the repository's cdk.out (manifests, templates and the
+// bundles of our functions) into a temporary cdk.out, to break a copy and never the real
+// one. It returns the copy's directory and the functions as found in it.
+func copyStage(t *testing.T) (string, map[string]*Function) {
+	t.Helper()
+	root, asm, fns := devStage(t)
 	out := t.TempDir()
 	copyFile(t, filepath.Join(root, "cdk.out", "manifest.json"), filepath.Join(out, "manifest.json"))
 	stageDir := filepath.Join(out, filepath.Base(asm.Dir))

@@ -96,18 +96,7 @@ func mustRef(t *testing.T, r *Resolver, s *Stack, id string) string {
 // resolves, and the references point at the resources the harness creates: the table in
 // dynalite and the secret in the stand-in.
 func TestStageEnvironmentResolves(t *testing.T) {
-	root, err := build.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	asm, err := LoadStage(filepath.Join(root, "cdk.out"), "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, _, err := asm.Functions()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, asm, fns := devStage(t)
 	r := NewResolver(asm)
 	var tables, secrets []string
 	for _, s := range asm.Stacks {
