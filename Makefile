@@ -89,3 +89,15 @@ deploy-policy: tools
 
 clean:
 	rm -rf cdk.out
+
+# --- Artifact tests and cold-start benchmark (test/artifact) -----------------------------
+# They run the bundles in cdk.out under AWS's Lambda Runtime Interface Emulator (a Go tool
+# pinned in go.mod). On an x86_64 machine the arm64 bundles need qemu-aarch64-static
+# (Debian: apt-get install -y qemu-user-static); on arm64 they run natively. These targets
+# do not synthesize: the pipeline's ArtifactTests step brings the synth step's cdk.out.
+.PHONY: test-artifacts bench-coldstart
+test-artifacts: node_modules/.installed
+	go test -count=1 -timeout 20m ./test/artifact
+
+bench-coldstart: node_modules/.installed
+	go test -count=1 -run '^$$' -bench ColdStart -benchtime 20x ./test/artifact

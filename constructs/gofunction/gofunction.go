@@ -7,16 +7,10 @@ package gofunction
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -236,73 +230,19 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 	return jsii.Bool(true)
 }
 
-type listedPackage struct {
-	ImportPath string
-	Dir        string
-	Standard   bool
-	Module     *struct {
-		Path string
-		Main bool
-	}
-	GoFiles, CgoFiles, SFiles, EmbedFiles, IgnoredOtherFiles []string
-}
-
 var hashCache sync.Map // module root + package -> hash; go list is the slow part of synth
 
-// SourceHash is a SHA-256 over the relative path and content of every Go source file of
-// the module that the package compiles (for linux/arm64, cgo off), go.mod, go.sum and
-// the build flags. It does not depend on where the module is checked out.
+// SourceHash is build.SourceHash, cached per module root and package for the life of the
+// process (synth asks once per function and environment).
 func SourceHash(root, pkg string) (string, error) {
 	key := root + "\x00" + pkg
 	if h, ok := hashCache.Load(key); ok {
 		return h.(string), nil
 	}
-	cmd := exec.Command("go", "list", "-deps", "-json", "./"+filepath.ToSlash(pkg))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), build.Env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	sum, err := build.SourceHash(root, pkg)
 	if err != nil {
-		return "", fmt.Errorf("gofunction: go list %s: %v: %s", pkg, err, stderr.String())
+		return "", fmt.Errorf("gofunction: %w", err)
 	}
-	var files []string
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
-		var lp listedPackage
-		if err := dec.Decode(&lp); err != nil {
-			return "", fmt.Errorf("gofunction: go list %s: %v", pkg, err)
-		}
-		if lp.Standard || lp.Module == nil || !lp.Module.Main {
-			continue // the standard library and dependencies are pinned by go.mod/go.sum
-		}
-		for _, group := range [][]string{lp.GoFiles, lp.CgoFiles, lp.SFiles, lp.EmbedFiles} {
-			for _, f := range group {
-				rel, err := filepath.Rel(root, filepath.Join(lp.Dir, f))
-				if err != nil {
-					return "", err
-				}
-				files = append(files, filepath.ToSlash(rel))
-			}
-		}
-	}
-	files = append(files, "go.mod", "go.sum")
-	slices.Sort(files)
-	h := sha256.New()
-	fmt.Fprintf(h, "flags %q env %q\n", build.Flags, build.Env)
-	for _, f := range files {
-		fh, err := os.Open(filepath.Join(root, f))
-		if err != nil {
-			return "", fmt.Errorf("gofunction: hashing %s: %w", f, err)
-		}
-		fmt.Fprintf(h, "file %s\n", f)
-		_, err = io.Copy(h, fh)
-		fh.Close()
-		if err != nil {
-			return "", fmt.Errorf("gofunction: hashing %s: %w", f, err)
-		}
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
 	hashCache.Store(key, sum)
 	return sum, nil
 }

@@ -25,9 +25,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/dynalite"
 	"github.com/example/notesplatform/lambdas/internal/apitest"
 	"github.com/example/notesplatform/lambdas/internal/app"
-	"github.com/example/notesplatform/lambdas/internal/dynalite"
 	"github.com/example/notesplatform/lambdas/internal/notes"
 	"github.com/example/notesplatform/lambdas/internal/store"
 )

@@ -1,0 +1,341 @@
+// Package artifact runs the Lambda functions of a synthesized stage the way Lambda runs
+// them, so that a wrong bundle, a wrong environment variable or a crash at start fails the
+// tests instead of the first deploy. It reads the cloud assembly that `make synth` writes
+// (cdk.out), finds every function of the stage with its asset directory, handler,
+// runtime, architecture, memory, timeout and environment, checks each bootstrap against
+// what Lambda requires, and starts it under AWS's Lambda Runtime Interface Emulator (arm64
+// binaries through qemu-aarch64-static on other hosts) with DynamoDB on dynalite and
+// Secrets Manager on a loopback stand-in, both behind a recorder of every AWS call.
+//
+// The package is the harness; its tests (artifact_test.go) drive every route of
+// lambdas/api through the artifacts with the events API Gateway sends.
+package artifact
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/build"
+)
+
+// Assembly is one stage's cloud assembly (cdk.out/assembly-<stage>).
+type Assembly struct {
+	// Dir is the stage assembly's directory.
+	Dir string
+	// Stage is the stage name (dev, prod).
+	Stage string
+	// Stacks are the stage's CloudFormation stacks, in manifest order.
+	Stacks []*Stack
+}
+
+// Stack is one stack of the stage with its template.
+type Stack struct {
+	// ArtifactID is the manifest's id of the stack (devBackend534B5E97).
+	ArtifactID string
+	// Name is the deployed stack name (notes-dev-backend).
+	Name string
+	// Account and Region are where the stack deploys.
+	Account, Region string
+	// Resources are the template's resources by logical id.
+	Resources map[string]Resource
+	// Outputs are the template's outputs by name.
+	Outputs map[string]Output
+	// Paths maps construct paths (/dev/Backend/Health/Resource/Resource) to logical ids.
+	Paths map[string]string
+}
+
+// Resource is one template resource.
+type Resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	Metadata   map[string]any `json:"Metadata"`
+}
+
+// Output is one template output.
+type Output struct {
+	Value any `json:"Value"`
+}
+
+// Function is a Lambda function of the stage that runs our Go code (a custom runtime with
+// a bootstrap), as the template describes it.
+type Function struct {
+	// Name is the function's name in lambdas/api.Functions.
+	Name string
+	// API is that entry.
+	API api.Function
+	// Stack and LogicalID locate the AWS::Lambda::Function.
+	Stack     *Stack
+	LogicalID string
+	// AssetDir is the absolute path of the bundled code (what Lambda unzips to /var/task).
+	AssetDir string
+	// AssetHash is the hash in the asset directory's name (asset.<hash>).
+	AssetHash string
+	// Handler, Runtime and Architecture are the template's (Architecture defaults to x86_64,
+	// as in Lambda).
+	Handler, Runtime, Architecture string
+	// MemoryMB and TimeoutSeconds are the template's (Lambda's defaults 128 and 3 when unset).
+	MemoryMB, TimeoutSeconds int
+	// Environment is the template's Environment.Variables, unresolved.
+	Environment map[string]any
+	// Properties are all the function's template properties.
+	Properties map[string]any
+}
+
+// Other is a function of the stage that is not ours: a handler CDK adds for a custom
+// resource or a bucket deployment, in a managed runtime (Node.js, Python).
+type Other struct {
+	Stack, LogicalID, Path, Runtime string
+}
+
+// ErrRunSynth marks errors that a fresh `make synth` fixes: no cdk.out, no such stage,
+// or bundles built from other sources than the ones checked out.
+var ErrRunSynth = errors.New("run make synth")
+
+type manifest struct {
+	Artifacts map[string]struct {
+		Type                   string `json:"type"`
+		Environment            string `json:"environment"`
+		DisplayName            string `json:"displayName"`
+		AdditionalMetadataFile string `json:"additionalMetadataFile"`
+		Properties             struct {
+			DirectoryName string `json:"directoryName"`
+			DisplayName   string `json:"displayName"`
+			TemplateFile  string `json:"templateFile"`
+			StackName     string `json:"stackName"`
+		} `json:"properties"`
+		Metadata map[string][]metadataEntry `json:"metadata"`
+	} `json:"artifacts"`
+}
+
+type metadataEntry struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
+}
+
+// LoadStage reads the stage's nested assembly from cdkOut (the directory `cdk synth`
+// writes). A missing directory or stage is an ErrRunSynth error.
+func LoadStage(cdkOut, stage string) (*Assembly, error) {
+	var root manifest
+	if err := readJSON(filepath.Join(cdkOut, "manifest.json"), &root); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no cloud assembly at %s: %w first (it writes cdk.out, which these tests run)", cdkOut, ErrRunSynth)
+		}
+		return nil, err
+	}
+	dirName := ""
+	var stages []string
+	for _, a := range root.Artifacts {
+		if a.Type != "cdk:cloud-assembly" {
+			continue
+		}
+		name := cmp.Or(a.Properties.DisplayName, a.DisplayName)
+		stages = append(stages, name)
+		if name == stage {
+			dirName = a.Properties.DirectoryName
+		}
+	}
+	if dirName == "" {
+		sort.Strings(stages)
+		return nil, fmt.Errorf("%s has no stage %q (it has %v): %w", cdkOut, stage, stages, ErrRunSynth)
+	}
+	asm := &Assembly{Dir: filepath.Join(cdkOut, dirName), Stage: stage}
+	var m manifest
+	if err := readJSON(filepath.Join(asm.Dir, "manifest.json"), &m); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(m.Artifacts))
+	for id, a := range m.Artifacts {
+		if a.Type == "aws:cloudformation:stack" {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := m.Artifacts[id]
+		s := &Stack{ArtifactID: id, Name: a.Properties.StackName, Paths: map[string]string{}}
+		env := strings.TrimPrefix(a.Environment, "aws://")
+		s.Account, s.Region, _ = strings.Cut(env, "/")
+		var tpl struct {
+			Resources map[string]Resource `json:"Resources"`
+			Outputs   map[string]Output   `json:"Outputs"`
+		}
+		if err := readJSON(filepath.Join(asm.Dir, a.Properties.TemplateFile), &tpl); err != nil {
+			return nil, err
+		}
+		s.Resources, s.Outputs = tpl.Resources, tpl.Outputs
+		meta := a.Metadata
+		if a.AdditionalMetadataFile != "" {
+			if err := readJSON(filepath.Join(asm.Dir, a.AdditionalMetadataFile), &meta); err != nil {
+				return nil, err
+			}
+		}
+		for path, entries := range meta {
+			for _, e := range entries {
+				if id, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" {
+					s.Paths[path] = id
+				}
+			}
+		}
+		asm.Stacks = append(asm.Stacks, s)
+	}
+	return asm, nil
+}
+
+// StackNamed returns the stack deployed under that name.
+func (a *Assembly) StackNamed(name string) *Stack {
+	for _, s := range a.Stacks {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// pathOf returns the construct path of a logical id.
+func (s *Stack) pathOf(logicalID string) string {
+	for p, id := range s.Paths {
+		if id == logicalID {
+			return p
+		}
+	}
+	return ""
+}
+
+// Functions returns the stage's functions that run a custom runtime, matched to
+// lambdas/api.Functions by construct id, and the other (CDK-owned) functions. Every entry
+// of api.Functions must be in the stage, and every custom-runtime function must be in
+// api.Functions.
+func (a *Assembly) Functions() ([]*Function, []Other, error) {
+	var fns []*Function
+	var others []Other
+	var errs []error
+	seen := map[string]bool{}
+	for _, s := range a.Stacks {
+		ids := make([]string, 0, len(s.Resources))
+		for id := range s.Resources {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			r := s.Resources[id]
+			if r.Type != "AWS::Lambda::Function" {
+				continue
+			}
+			runtime, _ := r.Properties["Runtime"].(string)
+			path := s.pathOf(id)
+			if !strings.HasPrefix(runtime, "provided") {
+				others = append(others, Other{Stack: s.Name, LogicalID: id, Path: path, Runtime: runtime})
+				continue
+			}
+			name := constructName(path)
+			if operational[name] {
+				others = append(others, Other{Stack: s.Name, LogicalID: id, Path: path, Runtime: runtime})
+				continue
+			}
+			apiFn, ok := api.Shipped().Function(name)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: function %s (construct %s) runs a custom runtime but is not in lambdas/api.Functions, so nothing knows which routes it serves", s.Name, id, cmp.Or(path, "unknown")))
+				continue
+			}
+			seen[name] = true
+			f, err := newFunction(a, s, id, r, apiFn)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fns = append(fns, f)
+		}
+	}
+	for _, f := range api.Functions {
+		if !seen[f.Name] {
+			errs = append(errs, fmt.Errorf("lambdas/api.Functions lists %s, but stage %s has no such function: %w", f.Name, a.Stage, ErrRunSynth))
+		}
+	}
+	return fns, others, errors.Join(errs...)
+}
+
+// operational are the stage's Go functions that serve no route: CodeDeploy's pre-traffic
+// check. They are not driven through the API.
+var operational = map[string]bool{"PreTrafficCheck": true}
+
+// constructName is the id of the construct that made a function: the last path segment
+// that is not CDK's "Resource" (/dev/Backend/Health/Resource/Resource -> Health).
+func constructName(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i] != "Resource" {
+			return parts[i]
+		}
+	}
+	return ""
+}
+
+func newFunction(a *Assembly, s *Stack, id string, r Resource, apiFn api.Function) (*Function, error) {
+	f := &Function{Name: apiFn.Name, API: apiFn, Stack: s, LogicalID: id, Properties: r.Properties,
+		Architecture: "x86_64", MemoryMB: 128, TimeoutSeconds: 3}
+	f.Handler, _ = r.Properties["Handler"].(string)
+	f.Runtime, _ = r.Properties["Runtime"].(string)
+	if archs, ok := r.Properties["Architectures"].([]any); ok && len(archs) == 1 {
+		f.Architecture, _ = archs[0].(string)
+	}
+	if n, ok := r.Properties["MemorySize"].(float64); ok {
+		f.MemoryMB = int(n)
+	}
+	if n, ok := r.Properties["Timeout"].(float64); ok {
+		f.TimeoutSeconds = int(n)
+	}
+	if env, ok := r.Properties["Environment"].(map[string]any); ok {
+		f.Environment, _ = env["Variables"].(map[string]any)
+	}
+	assetPath, _ := r.Metadata["aws:asset:path"].(string)
+	if assetPath == "" {
+		return nil, fmt.Errorf("%s: function %s has no aws:asset:path metadata: its code is not a local asset of this cloud assembly (inline or S3 code cannot be tested here)", s.Name, f.Name)
+	}
+	f.AssetDir = filepath.Join(a.Dir, assetPath)
+	if abs, err := filepath.Abs(f.AssetDir); err == nil {
+		f.AssetDir = abs
+	}
+	f.AssetHash = strings.TrimPrefix(filepath.Base(f.AssetDir), "asset.")
+	return f, nil
+}
+
+// CheckFresh fails with ErrRunSynth when a function's bundle was built from other sources
+// than the ones in moduleRoot. gofunction stamps the function with the first 12 hex digits
+// of build.SourceHash in BUILD_VERSION (the asset directory's own hash is CDK's
+// hash of that value and the bundling options, so it cannot be compared directly).
+func CheckFresh(moduleRoot string, fns []*Function) error {
+	var errs []error
+	for _, f := range fns {
+		want, err := build.SourceHash(moduleRoot, f.API.Package)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		stamped, _ := f.Environment[api.EnvBuildVersion].(string)
+		switch {
+		case stamped == "":
+			errs = append(errs, fmt.Errorf("%s: the template sets no %s, so nothing tells which sources its bundle was built from (gofunction stamps it when VersionVariable is set)", f.Name, api.EnvBuildVersion))
+		case !strings.HasPrefix(want, stamped):
+			errs = append(errs, fmt.Errorf("%s: cdk.out is stale: its bundle was built from other sources than %s holds now (%s %s, source hash now %s): %w", f.Name, f.API.Package, api.EnvBuildVersion, stamped, want[:12], ErrRunSynth))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

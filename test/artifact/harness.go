@@ -1,0 +1,431 @@
+package artifact
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/example/notesplatform/lambdas/awscalls"
+	"github.com/example/notesplatform/lambdas/build"
+	"github.com/example/notesplatform/lambdas/dynalite"
+	"github.com/example/notesplatform/lambdas/repo"
+)
+
+// Options configure Start.
+type Options struct {
+	// ModuleRoot is the repository root. Default: the nearest go.mod above the working
+	// directory.
+	ModuleRoot string
+	// CDKOut is the cloud assembly directory. Default: <ModuleRoot>/cdk.out.
+	CDKOut string
+	// Stage is the stage to run. Default: "dev".
+	Stage string
+	// Log receives the emulators', functions' and dynalite's output as it happens.
+	// Default: kept in memory and quoted in failures.
+	Log io.Writer
+	// NativeBuild runs, instead of each bundle, the same package built by lambdas/build's
+	// command for this machine's architecture into BuildDir: for timing, which means
+	// nothing under qemu. The bundles are still checked. Default: run the bundles.
+	NativeBuild bool
+	// BuildDir receives the native builds. Required with NativeBuild.
+	BuildDir string
+}
+
+// Harness is a stage's functions running under the emulator against local stand-ins of
+// the AWS services they call, behind the stage's REST API as its template defines it.
+type Harness struct {
+	// Assembly is the stage's cloud assembly; Resolver gives its resources local ids.
+	Assembly *Assembly
+	Resolver *Resolver
+	// Functions are the stage's Go functions; Others the CDK-owned ones, not run here.
+	Functions []*Function
+	Others    []Other
+	// Gateway is the REST API of the template.
+	Gateway *Gateway
+	// Instances are the running functions by name.
+	Instances map[string]*Instance
+	// Environments are the resolved template environments by function name.
+	Environments map[string]map[string]string
+	// Recorder has every AWS call each function made (principal = function name).
+	Recorder *awscalls.Recorder
+	// DynamoDB reaches dynalite directly, bypassing the recorder (for test setup only).
+	DynamoDB *dynamodb.Client
+	// Emulator is how the functions run on this machine.
+	Emulator *Emulator
+
+	closers     []func()
+	recorderURL string
+	log         io.Writer
+}
+
+// Load reads the stage's functions and checks that cdk.out is fresh and that every
+// function's bundle and configuration are what Lambda needs (CheckBundle), without
+// starting anything. Errors that `make synth` fixes wrap ErrRunSynth.
+func Load(opts Options) (*Harness, error) {
+	if opts.ModuleRoot == "" {
+		root, err := repo.Root()
+		if err != nil {
+			return nil, err
+		}
+		opts.ModuleRoot = root
+	}
+	if opts.CDKOut == "" {
+		opts.CDKOut = filepath.Join(opts.ModuleRoot, "cdk.out")
+	}
+	if opts.Stage == "" {
+		opts.Stage = "dev"
+	}
+	asm, err := LoadStage(opts.CDKOut, opts.Stage)
+	if err != nil {
+		return nil, err
+	}
+	fns, others, err := asm.Functions()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckFresh(opts.ModuleRoot, fns); err != nil {
+		return nil, err
+	}
+	h := &Harness{Assembly: asm, Resolver: NewResolver(asm), Functions: fns, Others: others,
+		Instances: map[string]*Instance{}, Environments: map[string]map[string]string{}}
+	var errs []error
+	for _, f := range fns {
+		env, err := h.Resolver.Environment(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		h.Environments[f.Name] = env
+		errs = append(errs, CheckBundle(f, env))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if h.Gateway, err = newGateway(asm, h.Resolver, fns); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Start loads the stage (Load), then starts dynalite with the stage's tables, the
+// Secrets Manager stand-in with the stage's secrets, the call recorder in front of both,
+// and every function under the emulator. Close stops everything.
+func Start(ctx context.Context, opts Options) (*Harness, error) {
+	if opts.ModuleRoot == "" {
+		root, err := repo.Root()
+		if err != nil {
+			return nil, err
+		}
+		opts.ModuleRoot = root
+	}
+	if opts.NativeBuild && opts.BuildDir == "" {
+		return nil, errors.New("artifact: NativeBuild needs a BuildDir")
+	}
+	h, err := Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.start(ctx, opts); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *Harness) start(ctx context.Context, opts Options) error {
+	h.log = opts.Log
+	if opts.NativeBuild {
+		if err := h.buildNative(opts); err != nil {
+			return err
+		}
+	}
+	var archs []string
+	for _, f := range h.Functions {
+		archs = append(archs, f.Architecture)
+	}
+	var err error
+	if h.Emulator, err = NewEmulator(opts.ModuleRoot, archs); err != nil {
+		return err
+	}
+	endpoint, stop, err := dynalite.Start(ctx, dynalite.Options{Log: opts.Log})
+	if err != nil {
+		return err
+	}
+	h.closers = append(h.closers, func() { _ = stop() })
+	h.DynamoDB = dynalite.NewClient(endpoint)
+	if err := h.createTables(ctx); err != nil {
+		return err
+	}
+	secrets := &SecretsManager{}
+	if err := h.addSecrets(secrets); err != nil {
+		return err
+	}
+
+	account := h.Functions[0].Stack.Account
+	h.Recorder = awscalls.New(account)
+	if err := h.Recorder.Forward("dynamodb", endpoint); err != nil {
+		return err
+	}
+	h.Recorder.Service("secretsmanager", secrets)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h.Recorder, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	h.closers = append(h.closers, func() { _ = srv.Close() })
+	h.recorderURL = "http://" + l.Addr().String()
+
+	for _, f := range h.Functions {
+		in, err := h.StartInstance(f)
+		if err != nil {
+			return err
+		}
+		h.Instances[f.Name] = in
+		h.closers = append(h.closers, in.Stop)
+	}
+	return nil
+}
+
+// StartInstance starts one more execution environment of f (a cold start: the bootstrap
+// starts on its first invocation). The caller stops it.
+func (h *Harness) StartInstance(f *Function) (*Instance, error) {
+	env, err := h.lambdaEnvironment(f, h.recorderURL)
+	if err != nil {
+		return nil, err
+	}
+	return h.Emulator.Start(f, env, h.log)
+}
+
+// Payload returns the function that serves req and the event API Gateway would send it.
+func (h *Harness) Payload(req Request) (*Function, []byte, error) {
+	route, params, ok := h.Gateway.Match(req.Method, req.Path)
+	if !ok {
+		return nil, nil, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
+	}
+	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
+	b, err := json.Marshal(h.Gateway.Event(route, params, req, requestID, time.Now()))
+	return route.Function, b, err
+}
+
+// buildNative replaces each function's bundle by a build of its package for this machine.
+func (h *Harness) buildNative(opts Options) error {
+	goarch := runtime.GOARCH
+	for _, f := range h.Functions {
+		dir := filepath.Join(opts.BuildDir, f.Name)
+		cmd := build.Command(opts.ModuleRoot, f.API.Package, dir)
+		cmd.Env = append(cmd.Env, "GOARCH="+goarch)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: native build of %s: %v\n%s", f.Name, f.API.Package, err, out)
+		}
+		f.AssetDir, f.Architecture = dir, HostArchitecture()
+	}
+	return nil
+}
+
+// Close stops the functions, the recorder and dynalite.
+func (h *Harness) Close() {
+	for i := len(h.closers) - 1; i >= 0; i-- {
+		h.closers[i]()
+	}
+	h.closers = nil
+}
+
+// Do sends a request through the stage's REST API: the route of the template, a 401 for a
+// Cognito route without a user (as the authorizer answers), else the proxy event to the
+// running artifact and its answer as API Gateway renders it.
+func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
+	route, params, ok := h.Gateway.Match(req.Method, req.Path)
+	if !ok {
+		return Response{}, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
+	}
+	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
+	if route.Cognito && req.User == "" {
+		return h.Gateway.gatewayResponse("UNAUTHORIZED", 401, "Unauthorized", requestID), nil
+	}
+	payload, err := json.Marshal(h.Gateway.Event(route, params, req, requestID, time.Now()))
+	if err != nil {
+		return Response{}, err
+	}
+	in := h.Instances[route.Function.Name]
+	if in == nil {
+		return Response{}, fmt.Errorf("function %s is not running", route.Function.Name)
+	}
+	out, err := in.Invoke(ctx, payload)
+	if err != nil {
+		return Response{}, err
+	}
+	return toResponse(route.Function.Name, out)
+}
+
+// Calls returns every AWS call the functions made, in order (see awscalls.Call).
+func (h *Harness) Calls() []awscalls.Call { return h.Recorder.Calls() }
+
+// Credentials are the keys a function signs with here; the recorder attributes each call
+// to the function by its access key id.
+func Credentials(f *Function) (accessKeyID, secretKey, sessionToken string) {
+	h := strings.ToUpper(hashOf("credentials/" + f.Stack.Name + "/" + f.LogicalID))
+	return "ASIA" + h[:16], hashOf("secret/" + h)[:40], "IQoJb3JpZ2luX2VjE" + hashOf("token/"+h)
+}
+
+// lambdaEnvironment is the environment Lambda gives the function (the variables it
+// defines for an OS-only runtime), the template's variables, and the redirection of the
+// AWS SDK to the recorder. Nothing of this process's environment is passed on.
+func (h *Harness) lambdaEnvironment(f *Function, recorderURL string) ([]string, error) {
+	name, err := h.Resolver.Ref(f.Stack, f.LogicalID)
+	if err != nil {
+		return nil, err
+	}
+	logGroup := "/aws/lambda/" + name
+	if lc, ok := f.Properties["LoggingConfig"].(map[string]any); ok && lc["LogGroup"] != nil {
+		if logGroup, err = h.Resolver.String(f.Stack, lc["LogGroup"]); err != nil {
+			return nil, err
+		}
+	}
+	key, secret, token := Credentials(f)
+	h.Recorder.Principal(key, f.Name)
+	now := time.Now().UTC()
+	env := map[string]string{
+		// Defined by Lambda for every function (reserved names).
+		"_HANDLER":                        f.Handler,
+		"AWS_REGION":                      f.Stack.Region,
+		"AWS_DEFAULT_REGION":              f.Stack.Region,
+		"AWS_LAMBDA_FUNCTION_NAME":        name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": fmt.Sprint(f.MemoryMB),
+		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
+		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME":       logGroup,
+		"AWS_LAMBDA_LOG_STREAM_NAME":      now.Format("2006/01/02") + "/[$LATEST]" + hashOf(name + now.String())[:32],
+		"AWS_ACCESS_KEY_ID":               key,
+		"AWS_SECRET_ACCESS_KEY":           secret,
+		"AWS_SESSION_TOKEN":               token,
+		"LAMBDA_TASK_ROOT":                f.AssetDir,
+		"LAMBDA_RUNTIME_DIR":              "/var/runtime",
+		"TZ":                              ":UTC",
+		"LANG":                            "en_US.UTF-8",
+		"PATH":                            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LD_LIBRARY_PATH":                 "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+		// Read by the emulator: the template's timeout, and memory as Lambda reports it.
+		"AWS_LAMBDA_FUNCTION_TIMEOUT": fmt.Sprint(f.TimeoutSeconds),
+		// Test only: every AWS call goes to the recorder, which hands it to a stand-in.
+		"AWS_ENDPOINT_URL":                recorderURL,
+		"AWS_ENDPOINT_URL_DYNAMODB":       recorderURL,
+		"AWS_ENDPOINT_URL_SECRETSMANAGER": recorderURL,
+		"AWS_EC2_METADATA_DISABLED":       "true",
+	}
+	for k, v := range h.Environments[f.Name] {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// createTables creates the stage's DynamoDB tables in dynalite from their template
+// definitions (names from the Resolver, keys and indexes as declared).
+func (h *Harness) createTables(ctx context.Context) error {
+	for _, s := range h.Assembly.Stacks {
+		for id, res := range s.Resources {
+			switch res.Type {
+			case "AWS::DynamoDB::GlobalTable":
+				return fmt.Errorf("%s: %s is an AWS::DynamoDB::GlobalTable, which the artifact tests do not create yet", s.Name, id)
+			case "AWS::DynamoDB::Table":
+			default:
+				continue
+			}
+			name, err := h.Resolver.Ref(s, id)
+			if err != nil {
+				return err
+			}
+			props := map[string]any{"TableName": name}
+			for _, k := range []string{"AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput"} {
+				if v, ok := res.Properties[k]; ok {
+					if props[k], err = h.Resolver.Resolve(s, v); err != nil {
+						return err
+					}
+				}
+			}
+			b, _ := json.Marshal(props)
+			var in dynamodb.CreateTableInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return fmt.Errorf("%s: table %s: %w", s.Name, id, err)
+			}
+			if _, err := h.DynamoDB.CreateTable(ctx, &in); err != nil {
+				return fmt.Errorf("%s: create table %s in dynalite from the template: %w", s.Name, id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// addSecrets stores the stage's secrets in the stand-in: the template's SecretString, or
+// a value generated as GenerateSecretString describes.
+func (h *Harness) addSecrets(sm *SecretsManager) error {
+	for _, s := range h.Assembly.Stacks {
+		for id, res := range s.Resources {
+			if res.Type != "AWS::SecretsManager::Secret" {
+				continue
+			}
+			arn, err := h.Resolver.Ref(s, id)
+			if err != nil {
+				return err
+			}
+			value, err := secretValue(h.Resolver, s, res)
+			if err != nil {
+				return fmt.Errorf("%s: secret %s: %w", s.Name, id, err)
+			}
+			if err := sm.Add(arn, value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func secretValue(r *Resolver, s *Stack, res Resource) (string, error) {
+	if v, ok := res.Properties["SecretString"]; ok {
+		return r.String(s, v)
+	}
+	spec, _ := res.Properties["GenerateSecretString"].(map[string]any)
+	generated, err := generateSecret(spec)
+	if err != nil {
+		return "", err
+	}
+	tpl, _ := spec["SecretStringTemplate"].(string)
+	key, _ := spec["GenerateStringKey"].(string)
+	if tpl == "" || key == "" {
+		return generated, nil
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(tpl), &obj); err != nil {
+		return "", fmt.Errorf("SecretStringTemplate is not JSON: %w", err)
+	}
+	obj[key] = generated
+	b, err := json.Marshal(obj)
+	return string(b), err
+}
+
+// FunctionNames are the names of the stage's Go functions, sorted.
+func (h *Harness) FunctionNames() []string {
+	var out []string
+	for _, f := range h.Functions {
+		out = append(out, f.Name)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,221 @@
+package artifact
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/notesplatform/lambdas/build"
+	"github.com/example/notesplatform/lambdas/repo"
+)
+
+// devStage loads the dev stage of the repository's cdk.out and its Go functions.
+func devStage(t *testing.T) (root string, asm *Assembly, fns []*Function) {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asm, err = LoadStage(filepath.Join(root, "cdk.out"), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if fns, _, err = asm.Functions(); err != nil {
+		t.Fatal(err)
+	}
+	return root, asm, fns
+}
+
+// copyStage copies the dev stage of the repository's cdk.out (manifests, templates and the
+// bundles of our functions) into a temporary cdk.out, to break a copy and never the real
+// one. It returns the copy's directory and the functions as found in it.
+func copyStage(t *testing.T) (string, map[string]*Function) {
+	t.Helper()
+	root, asm, fns := devStage(t)
+	out := t.TempDir()
+	copyFile(t, filepath.Join(root, "cdk.out", "manifest.json"), filepath.Join(out, "manifest.json"))
+	stageDir := filepath.Join(out, filepath.Base(asm.Dir))
+	entries, err := os.ReadDir(asm.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			copyFile(t, filepath.Join(asm.Dir, e.Name()), filepath.Join(stageDir, e.Name()))
+		}
+	}
+	for _, f := range fns {
+		copyFile(t, filepath.Join(f.AssetDir, "bootstrap"), filepath.Join(out, filepath.Base(f.AssetDir), "bootstrap"))
+	}
+	copied, err := LoadStage(out, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfns, _, err := copied.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Function{}
+	for _, f := range cfns {
+		byName[f.Name] = f
+	}
+	return out, byName
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, st.Mode().Perm()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// buildBootstrap compiles a package into dir/bootstrap with the flags of lambdas/build,
+// for goarch, plus extra go build flags.
+func buildBootstrap(t *testing.T, pkg, dir, goarch string, extra ...string) {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"build"}, build.Flags...)
+	args = append(args, extra...)
+	args = append(args, "-o", filepath.Join(dir, "bootstrap"), "./"+pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH="+goarch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+}
+
+// TestMissingCDKOutSaysRunMakeSynth: no cloud assembly is a failure that says what to do.
+func TestMissingCDKOutSaysRunMakeSynth(t *testing.T) {
+	_, err := Load(Options{CDKOut: t.TempDir()})
+	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), "run make synth") {
+		t.Errorf("want an error telling to run make synth, got %v", err)
+	}
+}
+
+// TestStaleBundleSaysRunMakeSynth: a bundle built from other sources than the checkout is
+// a failure that says what to do.
+func TestStaleBundleSaysRunMakeSynth(t *testing.T) {
+	out, fns := copyStage(t)
+	f := fns["Health"]
+	tpl := filepath.Join(out, "assembly-dev", f.Stack.ArtifactID+".template.json")
+	b, err := os.ReadFile(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, _ := f.Environment["BUILD_VERSION"].(string)
+	if version == "" || !strings.Contains(string(b), version) {
+		t.Fatalf("Health has no BUILD_VERSION in %s", tpl)
+	}
+	if err := os.WriteFile(tpl, []byte(strings.ReplaceAll(string(b), `"`+version+`"`, `"000000000000"`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(Options{CDKOut: out})
+	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), "Health: cdk.out is stale") {
+		t.Errorf("want a stale Health bundle reported with run make synth, got %v", err)
+	}
+}
+
+// TestBrokenBundlesFail breaks one bundle of a copy of the stage at a time, the way real
+// mistakes break it, and checks that loading the stage fails with a message that says what
+// is wrong.
+func TestBrokenBundlesFail(t *testing.T) {
+	cases := []struct {
+		name    string
+		breakIt func(t *testing.T, dir string)
+		want    []string
+	}{
+		{"missing bootstrap", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "bootstrap"))
+		}, []string{"function Health", "the package is empty", "nothing to run"}},
+		{"bootstrap under another name", func(t *testing.T, dir string) {
+			os.Rename(filepath.Join(dir, "bootstrap"), filepath.Join(dir, "main"))
+		}, []string{"no file named bootstrap", `"main" is a program: build it as bootstrap`}},
+		{"bootstrap in other case", func(t *testing.T, dir string) {
+			os.Rename(filepath.Join(dir, "bootstrap"), filepath.Join(dir, "Bootstrap"))
+		}, []string{"no file named bootstrap", `"Bootstrap" differs only in case`}},
+		{"bootstrap not executable", func(t *testing.T, dir string) {
+			os.Chmod(filepath.Join(dir, "bootstrap"), 0o644)
+		}, []string{"bootstrap is not executable"}},
+		{"amd64 binary where the template says arm64", func(t *testing.T, dir string) {
+			buildBootstrap(t, "test/artifact/testdata/health", dir, "amd64")
+		}, []string{"bootstrap is built for x86_64 (amd64), but the template runs the function on arm64", "GOARCH=arm64"}},
+		{"dynamically linked binary", func(t *testing.T, dir string) {
+			buildBootstrap(t, "test/artifact/testdata/health", dir, "arm64", "-buildmode=pie")
+		}, []string{"bootstrap is dynamically linked", "/lib/ld-linux-aarch64.so.1", "CGO_ENABLED=0"}},
+		{"code reads another variable name than the template sets", func(t *testing.T, dir string) {
+			buildBootstrap(t, "test/artifact/testdata/envmismatch", dir, "arm64")
+		}, []string{"the template sets the environment variable ENV_NAME, but the bootstrap never mentions that name"}},
+	}
+	// The control: the stand-in built right passes, so each failure below is the break's.
+	out, fns := copyStage(t)
+	buildBootstrap(t, "test/artifact/testdata/health", fns["Health"].AssetDir, "arm64")
+	if _, err := Load(Options{CDKOut: out}); err != nil {
+		t.Fatalf("the correctly built stand-in of Health is refused: %v", err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, fns := copyStage(t)
+			c.breakIt(t, fns["Health"].AssetDir)
+			_, err := Load(Options{CDKOut: out})
+			if err == nil {
+				t.Fatal("the broken bundle was accepted")
+			}
+			t.Logf("the failure reads:\n%v", err)
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the failure does not say %q:\n%v", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), "NotesRead") || strings.Contains(err.Error(), "NotesWrite") {
+				t.Errorf("the failure blames functions that are not broken:\n%v", err)
+			}
+		})
+	}
+}
+
+// TestPanicAtInitFailsTheFirstRequest: a bootstrap that panics before lambda.Start passes
+// every static check, so only running it shows the problem, as the first request does.
+func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
+	out, fns := copyStage(t)
+	buildBootstrap(t, "test/artifact/testdata/panicinit", fns["Health"].AssetDir, "arm64")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h, err := Start(ctx, Options{CDKOut: out, Log: logWriter()})
+	if err != nil {
+		if reason := deferred(err); reason != "" {
+			t.Skip(reason)
+		}
+		t.Fatalf("the stage with a panicking Health did not even start: %v", err)
+	}
+	defer h.Close()
+	_, err = h.Do(ctx, Request{Method: "GET", Path: "/health"})
+	var se *StartError
+	if !errors.As(err, &se) {
+		t.Fatalf("want a StartError for the first request, got %v", err)
+	}
+	t.Logf("the failure reads:\n%v", err)
+	for _, w := range []string{"function Health did not start", "panicked during init", "assignment to entry in nil map", "Runtime exited with error: exit status 2", "502"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the failure does not say %q:\n%v", w, err)
+		}
+	}
+}
