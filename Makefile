@@ -25,6 +25,7 @@ help:
 	@echo "make test           vet, format and go.mod checks, then every Go test (infrastructure, Lambdas, browser)"
 	@echo "make local          run the whole app locally on http://127.0.0.1:8080"
 	@echo "make bench          Lambda benchmarks and bundle sizes"
+	@echo "make quotas         every deploy-time limit AWS enforces, measured on the synthesized app"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 
 # Node 24 from the npm registry, only when the machine's Node is older than 22.
@@ -63,6 +64,21 @@ ifeq ($(E2E_CHROMIUM),)
 	$(call apt_install,chromium,chromium)
 endif
 
+# The artifact tests run the arm64 Lambda bundles; on another architecture they go
+# through qemu (Debian's qemu-user-static). AWS's Runtime Interface Emulator is a Go tool
+# pinned in go.mod and needs no install. Where ARTIFACT_TESTS_RUN_IN is set (the
+# pipeline's x86 synth step), the artifact tests run elsewhere and qemu is not needed.
+qemu:
+ifeq ($(ARTIFACT_TESTS_RUN_IN),)
+	@if [ "$$(uname -m)" != aarch64 ] && ! command -v qemu-aarch64-static >/dev/null 2>&1 && ! command -v qemu-aarch64 >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory qemu-install; fi
+else
+	@echo "artifact tests deferred to: $(ARTIFACT_TESTS_RUN_IN)"
+endif
+
+qemu-install:
+	$(call apt_install,qemu-aarch64-static,qemu-user-static)
+
 synth: tools
 	npx cdk synth --quiet
 
@@ -71,7 +87,8 @@ vet:
 	@bad=$$(gofmt -l $(GO_FILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	@go mod tidy -diff >/dev/null || { echo "go.mod or go.sum is not tidy: run go mod tidy (go mod tidy -diff shows what changes)"; exit 1; }
 
-test: tools chromium vet
+# The tests read cdk.out (the artifact tests run its bundles), so synth comes first.
+test: tools chromium qemu vet synth
 	go test -count=1 -timeout 30m ./...
 
 e2e: tools chromium
@@ -83,6 +100,9 @@ local: tools
 bench: tools
 	go test -run '^$$' -bench . -benchmem ./lambdas/internal/app ./lambdas/health ./lambdas/notesread ./lambdas/noteswrite
 	go test -run '^$$' -bench . -benchtime 1x ./lambdas/build
+
+quotas: synth
+	@go run . quotas cdk.out
 
 deploy-policy: tools
 	@go run . deploy-policy --env $(ENV)
@@ -96,8 +116,8 @@ clean:
 # (Debian: apt-get install -y qemu-user-static); on arm64 they run natively. These targets
 # do not synthesize: the pipeline's ArtifactTests step brings the synth step's cdk.out.
 .PHONY: test-artifacts bench-coldstart
-test-artifacts: node_modules/.installed
+test-artifacts: tools qemu
 	go test -count=1 -timeout 20m ./test/artifact
 
-bench-coldstart: node_modules/.installed
+bench-coldstart: tools
 	go test -count=1 -run '^$$' -bench ColdStart -benchtime 20x ./test/artifact
