@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -33,6 +34,8 @@ type BackendStack struct {
 	APIURLOutput awscdk.CfnOutput
 	// Functions are the functions by route-table name.
 	Functions map[string]*gofunction.GoFunction
+	// Alarms watch the functions and the API; the environment's dashboard shows them.
+	Alarms []awscloudwatch.IAlarm
 }
 
 // BackendProps configures the Backend stack.
@@ -123,7 +126,11 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		}
 	}
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
-	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
+	var watching []awscloudwatch.IAlarm
+	for _, a := range alarms.Alarms {
+		watching = append(watching, a)
+	}
+	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions, Alarms: watching}
 }
 
 // TableActions are the exact DynamoDB actions each access level gets: what the store in
