@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -17,6 +18,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "deploy-policy" {
 		os.Exit(deployPolicy(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "compat-gate" {
+		os.Exit(compatGate(context.Background(), os.Args[2:], os.Stdout, os.Stderr, newDeployedReader))
 	}
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)

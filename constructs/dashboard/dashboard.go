@@ -185,14 +185,17 @@ func (p *Props) widgetCount() int {
 	return n
 }
 
-// The widgets' shared settings: five-minute points, the grid's width in thirds and halves.
+// The widgets' shared settings: the grid's width in thirds and halves. (No jsii call at
+// package level: importing the package must not start the jsii runtime.)
 var (
-	fiveMinutes = awscdk.Duration_Minutes(jsii.Number(5))
-	third       = jsii.Number(8)
-	half        = jsii.Number(12)
-	full        = jsii.Number(24)
-	height      = jsii.Number(6)
+	third  = jsii.Number(8)
+	half   = jsii.Number(12)
+	full   = jsii.Number(24)
+	height = jsii.Number(6)
 )
+
+// fiveMinutes is the period of every metric.
+func fiveMinutes() awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(5)) }
 
 // CloudFrontRegion is where CloudFront publishes its metrics (dimension Region=Global).
 const CloudFrontRegion = "us-east-1"
@@ -315,7 +318,7 @@ func header(p *Props) awscloudwatch.IWidget {
 func metric(namespace, name, statistic, label string, dims map[string]*string) awscloudwatch.IMetric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String(namespace), MetricName: jsii.String(name), DimensionsMap: &dims,
-		Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes,
+		Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes(),
 	})
 }
 
@@ -341,7 +344,7 @@ func apiWidgetRow(stage awsapigateway.IStage) []awscloudwatch.IWidget {
 
 func functionWidgetRow(name string, fn awslambda.IFunction) []awscloudwatch.IWidget {
 	opts := func(statistic, label string) *awscloudwatch.MetricOptions {
-		return &awscloudwatch.MetricOptions{Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes}
+		return &awscloudwatch.MetricOptions{Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes()}
 	}
 	return []awscloudwatch.IWidget{
 		graph(name+": invocations, errors, throttles", []awscloudwatch.IMetric{
@@ -360,12 +363,12 @@ func functionWidgetRow(name string, fn awslambda.IFunction) []awscloudwatch.IWid
 
 func tableWidgetRow(table awsdynamodb.ITable, operations []string) []awscloudwatch.IWidget {
 	opts := func(statistic, label string) *awscloudwatch.MetricOptions {
-		return &awscloudwatch.MetricOptions{Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes}
+		return &awscloudwatch.MetricOptions{Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes()}
 	}
 	latency := make([]awscloudwatch.IMetric, len(operations))
 	for i, op := range operations {
 		latency[i] = table.MetricSuccessfulRequestLatency(&awscloudwatch.MetricOptions{
-			Statistic: jsii.String("Average"), Label: jsii.String(op), Period: fiveMinutes,
+			Statistic: jsii.String("Average"), Label: jsii.String(op), Period: fiveMinutes(),
 			DimensionsMap: &map[string]*string{"TableName": table.TableName(), "Operation": jsii.String(op)},
 		})
 	}
@@ -387,7 +390,7 @@ func distributionWidgetRow(dist awscloudfront.IDistribution) []awscloudwatch.IWi
 	m := func(name, statistic, label string) awscloudwatch.IMetric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String("AWS/CloudFront"), MetricName: jsii.String(name), DimensionsMap: &dims,
-			Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes,
+			Statistic: jsii.String(statistic), Label: jsii.String(label), Period: fiveMinutes(),
 			Region: jsii.String(CloudFrontRegion),
 		})
 	}
