@@ -22,6 +22,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/example/notesplatform/stacks"
 )
 
 // cfnTemplate is the part of a CloudFormation template the gate reads.
@@ -78,10 +80,6 @@ type Finding struct {
 // ID is what a person writes to accept the finding; "<Function>:*" accepts every
 // finding of the function.
 func (f Finding) ID() string { return f.Function + ":" + f.Kind + ":" + f.Item }
-
-// AcceptPattern is the syntax of an accepted contraction: <function>:<kind>:<item> or
-// <function>:*. The config key that holds them should check entries against it.
-var AcceptPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.-]*:(\*|(action|resource|policy|statement|env):\S.*)$`)
 
 // functionName turns the path "dev/Backend/NotesRead/Resource/Resource" into
 // "Backend/NotesRead": the path inside the stage, without the L2 and L1 "Resource" segments.
@@ -661,7 +659,7 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	}
 	var bad []string
 	for _, a := range accept {
-		if !AcceptPattern.MatchString(a) {
+		if !stacks.CompatAcceptPattern.MatchString(a) {
 			bad = append(bad, fmt.Sprintf("--accept %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env) or <function>:*, as the gate prints it", a))
 		}
 	}

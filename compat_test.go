@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/stacks"
 )
 
 // The fixtures are a deployed Backend template (test/testdata/compat/deployed.json, with
@@ -80,7 +83,7 @@ func TestCompareFixtures(t *testing.T) {
 				assert.Contains(t, strings.Join(details, "\n"), d)
 			}
 			for _, id := range ids(got) {
-				assert.Regexp(t, AcceptPattern, id, "every finding id can be accepted")
+				assert.Regexp(t, stacks.CompatAcceptPattern, id, "every finding id can be accepted")
 			}
 		})
 	}
@@ -367,3 +370,60 @@ func TestCloudFormationTemplates(t *testing.T) {
 }
 
 func xmlEscape(w io.Writer, s string) error { return xml.EscapeText(w, []byte(s)) }
+
+// shellWords splits a command line of plain words, single-quoted strings and backslash
+// escapes, as sh does.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quoted, escaped := false, false, false
+	for _, r := range line {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case !quoted && r == '\\':
+			escaped, inWord = true, true
+		case quoted && r == '\'':
+			quoted = false
+		case quoted:
+			cur.WriteRune(r)
+		case r == '\'':
+			quoted, inWord = true, true
+		case r == ' ':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	require.False(t, quoted, "unterminated quote in %s", line)
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// The command that the pipeline step runs (stacks.CompatGateCommand) is one this command
+// parses and honours, in a directory laid out as in the step: the source with cdk.out.
+func TestPipelineCommandRuns(t *testing.T) {
+	line := stacks.CompatGateCommand("dev", "hnb659fds", []string{"Backend/NotesRead:action:secretsmanager:GetSecretValue", "it's:*"})
+	args := shellWords(t, line)
+	require.Equal(t, []string{"go", "run", ".", "compat-gate"}, args[:4])
+	assert.Contains(t, args, "it's:*", "quotes survive the shell")
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "it's:*" })
+	args = args[:len(args)-1] // the --accept of the removed entry
+
+	assembly, deployed := stage(t, "removes-action.json"), deployedDir(t)
+	work := t.TempDir()
+	require.NoError(t, os.Symlink(assembly, filepath.Join(work, "cdk.out")))
+	t.Chdir(work)
+	code, out, errOut := runGate(t, append(args[4:], "--deployed", deployed)...)
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "accepted Backend/NotesRead:action:secretsmanager:GetSecretValue")
+}

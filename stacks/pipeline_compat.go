@@ -1,0 +1,140 @@
+package stacks
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// CompatGateProps configures the old-version compatibility gate of one stage.
+type CompatGateProps struct {
+	// Stage is the environment whose stacks are checked; its name is the --stage of the
+	// command, its account and region name the lookup role. Required.
+	Stage awscdk.Stage
+	// Source is the repository checkout the step runs `go run . compat-gate` in. Required.
+	Source pipelines.IFileSetProducer
+	// Assembly produces the cloud assembly (the synth step); it is placed at cdk.out.
+	// Required.
+	Assembly pipelines.IFileSetProducer
+	// Accept are the contractions a person accepted for this environment, as the gate
+	// prints their ids (config key environments[].acceptContractions). Default: none.
+	Accept []string
+	// GoVersion is the "major.minor" Go runtime for CodeBuild (GoVersion of go.mod).
+	// Required.
+	GoVersion string
+	// Qualifier is the bootstrap qualifier of the target account. Default: "hnb659fds".
+	Qualifier string
+	// Cache keeps Go's module and build caches between runs. Default: no cache (the
+	// first `go run` of a build compiles the CDK bindings: minutes).
+	Cache awscodebuild.Cache
+}
+
+// CompatGateStepName is the step's id in the stage (the CodeBuild action is named after it).
+const CompatGateStepName = "CompatGate"
+
+var (
+	goRuntime    = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+	qualifierPat = regexp.MustCompile(`^[A-Za-z0-9_-]{1,10}$`)
+	// CompatAcceptPattern is the syntax of an accepted contraction, as the gate prints its
+	// ids: <function>:<kind>:<item> or <function>:*. The command and this step check it; a
+	// config key that holds acceptances should too.
+	CompatAcceptPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.-]*:(\*|(action|resource|policy|statement|env):\S.*)$`)
+)
+
+func (p *CompatGateProps) validate() error {
+	var errs []error
+	if p.Stage == nil {
+		return errors.New("compat gate: Stage is required")
+	}
+	if p.Source == nil || p.Assembly == nil {
+		errs = append(errs, errors.New("compat gate: Source and Assembly are required: the step runs the repository's command on the synthesized assembly"))
+	}
+	if !goRuntime.MatchString(p.GoVersion) {
+		errs = append(errs, fmt.Errorf("compat gate: GoVersion %q: allowed is major.minor such as 1.26", p.GoVersion))
+	}
+	if !qualifierPat.MatchString(p.Qualifier) {
+		errs = append(errs, fmt.Errorf("compat gate: Qualifier %q: allowed is 1-10 of A-Z a-z 0-9 _ - (the cdk bootstrap qualifier)", p.Qualifier))
+	}
+	for _, a := range p.Accept {
+		if !CompatAcceptPattern.MatchString(a) {
+			errs = append(errs, fmt.Errorf("compat gate: accepted contraction %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env) or <function>:*, as the gate prints it", a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// shellQuote quotes one argument for the build's shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// CompatGateCommand is the command the step runs for a stage.
+func CompatGateCommand(stage string, qualifier string, accept []string) string {
+	args := []string{"go", "run", ".", "compat-gate", "--assembly", "cdk.out", "--stage", shellQuote(stage)}
+	if qualifier != "" {
+		args = append(args, "--qualifier", shellQuote(qualifier))
+	}
+	for _, a := range accept {
+		args = append(args, "--accept", shellQuote(a))
+	}
+	return strings.Join(args, " ")
+}
+
+// CompatGateStep is the pipeline step that runs, before a stage's stacks deploy, the
+// old-version compatibility gate on the stage's new templates against the deployed ones
+// (read through the target account's bootstrap lookup role). Add it to the stage's Pre
+// steps. It only reads: its role may assume that one lookup role and nothing else beyond
+// what CDK Pipelines gives every CodeBuild step (artifacts, logs).
+func CompatGateStep(props *CompatGateProps) pipelines.CodeBuildStep {
+	p := *props
+	p.Qualifier = cmp.Or(p.Qualifier, "hnb659fds")
+	if err := p.validate(); err != nil {
+		panic(err)
+	}
+	account, region := *p.Stage.Account(), *p.Stage.Region()
+	if *awscdk.Token_IsUnresolved(account) || *awscdk.Token_IsUnresolved(region) {
+		panic(fmt.Errorf("compat gate: stage %s needs an explicit account and region to name its lookup role", *p.Stage.StageName()))
+	}
+	lookupRole := fmt.Sprintf("arn:%s:iam::%s:role/cdk-%s-lookup-role-%s-%s", *awscdk.Aws_PARTITION(), account, p.Qualifier, account, region)
+	return pipelines.NewCodeBuildStep(jsii.String(CompatGateStepName), &pipelines.CodeBuildStepProps{
+		Input:            p.Source,
+		AdditionalInputs: &map[string]pipelines.IFileSetProducer{"cdk.out": p.Assembly},
+		InstallCommands:  jsii.Strings("go version"),
+		Commands:         jsii.Strings(CompatGateCommand(*p.Stage.StageName(), p.Qualifier, p.Accept)),
+		BuildEnvironment: &awscodebuild.BuildEnvironment{
+			// Go and the CDK bindings compile as in the synth step, on the same image.
+			BuildImage:  synthImage(),
+			ComputeType: awscodebuild.ComputeType_MEDIUM,
+			Privileged:  jsii.Bool(false),
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+				"GOMODCACHE":  {Value: jsii.String(goModCache)},
+				"GOCACHE":     {Value: jsii.String(goCache)},
+				"GOTOOLCHAIN": {Value: jsii.String("auto")},
+				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+			},
+		},
+		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+			"phases": map[string]interface{}{
+				"install": map[string]interface{}{
+					"runtime-versions": map[string]interface{}{"golang": p.GoVersion, "nodejs": NodeMajor},
+				},
+			},
+			"cache": map[string]interface{}{
+				"paths": []interface{}{goModCache + "/**/*", goCache + "/**/*"},
+			},
+		}),
+		Cache: p.Cache,
+		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadDeployedTemplates"),
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: jsii.Strings(lookupRole),
+		})},
+		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+	})
+}
