@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export GOFLAGS ?= -mod=readonly
 GO_FILES = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')
 
-.PHONY: help synth test vet e2e local bench deploy-policy clean
+.PHONY: help synth test vet e2e local bench deploy-policy diagram clean
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -13,6 +13,7 @@ help:
 	@echo "make local          run the whole app locally on http://127.0.0.1:8080"
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
+	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
 
 # npm ci installs the pinned CDK CLI and dynalite. node_modules ships Go template files
 # of `cdk init`; a go.mod there keeps them out of ./... patterns.
@@ -43,6 +44,11 @@ bench: node_modules/.installed
 
 deploy-policy:
 	@go run . deploy-policy --env $(ENV)
+
+# Synthesizes the app (bundling skipped) and rewrites the Mermaid block between the
+# diagram markers of README.md; the root package's test fails when it is stale.
+diagram: node_modules/.installed
+	go run . diagram
 
 clean:
 	rm -rf cdk.out

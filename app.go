@@ -22,6 +22,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "compat-gate" {
 		os.Exit(compatGate(context.Background(), os.Args[2:], os.Stdout, os.Stderr, newDeployedReader))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "diagram" {
+		os.Exit(diagramCommand(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	ctx, _ := app.Node().GetAllContext(nil).(map[string]interface{})
