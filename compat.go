@@ -451,8 +451,9 @@ func compareStacks(deployed, next stackTemplate) (findings []Finding, notes []st
 	return findings, notes
 }
 
-// Accepted splits findings into those a person accepted and those that fail the gate, and
-// returns the accept entries that matched nothing (to be removed from the config).
+// Accepted splits findings into those a person accepted (by id, by "<function>:*", or all
+// by "*") and those that fail the gate, and returns the accept entries that matched nothing
+// (to be removed from the config).
 func Accepted(findings []Finding, accept []string) (failing, accepted []Finding, unused []string) {
 	used := map[string]bool{}
 	for _, f := range findings {
@@ -462,6 +463,9 @@ func Accepted(findings []Finding, accept []string) (failing, accepted []Finding,
 			accepted = append(accepted, f)
 		case slices.Contains(accept, f.Function+":*"):
 			used[f.Function+":*"] = true
+			accepted = append(accepted, f)
+		case slices.Contains(accept, "*"):
+			used["*"] = true
 			accepted = append(accepted, f)
 		default:
 			failing = append(failing, f)
@@ -646,7 +650,7 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	deployedDir := fs.String("deployed", "", "read deployed templates from <dir>/<stack name>.json instead of CloudFormation")
 	qualifier := fs.String("qualifier", "hnb659fds", "bootstrap qualifier, for a manifest without a lookup role")
 	var accept stringList
-	fs.Var(&accept, "accept", "accept one contraction by its id (<function>:<kind>:<item> or <function>:*); repeatable")
+	fs.Var(&accept, "accept", "accept a contraction by its id (<function>:<kind>:<item>), all of a function's (<function>:*) or all (*); repeatable")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -660,7 +664,7 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	var bad []string
 	for _, a := range accept {
 		if !stacks.CompatAcceptPattern.MatchString(a) {
-			bad = append(bad, fmt.Sprintf("--accept %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env) or <function>:*, as the gate prints it", a))
+			bad = append(bad, fmt.Sprintf("--accept %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *, as the gate prints it", a))
 		}
 	}
 	if len(bad) > 0 {

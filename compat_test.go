@@ -134,6 +134,13 @@ func TestAccepted(t *testing.T) {
 	assert.Empty(t, failing)
 	assert.Len(t, accepted, 2)
 	assert.Empty(t, unused)
+
+	failing, accepted, unused = Accepted(findings, []string{"*"})
+	assert.Empty(t, failing, "* accepts everything (a rollback)")
+	assert.Len(t, accepted, 2)
+	assert.Empty(t, unused)
+	_, _, unused = Accepted(nil, []string{"*"})
+	assert.Equal(t, []string{"*"}, unused)
 }
 
 func TestGlobMatch(t *testing.T) {
@@ -271,6 +278,10 @@ func TestCompatGateUsage(t *testing.T) {
 	code, _, errOut = runGate(t, "--assembly", asm, "--stage", "dev", "--accept", "NotesRead")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `--accept "NotesRead": allowed is <function>:<kind>:<item>`)
+
+	code, _, errOut = runGate(t, "--assembly", asm, "--stage", "dev", "--accept", "**")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `--accept "**"`)
 
 	code, _, errOut = runGate(t, "--assembly", filepath.Join(t.TempDir(), "none"), "--stage", "dev")
 	assert.Equal(t, 2, code)

@@ -44,9 +44,11 @@ var (
 	goRuntime    = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 	qualifierPat = regexp.MustCompile(`^[A-Za-z0-9_-]{1,10}$`)
 	// CompatAcceptPattern is the syntax of an accepted contraction, as the gate prints its
-	// ids: <function>:<kind>:<item> or <function>:*. The command and this step check it; a
-	// config key that holds acceptances should too.
-	CompatAcceptPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.-]*:(\*|(action|resource|policy|statement|env):\S.*)$`)
+	// ids: <function>:<kind>:<item>, <function>:* (everything the function loses), or *
+	// (everything: for a rollback to an older release, which removes what the bad one
+	// added). The command and this step check it; a config key that holds acceptances
+	// should too.
+	CompatAcceptPattern = regexp.MustCompile(`^(\*|[A-Za-z0-9][A-Za-z0-9/_.-]*:(\*|(action|resource|policy|statement|env):\S.*))$`)
 )
 
 func (p *CompatGateProps) validate() error {
@@ -65,7 +67,7 @@ func (p *CompatGateProps) validate() error {
 	}
 	for _, a := range p.Accept {
 		if !CompatAcceptPattern.MatchString(a) {
-			errs = append(errs, fmt.Errorf("compat gate: accepted contraction %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env) or <function>:*, as the gate prints it", a))
+			errs = append(errs, fmt.Errorf("compat gate: accepted contraction %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *, as the gate prints it", a))
 		}
 	}
 	return errors.Join(errs...)
