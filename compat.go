@@ -649,6 +649,7 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	stage := fs.String("stage", "", "stage (environment) whose stacks to check, e.g. dev")
 	deployedDir := fs.String("deployed", "", "read deployed templates from <dir>/<stack name>.json instead of CloudFormation")
 	qualifier := fs.String("qualifier", "hnb659fds", "bootstrap qualifier, for a manifest without a lookup role")
+	executionType := fs.String("execution-type", "", "the pipeline execution's type: ROLLBACK accepts every contraction (an older release replaces the running one); STANDARD or empty checks")
 	var accept stringList
 	fs.Var(&accept, "accept", "accept a contraction by its id (<function>:<kind>:<item>), all of a function's (<function>:*) or all (*); repeatable")
 	if err := fs.Parse(args); err != nil {
@@ -666,6 +667,16 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 		if !stacks.CompatAcceptPattern.MatchString(a) {
 			bad = append(bad, fmt.Sprintf("--accept %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *, as the gate prints it", a))
 		}
+	}
+	switch *executionType {
+	case "", "STANDARD":
+	case "ROLLBACK":
+		// A rollback deploys an older release: it removes what the release that runs now
+		// added, which is the point. Report it, fail on nothing.
+		accept = append(accept, "*")
+		fmt.Fprintln(stdout, "rollback execution: every contraction below is accepted")
+	default:
+		bad = append(bad, fmt.Sprintf("--execution-type %q: allowed are STANDARD and ROLLBACK (CodePipeline's executionType), or empty", *executionType))
 	}
 	if len(bad) > 0 {
 		return fail(errors.New(strings.Join(bad, "\n")))
@@ -704,6 +715,9 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 		fmt.Fprintf(stdout, "accepted %s: %s\n", f.ID(), f.Detail)
 	}
 	for _, a := range unused {
+		if a == "*" && *executionType == "ROLLBACK" {
+			continue // added above for the rollback, not by a person
+		}
 		fmt.Fprintf(stdout, "warning: --accept %s matches nothing this deploy removes: delete it from the configuration\n", a)
 	}
 	if len(failing) == 0 {

@@ -259,6 +259,19 @@ func TestCompatGateCommand(t *testing.T) {
 	assert.Equal(t, 1, code, "an acceptance of another function does not pass: %s", out)
 	assert.Contains(t, out, "warning: --accept Backend/Health:* matches nothing")
 
+	code, out, _ = runGate(t, "--assembly", stage(t, "removes-action.json"), "--stage", "dev", "--deployed", deployed, "--execution-type", "ROLLBACK")
+	assert.Equal(t, 0, code, "a stage rollback replaces the running release with an older one: %s", out)
+	assert.Contains(t, out, "rollback execution")
+	assert.Contains(t, out, "accepted Backend/NotesRead:action:secretsmanager:GetSecretValue")
+	assert.NotContains(t, out, "warning:", "the rollback's own acceptance is never stale")
+
+	code, out, _ = runGate(t, "--assembly", stage(t, "adds-only.json"), "--stage", "dev", "--deployed", deployed, "--execution-type", "ROLLBACK")
+	assert.Equal(t, 0, code, out)
+	assert.NotContains(t, out, "warning:", "the rollback's own acceptance is never stale")
+
+	code, out, _ = runGate(t, "--assembly", stage(t, "removes-action.json"), "--stage", "dev", "--deployed", deployed, "--execution-type", "STANDARD")
+	assert.Equal(t, 1, code, out)
+
 	code, out, _ = runGate(t, "--assembly", stage(t, "narrows-resource.json"), "--stage", "dev", "--deployed", deployed)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "accept with: Backend/NotesRead:resource:dynamodb:Query")
@@ -278,6 +291,10 @@ func TestCompatGateUsage(t *testing.T) {
 	code, _, errOut = runGate(t, "--assembly", asm, "--stage", "dev", "--accept", "NotesRead")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `--accept "NotesRead": allowed is <function>:<kind>:<item>`)
+
+	code, _, errOut = runGate(t, "--assembly", asm, "--stage", "dev", "--execution-type", "rollback")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `--execution-type "rollback": allowed are STANDARD and ROLLBACK`)
 
 	code, _, errOut = runGate(t, "--assembly", asm, "--stage", "dev", "--accept", "**")
 	assert.Equal(t, 2, code)

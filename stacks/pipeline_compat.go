@@ -35,6 +35,11 @@ type CompatGateProps struct {
 	// Cache keeps Go's module and build caches between runs. Default: no cache (the
 	// first `go run` of a build compiles the CDK bindings: minutes).
 	Cache awscodebuild.Cache
+	// PipelineName is the pipeline that runs the step, in the step's own account and
+	// region: the step asks it whether the execution is a stage rollback (which deploys an
+	// older release and so removes what the running one added) and then accepts every
+	// contraction. Default: no rollback detection, a stage rollback can fail the gate.
+	PipelineName string
 }
 
 // CompatGateStepName is the step's id in the stage (the CodeBuild action is named after it).
@@ -43,6 +48,8 @@ const CompatGateStepName = "CompatGate"
 var (
 	goRuntime    = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 	qualifierPat = regexp.MustCompile(`^[A-Za-z0-9_-]{1,10}$`)
+	// pipelineNamePat is what CodePipeline accepts as a pipeline name.
+	pipelineNamePat = regexp.MustCompile(`^[A-Za-z0-9.@_-]{1,100}$`)
 	// CompatAcceptPattern is the syntax of an accepted contraction, as the gate prints its
 	// ids: <function>:<kind>:<item>, <function>:* (everything the function loses), or *
 	// (everything: for a rollback to an older release, which removes what the bad one
@@ -62,6 +69,9 @@ func (p *CompatGateProps) validate() error {
 	if !goRuntime.MatchString(p.GoVersion) {
 		errs = append(errs, fmt.Errorf("compat gate: GoVersion %q: allowed is major.minor such as 1.26", p.GoVersion))
 	}
+	if p.PipelineName != "" && !pipelineNamePat.MatchString(p.PipelineName) {
+		errs = append(errs, fmt.Errorf("compat gate: PipelineName %q: allowed is 1-100 of A-Z a-z 0-9 . @ - _ (a CodePipeline name)", p.PipelineName))
+	}
 	if !qualifierPat.MatchString(p.Qualifier) {
 		errs = append(errs, fmt.Errorf("compat gate: Qualifier %q: allowed is 1-10 of A-Z a-z 0-9 _ - (the cdk bootstrap qualifier)", p.Qualifier))
 	}
@@ -75,6 +85,13 @@ func (p *CompatGateProps) validate() error {
 
 // shellQuote quotes one argument for the build's shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// executionTypeCommand asks CodePipeline for the type of the running execution (STANDARD
+// or ROLLBACK); a failed call fails the step.
+func executionTypeCommand(pipeline string) string {
+	return `EXECUTION_TYPE=$(aws codepipeline get-pipeline-execution --pipeline-name ` + shellQuote(pipeline) +
+		` --pipeline-execution-id "$PIPELINE_EXECUTION_ID" --query pipelineExecution.executionType --output text)`
+}
 
 // CompatGateCommand is the command the step runs for a stage.
 func CompatGateCommand(stage string, qualifier string, accept []string) string {
@@ -91,8 +108,9 @@ func CompatGateCommand(stage string, qualifier string, accept []string) string {
 // CompatGateStep is the pipeline step that runs, before a stage's stacks deploy, the
 // old-version compatibility gate on the stage's new templates against the deployed ones
 // (read through the target account's bootstrap lookup role). Add it to the stage's Pre
-// steps. It only reads: its role may assume that one lookup role and nothing else beyond
-// what CDK Pipelines gives every CodeBuild step (artifacts, logs).
+// steps. It only reads: its role may assume that one lookup role and read its own
+// pipeline's executions, beyond what CDK Pipelines gives every CodeBuild step (artifacts,
+// logs).
 func CompatGateStep(props *CompatGateProps) pipelines.CodeBuildStep {
 	p := *props
 	p.Qualifier = cmp.Or(p.Qualifier, "hnb659fds")
@@ -104,11 +122,29 @@ func CompatGateStep(props *CompatGateProps) pipelines.CodeBuildStep {
 		panic(fmt.Errorf("compat gate: stage %s needs an explicit account and region to name its lookup role", *p.Stage.StageName()))
 	}
 	lookupRole := fmt.Sprintf("arn:%s:iam::%s:role/cdk-%s-lookup-role-%s-%s", *awscdk.Aws_PARTITION(), account, p.Qualifier, account, region)
+	statements := []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadDeployedTemplates"),
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings(lookupRole),
+	})}
+	commands := []string{CompatGateCommand(*p.Stage.StageName(), p.Qualifier, p.Accept)}
+	var env *map[string]*string
+	if p.PipelineName != "" {
+		commands = []string{executionTypeCommand(p.PipelineName), commands[0] + ` --execution-type "$EXECUTION_TYPE"`}
+		env = &map[string]*string{"PIPELINE_EXECUTION_ID": jsii.String("#{codepipeline.PipelineExecutionId}")}
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("ReadExecutionType"),
+			Actions: jsii.Strings("codepipeline:GetPipelineExecution"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:%s:codepipeline:%s:%s:%s",
+				*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), p.PipelineName)),
+		}))
+	}
 	return pipelines.NewCodeBuildStep(jsii.String(CompatGateStepName), &pipelines.CodeBuildStepProps{
 		Input:            p.Source,
 		AdditionalInputs: &map[string]pipelines.IFileSetProducer{"cdk.out": p.Assembly},
 		InstallCommands:  jsii.Strings("go version"),
-		Commands:         jsii.Strings(CompatGateCommand(*p.Stage.StageName(), p.Qualifier, p.Accept)),
+		Commands:         jsii.Strings(commands...),
+		Env:              env,
 		BuildEnvironment: &awscodebuild.BuildEnvironment{
 			// Go and the CDK bindings compile as in the synth step, on the same image.
 			BuildImage:  synthImage(),
@@ -131,12 +167,8 @@ func CompatGateStep(props *CompatGateProps) pipelines.CodeBuildStep {
 				"paths": []interface{}{goModCache + "/**/*", goCache + "/**/*"},
 			},
 		}),
-		Cache: p.Cache,
-		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ReadDeployedTemplates"),
-			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: jsii.Strings(lookupRole),
-		})},
-		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+		Cache:                p.Cache,
+		RolePolicyStatements: &statements,
+		Timeout:              awscdk.Duration_Minutes(jsii.Number(30)),
 	})
 }

@@ -46,7 +46,7 @@ func compatPipeline(t *testing.T, accept []string) *synthesized {
 	awssns.NewTopic(awscdk.NewStack(stage, jsii.String("Backend"), nil), jsii.String("Topic"), nil)
 	cacheBucket := awss3.NewBucket(pstack, jsii.String("Cache"), nil)
 	gate := stacks.CompatGateStep(&stacks.CompatGateProps{
-		Stage: stage, Source: source, Assembly: synth, Accept: accept, GoVersion: "1.26",
+		Stage: stage, Source: source, Assembly: synth, Accept: accept, GoVersion: "1.26", PipelineName: "notes-pipeline",
 		Cache: awscodebuild.Cache_Bucket(cacheBucket, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("build-cache/compat")}),
 	})
 	pipeline.AddStage(stage, &pipelines.AddStageOpts{Pre: &[]pipelines.Step{gate}})
@@ -86,8 +86,17 @@ func TestCompatGateStep(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(buildSpecOf(t, p)), &spec))
 		want := "go run . compat-gate --assembly cdk.out --stage 'dev' --qualifier 'hnb659fds'" +
 			" --accept 'Backend/NotesRead:env:CURSOR_SECRET_ARN' --accept 'Backend/Health:*'"
-		assert.Equal(t, []string{want}, spec.Phases["build"].Commands)
 		assert.Equal(t, want, stacks.CompatGateCommand("dev", "hnb659fds", accept))
+		// A stage rollback (CodePipeline executionType ROLLBACK) deploys an older release: the
+		// step asks its pipeline and tells the gate, which then accepts every contraction.
+		assert.Equal(t, []string{
+			`EXECUTION_TYPE=$(aws codepipeline get-pipeline-execution --pipeline-name 'notes-pipeline' --pipeline-execution-id "$PIPELINE_EXECUTION_ID" --query pipelineExecution.executionType --output text)`,
+			want + ` --execution-type "$EXECUTION_TYPE"`,
+		}, spec.Phases["build"].Commands)
+		var actionEnv []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(gate.Config["EnvironmentVariables"].(string)), &actionEnv))
+		assert.Contains(t, actionEnv, map[string]any{"name": "PIPELINE_EXECUTION_ID", "type": "PLAINTEXT", "value": "#{codepipeline.PipelineExecutionId}"},
+			"the execution id is a pipeline variable of the action")
 		assert.Equal(t, "1.26", spec.Phases["install"].RuntimeVersions["golang"])
 		assert.Equal(t, stacks.NodeMajor, spec.Phases["install"].RuntimeVersions["nodejs"], "importing the app starts the jsii runtime")
 		// The cloud assembly is the synth step's output, placed at cdk.out beside the source.
@@ -103,7 +112,7 @@ func TestCompatGateStep(t *testing.T) {
 
 		// The project's role may assume the target account's lookup role, and no other role.
 		role := p["ServiceRole"].(map[string]any)["Fn::GetAtt"].([]any)[0]
-		var assumes []string
+		var assumes, reads []string
 		for _, pol := range resources(s.Pipeline, "AWS::IAM::Policy") {
 			props := pol["Properties"].(map[string]any)
 			if toJSON(props["Roles"]) != toJSON([]any{map[string]any{"Ref": role}}) {
@@ -114,9 +123,14 @@ func TestCompatGateStep(t *testing.T) {
 				if strings.Contains(toJSON(st["Action"]), "sts:AssumeRole") {
 					assumes = append(assumes, toJSON(st["Resource"]))
 				}
+				if strings.Contains(toJSON(st["Action"]), "codepipeline:") {
+					reads = append(reads, toJSON(st["Action"])+" "+toJSON(st["Resource"]))
+				}
 			}
 		}
 		assert.Equal(t, []string{`{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1"]]}`}, assumes)
+		assert.Equal(t, []string{`"codepipeline:GetPipelineExecution" {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":codepipeline:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":notes-pipeline"]]}`}, reads,
+			"the step reads its own pipeline's executions (the role lives in the pipeline's stack, account and region) and nothing else of CodePipeline")
 	})
 }
 
@@ -128,7 +142,8 @@ func TestCompatGateStepValidate(t *testing.T) {
 		assert.Contains(t, msg, `GoVersion "1.26.1": allowed is major.minor`)
 		assert.Contains(t, msg, `accepted contraction "NotesRead": allowed is <function>:<kind>:<item>`)
 		assert.Contains(t, msg, "Source and Assembly are required")
+		assert.Contains(t, msg, `PipelineName "notes pipeline": allowed is 1-100 of`)
 	}()
 	stage := awscdk.NewStage(awscdk.NewApp(nil), jsii.String("dev"), nil)
-	stacks.CompatGateStep(&stacks.CompatGateProps{Stage: stage, GoVersion: "1.26.1", Accept: []string{"NotesRead"}})
+	stacks.CompatGateStep(&stacks.CompatGateProps{Stage: stage, GoVersion: "1.26.1", Accept: []string{"NotesRead"}, PipelineName: "notes pipeline"})
 }
