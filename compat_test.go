@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -369,7 +370,12 @@ func TestCloudFormationTemplates(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	reader := &cloudFormationTemplates{endpoint: srv.URL, loadConfig: func(_ context.Context, region string) (aws.Config, error) {
-		return aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKIAPIPELINE", "s", ""), RetryMaxAttempts: 1}, nil
+		return aws.Config{
+			Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKIAPIPELINE", "s", ""), RetryMaxAttempts: 1,
+			// A fresh connection per request: no reuse of a pooled connection the test
+			// server may have closed (the test checks requests, not connection reuse).
+			HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
+		}, nil
 	}}
 	role := "arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1"
 	ctx := context.Background()
