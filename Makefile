@@ -18,7 +18,7 @@ NODE := $(NODE24_DIR)/node_modules/node/bin/node
 export PATH := $(NODE24_DIR)/node_modules/node/bin:$(PATH)
 endif
 
-.PHONY: help synth test vet e2e local bench deploy-policy clean tools chromium
+.PHONY: help synth test vet e2e local bench deploy-policy diagram clean tools chromium
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make quotas         every deploy-time limit AWS enforces, measured on the synthesized app"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
+	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
 
 # Node 24 from the npm registry, only when the machine's Node is older than 22.
 $(NODE):
@@ -106,6 +107,11 @@ quotas: synth
 
 deploy-policy: tools
 	@go run . deploy-policy --env $(ENV)
+
+# Synthesizes the app (bundling skipped) and rewrites the Mermaid block between the
+# diagram markers of README.md; the root package's test fails when it is stale.
+diagram: tools
+	go run . diagram
 
 clean:
 	rm -rf cdk.out

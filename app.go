@@ -1,11 +1,14 @@
 // Command app is the CDK app: it loads and validates the configuration from cdk.json
 // context, builds one stage per environment and the pipeline, synthesizes, and fails when
 // the cloud assembly holds an unsuppressed finding or comes close to a deploy-time limit.
-// `go run . deploy-policy` prints an environment's CloudFormation execution policy and
-// `go run . quotas` the measured limits instead.
+// Its other commands: `go run . deploy-policy` prints an environment's CloudFormation
+// execution policy, `go run . quotas` the measured deploy-time limits, `go run .
+// compat-gate` compares a stage with what is deployed, and `go run . diagram` rewrites
+// the README's architecture diagram.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +37,10 @@ func run(args []string) int {
 			return deployPolicy(args[1:], root, os.Stdout, os.Stderr)
 		case "quotas":
 			return printQuotas(args[1:], root, os.Stdout, os.Stderr)
+		case "compat-gate":
+			return compatGate(context.Background(), args[1:], os.Stdout, os.Stderr, newDeployedReader)
+		case "diagram":
+			return diagramCommand(args[1:], os.Stdout, os.Stderr)
 		}
 	}
 	return synth(root, os.Stderr)

@@ -41,6 +41,8 @@ type BackendStack struct {
 	APIURLOutput awscdk.CfnOutput
 	// Functions are the functions by route-table name.
 	Functions map[string]*gofunction.GoFunction
+	// Alarms watch the functions and the API; the environment's dashboard shows them.
+	Alarms []awscloudwatch.IAlarm
 }
 
 // BackendProps configures the Backend stack.
@@ -165,7 +167,11 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		}
 	}
 	out := awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: rest.URL, Description: jsii.String("Invoke URL of the REST API stage")})
-	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions}
+	var watching []awscloudwatch.IAlarm
+	for _, a := range alerts.Alarms {
+		watching = append(watching, a)
+	}
+	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions, Alarms: watching}
 }
 
 // rollouts move each function's live alias to its new version through CodeDeploy, in

@@ -6,12 +6,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/appclient"
+	"github.com/example/notesplatform/constructs/dashboard"
+	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/staticsite"
 	"github.com/example/notesplatform/lambdas/repo"
@@ -30,6 +34,8 @@ type FrontendStack struct {
 	ClientID *string
 	// URLOutput is the SiteUrl output, read by the pipeline's smoke test.
 	URLOutput awscdk.CfnOutput
+	// DashboardURL opens the environment's CloudWatch dashboard (output DashboardUrl).
+	DashboardURL *string
 }
 
 // FrontendProps configures the Frontend stack.
@@ -42,6 +48,12 @@ type FrontendProps struct {
 	AuthURL  *string
 	API      awsapigateway.IRestApi
 	LogKey   awskms.IKey
+	// Functions, Alarms and Table are shown on the environment's dashboard, which lives
+	// here because it also shows the distribution: Frontend already depends on Data and
+	// Backend, and the Backend stack cannot refer to the distribution (a cycle).
+	Functions map[string]*gofunction.GoFunction
+	Alarms    []awscloudwatch.IAlarm
+	Table     awsdynamodb.ITable
 }
 
 // NewFrontendStack makes the Frontend stack.
@@ -94,5 +106,15 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	nag.Suppress(site.LogBucket, false, "AwsSolutions-S1",
 		"This bucket is the destination of CloudFront and S3 access logs; logging it into itself would recurse.")
 	out := awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: site.URL, Description: jsii.String("URL of the single-page app")})
-	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out}
+
+	functions := map[string]dashboard.Function{}
+	for name, fn := range props.Functions {
+		functions[name] = dashboard.Function{Function: fn.Function, LogGroup: fn.LogGroup}
+	}
+	board := dashboard.New(stack, "Dashboard", &dashboard.Props{
+		Name: props.App + "-" + e.Name, APIStage: props.API.DeploymentStage(), Functions: functions,
+		Table: props.Table, Distribution: site.Distribution, Alarms: props.Alarms,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{Value: board.URL, Description: jsii.String("CloudWatch dashboard of the environment")})
+	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out, DashboardURL: board.URL}
 }

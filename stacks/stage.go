@@ -72,6 +72,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),
 		App:        app, Env: e, WebDir: repo.WebDir(props.ModuleRoot),
 		UserPool: data.UserPool, AuthURL: data.AuthURL, API: backend.API, LogKey: base.LogKey,
+		Functions: backend.Functions, Alarms: backend.Alarms, Table: data.Table,
 	})
 	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
 

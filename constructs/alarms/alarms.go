@@ -95,12 +95,16 @@ func (a *Alarms) add(id string, metric awscloudwatch.IMetric, threshold float64,
 	return alarm
 }
 
-var fiveMinutes = &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+// fiveMinutes is a five-minute sum. A function, not a package variable: a jsii value made
+// at package init would start the jsii kernel in every program that imports this package.
+func fiveMinutes() *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+}
 
 // OnFunction alarms on any error or throttle of the function in five minutes.
 func (a *Alarms) OnFunction(name string, fn awslambda.IFunction) {
-	a.add(name+"Errors", fn.MetricErrors(fiveMinutes), 1, name+" returned an error or crashed (API Gateway answered 502)")
-	a.add(name+"Throttles", fn.MetricThrottles(fiveMinutes), 1, name+" was throttled: raise its concurrency or find the traffic")
+	a.add(name+"Errors", fn.MetricErrors(fiveMinutes()), 1, name+" returned an error or crashed (API Gateway answered 502)")
+	a.add(name+"Throttles", fn.MetricThrottles(fiveMinutes()), 1, name+" was throttled: raise its concurrency or find the traffic")
 }
 
 // OnNewVersion alarms on any error or throttle, within a minute, of the version an
@@ -127,7 +131,7 @@ func (a *Alarms) OnNewVersion(name string, fn awslambda.IFunction, alias awslamb
 // OnAPI alarms on server errors and on a p99 latency above the given milliseconds, and
 // returns both: a gradual deployment rolls back on them too.
 func (a *Alarms) OnAPI(api awsapigateway.RestApi, p99Millis float64) []awscloudwatch.IAlarm {
-	errs := a.add("Api5xx", api.MetricServerError(fiveMinutes), 1, "The API answered 5xx")
+	errs := a.add("Api5xx", api.MetricServerError(fiveMinutes()), 1, "The API answered 5xx")
 	latency := a.add("ApiLatency", api.MetricLatency(&awscloudwatch.MetricOptions{
 		Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("p99"),
 	}), p99Millis, fmt.Sprintf("The API's p99 latency is above %.0f ms", p99Millis))

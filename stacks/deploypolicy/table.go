@@ -28,6 +28,7 @@ const (
 	appRoles     = "arn:{partition}:iam::{account}:role/{prefix}-*"
 	appPolicies  = "arn:{partition}:iam::{account}:policy/{prefix}-*"
 	appTopics    = "arn:{partition}:sns:{region}:{account}:{prefix}-*"
+	appDashboard = "arn:{partition}:cloudwatch::{account}:dashboard/{prefix}"
 	assetObjects = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
 	// The CodeDeploy application is named "<app>-<env>"; its groups get generated names.
 	appDeployApplications = "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}"
@@ -94,6 +95,12 @@ var Table = map[string][]Grant{
 		"cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
 		"cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
 	}}},
+
+	// Dashboards are global: arn:...:cloudwatch::<account>:dashboard/<name>, and the one
+	// dashboard of an environment is named exactly "<app>-<env>".
+	"AWS::CloudWatch::Dashboard": {{Sid: "CloudWatchDashboards", Actions: []string{
+		"cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards",
+	}, Resources: []string{appDashboard}}},
 
 	"AWS::Cognito::UserPool": {{Sid: "Cognito", Actions: []string{
 		"cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool", "cognito-idp:DeleteUserPool",

@@ -1,0 +1,377 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close() // one jsii kernel per test binary
+	os.Exit(code)
+}
+
+// fakes satisfy the interfaces for validate(), which only checks presence.
+type fakeFunction struct{ awslambda.IFunction }
+type fakeLogGroup struct{ awslogs.ILogGroup }
+type fakeAlarm struct{ awscloudwatch.IAlarm }
+
+func TestValidate(t *testing.T) {
+	ok := (&Props{Name: "notes-dev", Functions: map[string]Function{"A": {&fakeFunction{}, &fakeLogGroup{}}}}).withDefaults()
+	assert.NoError(t, ok.validate())
+
+	p := (&Props{Name: "notes dev/1"}).withDefaults()
+	err := p.validate()
+	assert.ErrorContains(t, err, `Name "notes dev/1": allowed is 1-255 of A-Z a-z 0-9 - _`)
+	assert.ErrorContains(t, err, "nothing to show")
+
+	p = (&Props{
+		Name:            "x",
+		Functions:       map[string]Function{"NoLogs": {Function: &fakeFunction{}}, "NoFn": {LogGroup: &fakeLogGroup{}}, " ": {&fakeFunction{}, &fakeLogGroup{}}},
+		TableOperations: []string{"Query", "GetItems"},
+		Alarms:          []awscloudwatch.IAlarm{&fakeAlarm{}, nil},
+		SlowRequests:    10001,
+		FailedRequests:  -1,
+	}).withDefaults()
+	err = p.validate()
+	assert.ErrorContains(t, err, `Functions["NoLogs"].LogGroup is required`)
+	assert.ErrorContains(t, err, `Functions["NoFn"].Function is required`)
+	assert.ErrorContains(t, err, "a function has an empty name")
+	assert.ErrorContains(t, err, `TableOperations "GetItems": allowed are BatchExecuteStatement,`)
+	assert.NotContains(t, err.Error(), `TableOperations "Query"`)
+	assert.ErrorContains(t, err, "Alarms[1] is nil")
+	assert.NotContains(t, err.Error(), "Alarms[0]")
+	assert.ErrorContains(t, err, "SlowRequests 10001: allowed is 1..10000")
+	assert.ErrorContains(t, err, "FailedRequests -1: allowed is 1..10000")
+
+	many := map[string]Function{}
+	for i := range MaxLogGroups + 1 {
+		many[fmt.Sprintf("F%02d", i)] = Function{&fakeFunction{}, &fakeLogGroup{}}
+	}
+	p = (&Props{Name: "x", Functions: many}).withDefaults()
+	assert.ErrorContains(t, p.validate(), "Functions: 51 given: allowed is at most 50")
+
+	alarms := make([]awscloudwatch.IAlarm, 49900) // 499 alarm widgets and the header
+	for i := range alarms {
+		alarms[i] = &fakeAlarm{}
+	}
+	p = (&Props{Name: "x", Alarms: alarms}).withDefaults()
+	assert.NoError(t, p.validate())
+	alarms = make([]awscloudwatch.IAlarm, 50000)
+	for i := range alarms {
+		alarms[i] = &fakeAlarm{}
+	}
+	p = (&Props{Name: "x", Alarms: alarms}).withDefaults()
+	assert.ErrorContains(t, p.validate(), "501 widgets for 0 functions and 50000 alarms: allowed is at most 500")
+}
+
+func TestNewRejectsBadProps(t *testing.T) {
+	defer func() {
+		r := recover()
+		require.NotNil(t, r, "New must stop synth on invalid props")
+		assert.Contains(t, fmt.Sprint(r), `Name ""`)
+	}()
+	New(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Bad"), nil), "Dashboard", &Props{})
+}
+
+// fixture is a small stack with n functions (and an errors alarm on each), an API, a table
+// and a distribution, and the dashboard over them.
+type fixture struct {
+	stack     awscdk.Stack
+	functions []string // function names, as the template refers to them
+	logGroups []string // log group names, likewise
+	alarms    []string // logical ids
+	table     string   // logical id
+	dist      string   // logical id
+	api       awsapigateway.RestApi
+	body      map[string]any
+	url       any
+}
+
+func newFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Shop"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+	})
+	f := &fixture{stack: stack}
+	functions := map[string]Function{}
+	var alarms []awscloudwatch.IAlarm
+	for i := range n {
+		name := fmt.Sprintf("Fn%d", i)
+		lg := awslogs.NewLogGroup(stack, jsii.String(name+"Logs"), nil)
+		fn := awslambda.NewFunction(stack, jsii.String(name), &awslambda.FunctionProps{
+			Runtime: awslambda.Runtime_NODEJS_22_X(), Handler: jsii.String("index.handler"),
+			Code:     awslambda.Code_FromInline(jsii.String("exports.handler = async () => ({})")),
+			LogGroup: lg,
+		})
+		functions[name] = Function{Function: fn, LogGroup: lg}
+		alarm := fn.MetricErrors(nil).CreateAlarm(stack, jsii.String(name+"Errors"), &awscloudwatch.CreateAlarmOptions{
+			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+		})
+		alarms = append(alarms, alarm)
+		f.functions = append(f.functions, "{Ref:"+logicalID(stack, fn)+"}")
+		f.logGroups = append(f.logGroups, "{Ref:"+logicalID(stack, lg)+"}")
+		f.alarms = append(f.alarms, logicalID(stack, alarm))
+	}
+	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
+		RestApiName: jsii.String("shop-api"), DeployOptions: &awsapigateway.StageOptions{StageName: jsii.String("api")},
+		CloudWatchRole: jsii.Bool(false),
+	})
+	api.Root().AddMethod(jsii.String("GET"), awsapigateway.NewMockIntegration(nil), nil)
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+	})
+	dist := awscloudfront.NewDistribution(stack, jsii.String("Dist"), &awscloudfront.DistributionProps{
+		DefaultBehavior: &awscloudfront.BehaviorOptions{Origin: awscloudfrontorigins.NewHttpOrigin(jsii.String("example.com"), nil)},
+	})
+	f.table, f.dist, f.api = logicalID(stack, table), logicalID(stack, dist), api
+
+	d := New(stack, "Dashboard", &Props{
+		Name: "shop-dev", APIStage: api.DeploymentStage(), Functions: functions,
+		Table: table, Distribution: dist, Alarms: alarms,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{Value: d.URL})
+
+	var tpl map[string]any
+	noPanic(t, func() { tpl = *assertions.Template_FromStack(stack, nil).ToJSON() })
+	resources := tpl["Resources"].(map[string]any)
+	var bodies []string
+	for _, r := range resources {
+		r := r.(map[string]any)
+		if r["Type"] == "AWS::CloudWatch::Dashboard" {
+			props := r["Properties"].(map[string]any)
+			assert.Equal(t, "shop-dev", props["DashboardName"])
+			bodies = append(bodies, resolve(t, props["DashboardBody"]))
+		}
+	}
+	require.Len(t, bodies, 1, "one dashboard")
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &f.body), bodies[0])
+	f.url = tpl["Outputs"].(map[string]any)["DashboardUrl"].(map[string]any)["Value"]
+	return f
+}
+
+func logicalID(stack awscdk.Stack, c constructs.IConstruct) string {
+	return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+// resolve renders a CloudFormation string value (a literal or an Fn::Join of literals and
+// intrinsics) as text, with {Ref:X}, {GetAtt:X.Y} or {<intrinsic>:<json>} for each intrinsic.
+func resolve(t *testing.T, v any) string {
+	t.Helper()
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
+			var parts []string
+			for _, p := range join[1].([]any) {
+				parts = append(parts, resolve(t, p))
+			}
+			return strings.Join(parts, join[0].(string))
+		}
+		if ref, ok := x["Ref"].(string); ok {
+			return "{Ref:" + ref + "}"
+		}
+		if att, ok := x["Fn::GetAtt"].([]any); ok {
+			return fmt.Sprintf("{GetAtt:%v.%v}", att[0], att[1])
+		}
+		b, _ := json.Marshal(x)
+		return "{" + string(b) + "}"
+	}
+	t.Fatalf("cannot resolve %T %v", v, v)
+	return ""
+}
+
+func noPanic(t *testing.T, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("%v", r)
+		}
+	}()
+	f()
+}
+
+// widget is one widget of the dashboard body.
+type widget struct {
+	Type       string `json:"type"`
+	Width      int    `json:"width"`
+	Properties struct {
+		Title   string   `json:"title"`
+		Region  string   `json:"region"`
+		Metrics [][]any  `json:"metrics"`
+		Alarms  []string `json:"alarms"`
+		Query   string   `json:"query"`
+		View    string   `json:"view"`
+	} `json:"properties"`
+}
+
+func (f *fixture) widgets(t *testing.T) []widget {
+	t.Helper()
+	b, _ := json.Marshal(f.body["widgets"])
+	var ws []widget
+	require.NoError(t, json.Unmarshal(b, &ws))
+	return ws
+}
+
+// metricLine is one metric of a widget: namespace, name, dimensions and options.
+type metricLine struct {
+	Namespace, Name string
+	Dims            map[string]string
+	Stat, Region    string
+	Widget          string
+}
+
+func (f *fixture) metrics(t *testing.T) []metricLine {
+	t.Helper()
+	var out []metricLine
+	for _, w := range f.widgets(t) {
+		for _, m := range w.Properties.Metrics {
+			require.GreaterOrEqual(t, len(m), 2, "metric %v of %q", m, w.Properties.Title)
+			line := metricLine{Namespace: m[0].(string), Name: m[1].(string), Dims: map[string]string{}, Widget: w.Properties.Title, Region: w.Properties.Region}
+			rest := m[2:]
+			if len(rest)%2 == 1 {
+				opts := rest[len(rest)-1].(map[string]any)
+				line.Stat, _ = opts["stat"].(string)
+				if r, ok := opts["region"].(string); ok {
+					line.Region = r
+				}
+				rest = rest[:len(rest)-1]
+			}
+			for i := 0; i < len(rest); i += 2 {
+				line.Dims[rest[i].(string)] = rest[i+1].(string)
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func has(lines []metricLine, want metricLine) bool {
+	return slices.ContainsFunc(lines, func(l metricLine) bool {
+		if l.Namespace != want.Namespace || l.Name != want.Name || (want.Stat != "" && l.Stat != want.Stat) ||
+			(want.Region != "" && l.Region != want.Region) {
+			return false
+		}
+		for k, v := range want.Dims {
+			if l.Dims[k] != v {
+				return false
+			}
+		}
+		return len(l.Dims) == len(want.Dims)
+	})
+}
+
+func TestEveryFunctionAndAlarmIsShown(t *testing.T) {
+	f := newFixture(t, 2)
+	lines := f.metrics(t)
+	for _, fn := range f.functions {
+		dims := map[string]string{"FunctionName": fn}
+		for _, m := range []struct{ name, stat string }{
+			{"Invocations", "Sum"}, {"Errors", "Sum"}, {"Throttles", "Sum"}, {"Duration", "p99"}, {"ConcurrentExecutions", "Maximum"},
+		} {
+			assert.True(t, has(lines, metricLine{Namespace: "AWS/Lambda", Name: m.name, Stat: m.stat, Dims: dims}),
+				"%s: no %s %s widget", fn, m.stat, m.name)
+		}
+	}
+	var alarmWidgets, logWidgets []widget
+	for _, w := range f.widgets(t) {
+		switch {
+		case w.Type == "alarm":
+			alarmWidgets = append(alarmWidgets, w)
+		case w.Type == "log":
+			logWidgets = append(logWidgets, w)
+		}
+	}
+	require.Len(t, alarmWidgets, 1)
+	var want []string
+	for _, id := range f.alarms {
+		want = append(want, "{GetAtt:"+id+".Arn}")
+	}
+	assert.ElementsMatch(t, want, alarmWidgets[0].Properties.Alarms, "the alarm widget shows exactly the alarms given")
+
+	require.Len(t, logWidgets, 2, "slowest and failing requests")
+	for _, w := range logWidgets {
+		assert.Equal(t, "table", w.Properties.View)
+		for _, lg := range f.logGroups {
+			assert.Contains(t, w.Properties.Query, "SOURCE '"+lg+"'", "%q reads every function's log group", w.Properties.Title)
+		}
+		// The fields the request log line of lambdas/internal/httpapi carries.
+		for _, field := range []string{"requestId", "function", "route", "status", "durationUs"} {
+			assert.Contains(t, w.Properties.Query, field)
+		}
+	}
+	assert.Contains(t, logWidgets[0].Properties.Query, "sort durationUs desc")
+	assert.Contains(t, logWidgets[1].Properties.Query, `status >= 500`)
+}
+
+func TestOtherSections(t *testing.T) {
+	f := newFixture(t, 1)
+	lines := f.metrics(t)
+	stage := f.stack.GetLogicalId(f.api.DeploymentStage().Node().DefaultChild().(awscdk.CfnElement))
+	api := map[string]string{"ApiName": "shop-api", "Stage": "{Ref:" + *stage + "}"}
+	for _, m := range []struct{ name, stat string }{{"Count", "Sum"}, {"4XXError", "Sum"}, {"5XXError", "Sum"}, {"Latency", "p50"}, {"Latency", "p99"}} {
+		assert.True(t, has(lines, metricLine{Namespace: "AWS/ApiGateway", Name: m.name, Stat: m.stat, Dims: api}), "API %s %s", m.stat, m.name)
+	}
+
+	table := map[string]string{"TableName": "{Ref:" + f.table + "}"}
+	for _, name := range []string{"ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ReadThrottleEvents", "WriteThrottleEvents"} {
+		assert.True(t, has(lines, metricLine{Namespace: "AWS/DynamoDB", Name: name, Stat: "Sum", Dims: table}), "table %s", name)
+	}
+	for _, op := range DefaultTableOperations {
+		assert.True(t, has(lines, metricLine{Namespace: "AWS/DynamoDB", Name: "SuccessfulRequestLatency",
+			Dims: map[string]string{"TableName": table["TableName"], "Operation": op}}), "latency of %s", op)
+	}
+
+	cf := map[string]string{"DistributionId": "{Ref:" + f.dist + "}", "Region": "Global"}
+	for _, name := range []string{"Requests", "4xxErrorRate", "5xxErrorRate", "TotalErrorRate"} {
+		assert.True(t, has(lines, metricLine{Namespace: "AWS/CloudFront", Name: name, Dims: cf, Region: "us-east-1"}),
+			"CloudFront %s must be read in us-east-1", name)
+	}
+	for _, l := range lines {
+		if l.Namespace != "AWS/CloudFront" {
+			assert.Contains(t, []string{"eu-west-1", "{Ref:AWS::Region}"}, l.Region, "%s %s is read in the stack's region", l.Namespace, l.Name)
+		}
+	}
+
+	assert.Equal(t, "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/shop-dev", resolve(t, f.url))
+}
+
+func TestAddingAFunctionAddsItsWidgets(t *testing.T) {
+	one, two := newFixture(t, 1), newFixture(t, 2)
+	w1, w2 := one.widgets(t), two.widgets(t)
+	assert.Len(t, w2, len(w1)+widgetsPerFunction, "a new function adds one row of widgets and nothing else")
+	var titles []string
+	for _, w := range w2 {
+		if strings.HasPrefix(w.Properties.Title, "Fn1:") {
+			titles = append(titles, w.Properties.Title)
+		}
+	}
+	assert.Len(t, titles, widgetsPerFunction, "the new function's own widgets: %v", titles)
+	assert.Len(t, w1, (&Props{APIStage: &fakeStage{}, Functions: map[string]Function{"a": {}}, Table: &fakeTable{},
+		Distribution: &fakeDistribution{}, Alarms: []awscloudwatch.IAlarm{&fakeAlarm{}}}).widgetCount(),
+		"widgetCount (the limit check) counts what New makes")
+}
+
+type fakeStage struct{ awsapigateway.IStage }
+type fakeTable struct{ awsdynamodb.ITable }
+type fakeDistribution struct{ awscloudfront.IDistribution }

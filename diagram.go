@@ -1,0 +1,524 @@
+package main
+
+// The README's architecture diagram, generated from the cloud assembly:
+// `go run . diagram` (make diagram) synthesizes the app and rewrites the Mermaid block
+// between the diagram markers of README.md; `--check` only compares.
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+// Markers around the generated block in README.md.
+const (
+	diagramStart = "<!-- diagram:start -->"
+	diagramEnd   = "<!-- diagram:end -->"
+)
+
+// mainTypes are the resources the diagram shows, with their labels.
+var mainTypes = map[string]string{
+	"AWS::CloudTrail::Trail":        "CloudTrail trail",
+	"AWS::EC2::VPC":                 "VPC",
+	"AWS::KMS::Key":                 "KMS key",
+	"AWS::DynamoDB::Table":          "DynamoDB table",
+	"AWS::Cognito::UserPool":        "Cognito user pool",
+	"AWS::Lambda::Function":         "Lambda function",
+	"AWS::ApiGateway::RestApi":      "REST API",
+	"AWS::S3::Bucket":               "S3 bucket",
+	"AWS::CloudFront::Distribution": "CloudFront distribution",
+	"AWS::CodePipeline::Pipeline":   "CodePipeline",
+	"AWS::CodeCommit::Repository":   "CodeCommit repository",
+}
+
+// internal are construct ids of the handlers and helpers that CDK adds for itself (custom
+// resource providers, the pipeline's auto-approval): not part of the architecture.
+func internal(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "Custom::") || seg == "PipelinesSecurityCheck" || singletonID.MatchString(seg) {
+			return true
+		}
+	}
+	return false
+}
+
+// singletonID is the id of a CDK singleton function (e.g. AwsCustomResource's provider).
+var singletonID = regexp.MustCompile(`^AWS[0-9a-f]{32}$`)
+
+// asmStack is one stack of the cloud assembly.
+type asmStack struct {
+	ID          string // artifact id
+	Name        string // CloudFormation stack name
+	DisplayName string // construct path, e.g. dev/Backend
+	Env         string // "account, region"
+	Stage       string // "" for a top-level stack
+	Deps        []string
+	Template    map[string]any
+	Paths       map[string]string // logical id -> construct path without the stack's
+}
+
+type assemblyStage struct {
+	Name, Env string
+	Stacks    []*asmStack
+}
+
+// readAssembly reads every stack of a cloud assembly: the top-level stacks and those of
+// each stage (nested assembly), in deployment order.
+func readAssembly(dir string) (top []*asmStack, stages []*assemblyStage, err error) {
+	var read func(dir, stage string) ([]*asmStack, []*assemblyStage, error)
+	read = func(dir, stage string) ([]*asmStack, []*assemblyStage, error) {
+		var m struct {
+			Artifacts map[string]struct {
+				Type        string   `json:"type"`
+				Environment string   `json:"environment"`
+				DisplayName string   `json:"displayName"`
+				Deps        []string `json:"dependencies"`
+				Properties  struct {
+					DirectoryName string `json:"directoryName"`
+					DisplayName   string `json:"displayName"`
+					TemplateFile  string `json:"templateFile"`
+					StackName     string `json:"stackName"`
+				} `json:"properties"`
+				Metadata               map[string][]metadataEntry `json:"metadata"`
+				AdditionalMetadataFile string                     `json:"additionalMetadataFile"`
+			} `json:"artifacts"`
+		}
+		if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+			return nil, nil, err
+		}
+		var out []*asmStack
+		var nested []*assemblyStage
+		for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
+			a := m.Artifacts[id]
+			switch a.Type {
+			case "cdk:cloud-assembly":
+				sub, _, err := read(filepath.Join(dir, a.Properties.DirectoryName), a.Properties.DisplayName)
+				if err != nil {
+					return nil, nil, err
+				}
+				st := &assemblyStage{Name: a.Properties.DisplayName, Stacks: sub}
+				if len(sub) > 0 {
+					st.Env = sub[0].Env
+				}
+				nested = append(nested, st)
+			case "aws:cloudformation:stack":
+				s := &asmStack{ID: id, Name: cmpOr(a.Properties.StackName, id), DisplayName: cmpOr(a.DisplayName, id), Stage: stage, Paths: map[string]string{}}
+				account, region, _ := strings.Cut(strings.TrimPrefix(a.Environment, "aws://"), "/")
+				s.Env = account + ", " + region
+				for _, d := range a.Deps {
+					if m.Artifacts[d].Type == "aws:cloudformation:stack" {
+						s.Deps = append(s.Deps, d)
+					}
+				}
+				if err := readJSON(filepath.Join(dir, a.Properties.TemplateFile), &s.Template); err != nil {
+					return nil, nil, err
+				}
+				meta := a.Metadata
+				if a.AdditionalMetadataFile != "" {
+					if err := readJSON(filepath.Join(dir, a.AdditionalMetadataFile), &meta); err != nil {
+						return nil, nil, err
+					}
+				}
+				prefix := "/" + s.DisplayName + "/"
+				for path, entries := range meta {
+					for _, e := range entries {
+						if lid, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" && strings.HasPrefix(path, prefix) {
+							s.Paths[lid] = strings.TrimPrefix(path, prefix)
+						}
+					}
+				}
+				out = append(out, s)
+			}
+		}
+		return deploymentOrder(out), nested, nil
+	}
+	top, stages, err = read(dir, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("cloud assembly %s: %w", dir, err)
+	}
+	return top, stages, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// deploymentOrder sorts stacks so that each comes after the stacks it depends on (ties by
+// artifact id).
+func deploymentOrder(in []*asmStack) []*asmStack {
+	var out []*asmStack
+	done := map[string]bool{}
+	for len(out) < len(in) {
+		progressed := false
+		for _, s := range in {
+			if done[s.ID] {
+				continue
+			}
+			ready := true
+			for _, d := range s.Deps {
+				if !done[d] && slices.ContainsFunc(in, func(o *asmStack) bool { return o.ID == d }) {
+					ready = false
+				}
+			}
+			if ready {
+				out = append(out, s)
+				done[s.ID] = true
+				progressed = true
+			}
+		}
+		if !progressed { // a cycle cannot happen in an assembly; keep every stack anyway
+			for _, s := range in {
+				if !done[s.ID] {
+					out = append(out, s)
+					done[s.ID] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// node is one main resource.
+type node struct{ ID, Type, Name string }
+
+func (s *asmStack) resources() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	res, _ := s.Template["Resources"].(map[string]any)
+	for id, r := range res {
+		if m, ok := r.(map[string]any); ok {
+			out[id] = m
+		}
+	}
+	return out
+}
+
+// shortName is the construct path inside the stack without the L1/L2 "Resource" segments:
+// "Notes/Resource/Resource" is "Notes", "Site/Bucket/Resource" is "Site/Bucket".
+func (s *asmStack) shortName(logicalID string) string {
+	p, ok := s.Paths[logicalID]
+	if !ok {
+		return logicalID
+	}
+	segs := strings.Split(p, "/")
+	for len(segs) > 1 && segs[len(segs)-1] == "Resource" {
+		segs = segs[:len(segs)-1]
+	}
+	return strings.Join(segs, "/")
+}
+
+func (s *asmStack) mainNodes() []node {
+	var out []node
+	for id, r := range s.resources() {
+		typ, _ := r["Type"].(string)
+		if _, ok := mainTypes[typ]; !ok || internal(s.Paths[id]) {
+			continue
+		}
+		out = append(out, node{ID: id, Type: typ, Name: s.shortName(id)})
+	}
+	slices.SortFunc(out, func(a, b node) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// references maps producer stack name -> the top-level constructs of that stack whose
+// resources this stack's template reads through Fn::GetStackOutput (CDK's weak cross-stack
+// references).
+func (s *asmStack) references(byName map[string]*asmStack) map[string][]string {
+	out := map[string][]string{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["Fn::GetStackOutput"].(map[string]any); ok {
+				producer := byName[fmt.Sprint(ref["StackName"])]
+				if producer != nil {
+					// The top-level construct: "Alarms/Api5xx" and "Alarms/ApiLatency" are "Alarms".
+					name, _, _ := strings.Cut(producer.outputSource(fmt.Sprint(ref["OutputName"])), "/")
+					if !slices.Contains(out[producer.Name], name) {
+						out[producer.Name] = append(out[producer.Name], name)
+					}
+				}
+				return
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(s.Template["Resources"])
+	walk(s.Template["Outputs"])
+	for k := range out {
+		slices.Sort(out[k])
+	}
+	return out
+}
+
+// outputSource names the resource an output of this stack refers to.
+func (s *asmStack) outputSource(output string) string {
+	outs, _ := s.Template["Outputs"].(map[string]any)
+	o, _ := outs[output].(map[string]any)
+	var find func(v any) string
+	find = func(v any) string {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["Ref"].(string); ok && !strings.HasPrefix(ref, "AWS::") {
+				return s.shortName(ref)
+			}
+			if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
+				return s.shortName(fmt.Sprint(att[0]))
+			}
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				if n := find(x[k]); n != "" {
+					return n
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if n := find(e); n != "" {
+					return n
+				}
+			}
+		}
+		return ""
+	}
+	if n := find(o["Value"]); n != "" {
+		return n
+	}
+	return output
+}
+
+var nonID = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+func mermaidID(parts ...string) string {
+	return nonID.ReplaceAllString(strings.Join(parts, "_"), "_")
+}
+
+func mermaidText(s string) string {
+	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
+}
+
+func stackPart(s *asmStack) string {
+	if s.Stage == "" {
+		return s.DisplayName
+	}
+	return strings.TrimPrefix(s.DisplayName, s.Stage+"/")
+}
+
+// Diagram renders the cloud assembly as a Mermaid flowchart: the top-level stacks (the
+// pipeline) and the first stage in full (stacks, main resources, cross-stack references),
+// the other stages as one node each that says how their main resources differ from the
+// first's. It is deterministic: the same assembly gives the same text.
+func Diagram(assembly string) (string, error) {
+	top, stages, err := readAssembly(assembly)
+	if err != nil {
+		return "", err
+	}
+	if len(stages) == 0 {
+		return "", errors.New("the cloud assembly has no stage")
+	}
+	byName := map[string]*asmStack{}
+	for _, s := range top {
+		byName[s.Name] = s
+	}
+	for _, st := range stages {
+		for _, s := range st.Stacks {
+			byName[s.Name] = s
+		}
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("flowchart TB")
+	stackBlock := func(indent string, s *asmStack, id string) {
+		title := mermaidText(stackPart(s))
+		if stackPart(s) != s.Name {
+			title += "<br/>" + mermaidText(s.Name)
+		}
+		w(`%ssubgraph %s["%s"]`, indent, id, title)
+		for _, n := range s.mainNodes() {
+			w(`%s  %s["%s<br/>%s"]`, indent, mermaidID(id, n.Name), mermaidText(mainTypes[n.Type]), mermaidText(n.Name))
+		}
+		w("%send", indent)
+	}
+	edges := func(stacks []*asmStack, idOf func(*asmStack) string) {
+		for _, s := range stacks {
+			refs := s.references(byName)
+			for _, producer := range slices.Sorted(maps.Keys(refs)) {
+				p := byName[producer]
+				if idOf(p) == "" {
+					continue
+				}
+				w(`  %s -->|"%s"| %s`, idOf(s), mermaidText(strings.Join(refs[producer], ", ")), idOf(p))
+			}
+		}
+	}
+	first := stages[0]
+	ids := map[*asmStack]string{}
+	for _, s := range top {
+		ids[s] = mermaidID("top", stackPart(s))
+		stackBlock("  ", s, ids[s])
+	}
+	stageID := mermaidID("stage", first.Name)
+	w(`  subgraph %s["environment %s (%s)"]`, stageID, mermaidText(first.Name), mermaidText(first.Env))
+	for _, s := range first.Stacks {
+		ids[s] = mermaidID(first.Name, stackPart(s))
+		stackBlock("    ", s, ids[s])
+	}
+	w("  end")
+	shape := func(st *assemblyStage) []string {
+		var out []string
+		for _, s := range st.Stacks {
+			for _, n := range s.mainNodes() {
+				out = append(out, stackPart(s)+": "+mainTypes[n.Type]+" "+n.Name)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := shape(first)
+	for _, st := range stages[1:] {
+		got := shape(st)
+		var diff []string
+		for _, g := range got {
+			if !slices.Contains(want, g) {
+				diff = append(diff, "+ "+g)
+			}
+		}
+		for _, x := range want {
+			if !slices.Contains(got, x) {
+				diff = append(diff, "- "+x)
+			}
+		}
+		text := "same stacks and main resources as " + mermaidText(first.Name)
+		if len(diff) > 0 {
+			for i := range diff {
+				diff[i] = mermaidText(diff[i])
+			}
+			text = "as " + mermaidText(first.Name) + ", except:<br/>" + strings.Join(diff, "<br/>")
+		}
+		w(`  %s["environment %s (%s)<br/>%s"]`, mermaidID("stage", st.Name), mermaidText(st.Name), mermaidText(st.Env), text)
+	}
+	for _, s := range top {
+		for _, st := range stages {
+			w(`  %s -->|"deploys"| %s`, ids[s], mermaidID("stage", st.Name))
+		}
+	}
+	edges(first.Stacks, func(s *asmStack) string { return ids[s] })
+	return b.String(), nil
+}
+
+// diagramBlock is what goes between the README markers.
+func diagramBlock(mermaid string) string {
+	return diagramStart + "\n" +
+		"Generated from the cloud assembly by `make diagram` (main resources only; an arrow is a\n" +
+		"cross-stack reference, labelled with what is referenced). Do not edit by hand.\n\n" +
+		"```mermaid\n" + mermaid + "```\n" + diagramEnd
+}
+
+var diagramSection = regexp.MustCompile(`(?s)` + regexp.QuoteMeta(diagramStart) + `.*?` + regexp.QuoteMeta(diagramEnd))
+
+// replaceDiagram puts the block between the markers of a README.
+func replaceDiagram(readme, mermaid string) (string, error) {
+	if n := len(diagramSection.FindAllStringIndex(readme, -1)); n != 1 {
+		return "", fmt.Errorf("README: %d %s ... %s sections: want exactly one", n, diagramStart, diagramEnd)
+	}
+	block := diagramBlock(mermaid)
+	return diagramSection.ReplaceAllLiteralString(readme, block), nil
+}
+
+// synthShipped synthesizes the app of cdk.json (asset bundling skipped: the diagram does
+// not look at assets) into a temporary directory, removed by the returned function.
+func synthShipped(moduleRoot string) (string, func(), error) {
+	ctx, err := repo.CDKContext(moduleRoot)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	outdir, err := os.MkdirTemp("", "diagram-*")
+	if err != nil {
+		return "", nil, err
+	}
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	stacks.NewApp(app, cfg, moduleRoot)
+	app.Synth(nil)
+	return outdir, func() { os.RemoveAll(outdir) }, nil
+}
+
+// diagramCommand is `go run . diagram [--check]`: it rewrites (or, with --check, compares)
+// the diagram in README.md. It returns the exit code.
+func diagramCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	check := fs.Bool("check", false, "only report whether README.md is up to date")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "diagram:", err)
+		return 1
+	}
+	defer jsii.Close()
+	root, err := repo.Root()
+	if err != nil {
+		return fail(err)
+	}
+	assembly, cleanup, err := synthShipped(root)
+	if err != nil {
+		return fail(err)
+	}
+	defer cleanup()
+	mermaid, err := Diagram(assembly)
+	if err != nil {
+		return fail(err)
+	}
+	path := filepath.Join(root, "README.md")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fail(err)
+	}
+	updated, err := replaceDiagram(string(old), mermaid)
+	if err != nil {
+		return fail(err)
+	}
+	if bytes.Equal(old, []byte(updated)) {
+		fmt.Fprintln(stdout, "README.md: the diagram is up to date")
+		return 0
+	}
+	if *check {
+		return fail(errors.New("README.md: the diagram is out of date: run make diagram"))
+	}
+	if err := os.WriteFile(path, []byte(updated), 0o644); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(stdout, "README.md: diagram rewritten")
+	return 0
+}
