@@ -38,9 +38,10 @@ type Props struct {
 	// ObjectLock activates S3 Object Lock (write once, read many) for evidence such as
 	// audit logs, without a default retention: objects can be put under retention or legal
 	// hold when an investigation needs it. Not for buckets that roles write through CDK
-	// grants (the grants then include s3:PutObjectRetention and s3:PutObjectLegalHold, so a
-	// writer could lock what it must later replace), and not for log buckets (S3 refuses
-	// server access logs into them). Default: false.
+	// grants (a read-write grant includes s3:PutObjectRetention and s3:PutObjectLegalHold,
+	// which take effect only with Object Lock: a writer could lock what it must later
+	// replace), and not for log buckets (S3 refuses server access logs into them).
+	// Default: false.
 	ObjectLock bool
 	// TransitionAfterDays moves objects to Glacier Instant Retrieval. Default: never.
 	TransitionAfterDays int
@@ -104,11 +105,13 @@ func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 		EnforceSSL:        jsii.Bool(true),
 		MinimumTLSVersion: jsii.Number(1.2),
 		Versioned:         jsii.Bool(true),
-		ObjectLockEnabled: jsii.Bool(props.ObjectLock),
 		ObjectOwnership:   ownership,
 		RemovalPolicy:     removal.Policy(props.Destroy),
 		AutoDeleteObjects: jsii.Bool(props.Destroy),
 		LifecycleRules:    &rules,
+	}
+	if props.ObjectLock {
+		bp.ObjectLockEnabled = jsii.Bool(true)
 	}
 	if props.EncryptionKey != nil {
 		bp.Encryption = awss3.BucketEncryption_KMS
