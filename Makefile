@@ -14,9 +14,11 @@ help:
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 
-# npm ci installs the pinned CDK CLI and dynalite. node_modules ships Go template files
-# of `cdk init`; a go.mod there keeps them out of ./... patterns.
-node_modules/.installed: package.json package-lock.json
+# npm ci installs the pinned CDK CLI, dynalite and the cfn-guard binary with AWS Control
+# Tower's rules (no install scripts: the binary's mode comes from the package). .npmrc
+# keeps npm from installing peer dependencies. node_modules ships Go template files of
+# `cdk init`; a go.mod there keeps them out of ./... patterns.
+node_modules/.installed: package.json package-lock.json .npmrc
 	npm ci --no-audit --no-fund --loglevel=error
 	echo 'module nodemodules.invalid/ignored' > node_modules/go.mod
 	touch $@
