@@ -201,7 +201,8 @@ func describe(v *hookView, f controltower.Failure) string {
 		details = append(details[:2:2], fmt.Sprintf("... %d more", len(f.Details)-2))
 	}
 	esc := func(s string) string { return strings.ReplaceAll(s, "%", "%%") }
-	return esc(fmt.Sprintf("- template %s (stack %s): %s fails %s (%s)", v.stack.Path, v.stack.Name, where, f.Control.ID, f.Control.Severity)) +
+	return esc(fmt.Sprintf("- template %s (stack %s, %s): %s fails %s (%s)", v.stack.Path, v.stack.Name, filepath.Base(v.stack.TemplateFile),
+		where, f.Control.ID, f.Control.Severity)) +
 		" in %s\n    " + esc(f.Message+"\n    guard: "+strings.Join(details, " | "))
 }
 
