@@ -1,6 +1,7 @@
 package controltower
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/build"
+	"github.com/example/notesplatform/test/cfnresolve"
 )
 
 var (
@@ -137,4 +139,35 @@ func TestParseRejectsUnknownRules(t *testing.T) {
 	assert.Equal(t, []string{" CT.KMS.PR.3"}, ids(fs), "a failure without a resource is still a failure")
 	_, err = c.Parse([]byte(`not json`))
 	assert.Error(t, err)
+}
+
+// A hook sees a log group's key ARN, which CDK writes as a weak cross-stack reference:
+// judged unresolved, the template fails CT.CLOUDWATCH.PR.3 although the log group is
+// encrypted; resolved as CloudFormation resolves it, it passes.
+func TestResolutionMatters(t *testing.T) {
+	c := load(t)
+	base := &cfnresolve.Stack{Name: "app-dev-base", Account: "111111111111", Region: "eu-west-1", Template: map[string]any{
+		"Resources": map[string]any{"Key": map[string]any{"Type": "AWS::KMS::Key", "Properties": map[string]any{}}},
+		"Outputs":   map[string]any{"KeyArn": map[string]any{"Value": map[string]any{"Fn::GetAtt": []any{"Key", "Arn"}}}},
+	}}
+	backend := &cfnresolve.Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: map[string]any{
+		"Resources": map[string]any{"Logs": map[string]any{"Type": "AWS::Logs::LogGroup", "Properties": map[string]any{
+			"RetentionInDays": 365,
+			"KmsKeyId":        map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "app-dev-base", "Region": "eu-west-1", "OutputName": "KeyArn"}},
+		}}},
+	}}
+	raw, err := json.Marshal(backend.Template)
+	require.NoError(t, err)
+	ctl := []Control{c.Controls["CT.CLOUDWATCH.PR.3"]}
+	fs, err := c.Run(ctl, write(t, "raw.json", string(raw)))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Logs CT.CLOUDWATCH.PR.3"}, ids(fs), "unresolved, the reference is not a key ARN")
+
+	tpl, err := (&cfnresolve.Assembly{Stacks: []*cfnresolve.Stack{base, backend}}).Resolve(backend, nil)
+	require.NoError(t, err)
+	resolved, err := json.Marshal(tpl)
+	require.NoError(t, err)
+	fs, err = c.Run(ctl, write(t, "resolved.json", string(resolved)))
+	require.NoError(t, err)
+	assert.Empty(t, fs)
 }
