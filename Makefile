@@ -34,9 +34,11 @@ $(NODE):
 	@echo "Node $(NODE_MAJOR) is older than 22: installing Node 24 from the npm registry into $(NODE24_DIR)"
 	npm install --no-audit --no-fund --loglevel=error --prefix $(NODE24_DIR) node@24
 
-# npm ci installs the pinned CDK CLI and the test tools. node_modules ships Go template
-# files of `cdk init`; a go.mod there keeps them out of ./... patterns.
-node_modules/.installed: package.json package-lock.json $(NODE)
+# npm ci installs the pinned CDK CLI, dynalite, the IAM simulator and the cfn-guard binary
+# with AWS Control Tower's rules (no install scripts: the binary's mode comes from the
+# package). .npmrc keeps npm from installing peer dependencies. node_modules ships Go
+# template files of `cdk init`; a go.mod there keeps them out of ./... patterns.
+node_modules/.installed: package.json package-lock.json .npmrc $(NODE)
 	npm ci --no-audit --no-fund --loglevel=error
 	echo 'module nodemodules.invalid/ignored' > node_modules/go.mod
 	touch $@

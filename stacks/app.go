@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
+	"github.com/example/notesplatform/constructs/guard"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -12,6 +13,9 @@ type App struct {
 	Stages []*Stage
 	// Pipeline deploys the same Stage objects, in the same order.
 	Pipeline *PipelineStack
+	// Waived are the resources exempt from an AWS Control Tower control, with the reviewed
+	// waiver (constructs/guard) that their template metadata now carries.
+	Waived []guard.Match
 }
 
 // NewApp adds one stage per configured environment to the app, in config order, and the
@@ -19,10 +23,18 @@ type App struct {
 func NewApp(app awscdk.App, cfg *config.Config, moduleRoot string) *App {
 	out := &App{}
 	for _, e := range cfg.Environments {
-		out.Stages = append(out.Stages, NewStage(app, &StageProps{Config: cfg, Env: e, ModuleRoot: moduleRoot}))
+		stage := NewStage(app, &StageProps{Config: cfg, Env: e, ModuleRoot: moduleRoot})
+		out.Stages = append(out.Stages, stage)
+		// Now: the pipeline synthesizes each stage once, and keeps those templates.
+		out.Waived = append(out.Waived, guard.Apply(stage, guard.Waivers)...)
 	}
 	out.Pipeline = NewPipelineStack(app, PipelineStackName(cfg.AppName), &PipelineProps{
 		Config: cfg, Stages: out.Stages, ModuleRoot: moduleRoot,
 	})
+	for _, c := range *app.Node().Children() {
+		if !*awscdk.Stage_IsStage(c) { // the pipeline stack and its support stacks
+			out.Waived = append(out.Waived, guard.Apply(c, guard.Waivers)...)
+		}
+	}
 	return out
 }

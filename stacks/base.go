@@ -35,11 +35,42 @@ type BaseStack struct {
 	Boundary awsiam.IManagedPolicy
 }
 
-// BoundaryServices are the services whose actions the roles of the app may ever be
-// granted; the boundary allows nothing else.
-var BoundaryServices = []string{
-	"logs", "xray", "dynamodb", "kms", "s3", "secretsmanager", "cloudfront", "ec2",
-	"lambda", "cloudwatch", "codedeploy",
+// BoundaryActions are the only actions a role of the app may ever use: what the
+// stage's roles are granted by their own policies, by CDK's grants and by the AWS
+// managed policies CDK attaches (AWSLambdaBasicExecutionRole, and
+// AWSLambdaVPCAccessExecutionRole for functions in the VPC). They are written out, not
+// "service:*": AWS Control Tower's CT.IAM.PR.3 rejects service-wide wildcards in any
+// managed policy. test/deploypolicy_test.go fails when a role is granted an action that
+// this list does not cover; add it here in the same change, reviewed.
+var BoundaryActions = []string{
+	// The SPA's deployment: CDK's BucketDeployment invalidates the CloudFront cache.
+	"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation",
+	// CodeDeploy's pre-traffic check reads its deployment and reports.
+	"codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus",
+	// CodeDeploy reads the alarms that roll a deployment back.
+	"cloudwatch:DescribeAlarms",
+	// The functions' table access (stacks.TableActions).
+	"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+	// Functions in the VPC (Lambda's network interfaces), CDK's removal of the default
+	// security group's rules, and the DynamoDB prefix-list look-up.
+	"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+	"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses",
+	"ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress",
+	"ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:DescribeManagedPrefixLists",
+	// Customer-managed keys of the table, logs, topic and buckets.
+	"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+	// CodeDeploy moves the live aliases; the pre-traffic check invokes new versions.
+	"lambda:GetAlias", "lambda:GetProvisionedConcurrencyConfig", "lambda:InvokeFunction", "lambda:UpdateAlias",
+	// Every function's and CDK handler's logs; API Gateway's execution logs.
+	"logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+	"logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents",
+	// The site bucket (BucketDeployment) and CDK's auto-delete of throw-away buckets.
+	"s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:PutBucketPolicy",
+	"s3:PutObject", "s3:PutObjectLegalHold", "s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+	// The cursor key.
+	"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+	// Active tracing.
+	"xray:PutTelemetryRecords", "xray:PutTraceSegments",
 }
 
 // BoundaryDenies are what no role of the app may do, whatever it is granted: change
@@ -67,7 +98,7 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 	prefix := props.App + "-" + e.Name
 
 	key := logging.NewKey(stack, "LogKey", &logging.KeyProps{Alias: "alias/" + prefix + "-logs", Destroy: e.Destroy()})
-	accessLogs := bucket.New(stack, "AccessLogs", &bucket.Props{LogBucket: true, Destroy: e.Destroy(), ExpireAfterDays: 365})
+	accessLogs := bucket.New(stack, "AccessLogs", &bucket.Props{LogBucket: true, EncryptionKey: key, Destroy: e.Destroy(), ExpireAfterDays: 365})
 	nag.Suppress(accessLogs, false, "AwsSolutions-S1", "This bucket is the destination of server access logs; logging it into itself would recurse.")
 
 	if e.Trail() {
@@ -85,7 +116,7 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 	permissions := boundary.New(stack, "PermissionsBoundary", &boundary.Props{
 		Name:        BoundaryName(props.App, e.Name),
 		Description: "Maximum permissions of every role of " + prefix,
-		Allow:       serviceActions(BoundaryServices),
+		Allow:       BoundaryActions,
 		Deny:        BoundaryDenies,
 	})
 	return &BaseStack{Stack: stack, LogKey: key, Network: net, Boundary: permissions.ManagedPolicy}
@@ -94,14 +125,6 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 // BoundaryName is the fixed name of the permissions boundary, so the deploy policy can
 // require it on every role the pipeline creates.
 func BoundaryName(app, env string) string { return app + "-" + env + "-permissions-boundary" }
-
-func serviceActions(services []string) []string {
-	out := make([]string, len(services))
-	for i, s := range services {
-		out[i] = s + ":*"
-	}
-	return out
-}
 
 // endpointPolicies limits what may pass the VPC's endpoints to this environment's
 // resources in this account: the table actions the functions use on the environment's

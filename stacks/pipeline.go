@@ -9,7 +9,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -17,6 +19,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/example/notesplatform/constructs/bucket"
+	"github.com/example/notesplatform/constructs/key"
+	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks/config"
@@ -121,7 +125,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		TerminationProtection: jsii.Bool(true),
 	})
 	crossAccount := CrossAccount(cfg)
-	artifacts := artifactBucket(stack, cfg.AppName, crossAccount)
+	artifacts, artifactKey := artifactBucket(stack, cfg.AppName)
+	// Every CodeBuild project of the pipeline logs to one encrypted, expiring log group
+	// (CodeBuild's default is an unencrypted /aws/codebuild/<project> group kept forever).
+	buildLogs := logging.NewLogGroup(stack, "BuildLogs", &logging.LogGroupProps{
+		Key: artifactKey, RetentionDays: PipelineLogRetentionDays,
+	})
 
 	var repo awscodecommit.IRepository
 	var source pipelines.CodePipelineSource
@@ -203,6 +212,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		ArtifactBucket:          artifacts,
 		CliVersion:              jsii.String(cliVersion),
 		CodeBuildDefaults: &pipelines.CodeBuildOptions{
+			Logging: &awscodebuild.LoggingOptions{
+				CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: buildLogs},
+			},
 			BuildEnvironment: &awscodebuild.BuildEnvironment{
 				BuildImage:  defaultImage(),
 				ComputeType: awscodebuild.ComputeType_SMALL,
@@ -244,7 +256,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 	if requiresApproval(cfg) && pinSecurityCheckCLI(stack, cliVersion) == 0 {
 		panic(errors.New("pipeline: the permissions-broadening check installs an unpinned CDK CLI and it could not be pinned"))
 	}
-	suppressPipelineFindings(stack, cfg, artifacts, crossAccount)
+	logEverything(stack, buildLogs, artifactKey)
+	suppressPipelineFindings(stack, cfg, artifacts)
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	for _, support := range supportStacks(stack) {
 		hardenSupportStack(support)
@@ -309,29 +322,57 @@ func pinSecurityCheckCLI(stack awscdk.Stack, cliVersion string) int {
 	return n
 }
 
-// artifactBucket is encrypted (with a rotating customer-managed key when other accounts
-// must read the artifacts, else S3-managed), TLS-only, private, retained, logged and
-// expired.
-func artifactBucket(stack awscdk.Stack, app string, crossAccount bool) awss3.IBucket {
-	logs := bucket.New(stack, "ArtifactAccessLogs", &bucket.Props{LogBucket: true, ExpireAfterDays: 365})
-	var key awskms.IKey
-	if crossAccount {
-		key = awskms.NewKey(stack, jsii.String("ArtifactKey"), &awskms.KeyProps{
-			Alias:             jsii.String("alias/" + app + "-pipeline-artifacts"),
-			Description:       jsii.String("Encrypts the pipeline artifacts of " + app + ", readable by the deploy roles of the target accounts"),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		})
-	}
-	// Artifacts are written once per execution and read within it: unversioned, and
-	// expired after 30 days (the build cache is rewritten by every synth).
-	return bucket.New(stack, "Artifacts", &bucket.Props{
+// PipelineLogRetentionDays is how long the pipeline's build and approval logs are kept:
+// they are the record of what was deployed, and AWS Control Tower's CT.CLOUDWATCH.PR.2
+// asks for a year.
+const PipelineLogRetentionDays = 365
+
+// artifactBucket is encrypted with a rotating customer-managed key (readable by the
+// deploy roles of the target accounts when there are other accounts), TLS-only, private,
+// versioned, retained, logged and expired. The key also encrypts the pipeline's logs: the
+// access-log bucket and the log groups.
+func artifactBucket(stack awscdk.Stack, app string) (awss3.IBucket, awskms.Key) {
+	k := key.New(stack, "ArtifactKey", &key.Props{
+		Alias:       "alias/" + app + "-pipeline-artifacts",
+		Description: "Encrypts the pipeline artifacts and logs of " + app + "; the deploy roles of the target accounts may read artifacts",
+	})
+	logging.AllowLogs(k)
+	logs := bucket.New(stack, "ArtifactAccessLogs", &bucket.Props{LogBucket: true, ExpireAfterDays: 365, EncryptionKey: k})
+	// Artifacts are written once per execution and read within it: expired after 30 days,
+	// old versions too (the build cache is rewritten by every synth).
+	artifacts := bucket.New(stack, "Artifacts", &bucket.Props{
 		AccessLogs:       logs,
 		AccessLogsPrefix: "artifacts/",
-		EncryptionKey:    key,
-		Unversioned:      true,
+		EncryptionKey:    k,
 		ExpireAfterDays:  30,
 	})
+	return artifacts, k
+}
+
+// logEverything gives the CodeBuild projects that CDK Pipelines makes outside the
+// CodeBuild defaults (the permissions-broadening check) the pipeline's build log group,
+// and encrypts the log group of the check's auto-approve function.
+func logEverything(stack awscdk.Stack, buildLogs awslogs.ILogGroup, k awskms.IKey) {
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		switch r := c.(type) {
+		case awscodebuild.CfnProject:
+			if r.LogsConfig() != nil {
+				continue
+			}
+			project, ok := r.Node().Scope().(awscodebuild.IProject)
+			if !ok || project.Role() == nil {
+				panic(fmt.Errorf("pipeline: CodeBuild project %s has no logs configuration and no role to grant one", *r.Node().Path()))
+			}
+			r.AddPropertyOverride(jsii.String("LogsConfig.CloudWatchLogs"), map[string]interface{}{
+				"Status": "ENABLED", "GroupName": buildLogs.LogGroupName(),
+			})
+			buildLogs.GrantWrite(project.Role())
+		case awslogs.CfnLogGroup:
+			if r.KmsKeyId() == nil {
+				r.SetKmsKeyId(k.KeyArn())
+			}
+		}
+	}
 }
 
 // smokeTest fails the stage unless the site's /api/health (through CloudFront) and the
@@ -368,16 +409,53 @@ func supportStacks(pipeline awscdk.Stack) []awscdk.Stack {
 	return out
 }
 
-// hardenSupportStack rotates the replication key and applies cdk-nag, like every stack.
+// hardenSupportStack gives the replication bucket and key of a support stack the defaults
+// of every bucket and key of the app (constructs/bucket, constructs/key): rotation and
+// limited grants on the key; versioning, EventBridge events, expiry and
+// server access logs (into a log bucket of its own region) on the bucket; and cdk-nag.
 func hardenSupportStack(stack awscdk.Stack) {
+	var keys []awskms.Key
+	var buckets []awss3.CfnBucket
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		switch r := c.(type) {
 		case awskms.CfnKey:
 			r.SetEnableKeyRotation(jsii.Bool(true))
+		case awskms.Key:
+			keys = append(keys, r)
 		case awss3.CfnBucket:
-			nag.Suppress(r, false, "AwsSolutions-S1",
-				"CodePipeline's cross-region replication bucket: CDK Pipelines makes it with no hook for access logging; it is private, KMS-encrypted, TLS-only and only this pipeline's roles use it, and CloudTrail records its API calls.")
+			buckets = append(buckets, r)
 		}
 	}
+	if len(keys) != 1 || len(buckets) != 1 {
+		panic(fmt.Errorf("pipeline: support stack %s has %d keys and %d buckets: CDK Pipelines makes one of each", *stack.StackName(), len(keys), len(buckets)))
+	}
+	k, replication := keys[0], buckets[0]
+	key.RestrictGrants(k)
+	logging.AllowLogs(k)
+	logs := bucket.New(stack, "ReplicationAccessLogs", &bucket.Props{LogBucket: true, ExpireAfterDays: 365, EncryptionKey: k})
+	nag.Suppress(logs, false, "AwsSolutions-S1", "This bucket is the destination of the replication bucket's server access logs; logging it into itself would recurse.")
+	logs.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("S3ServerAccessLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logging.s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*logs.ArnForObjects(jsii.String("replication/*"))),
+		Conditions: &map[string]interface{}{
+			"ArnLike":      map[string]interface{}{"aws:SourceArn": replication.AttrArn()},
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		},
+	}))
+	replication.SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
+		DestinationBucketName: logs.BucketName(), LogFilePrefix: jsii.String("replication/"),
+	})
+	replication.SetVersioningConfiguration(&awss3.CfnBucket_VersioningConfigurationProperty{Status: jsii.String("Enabled")})
+	replication.AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), jsii.Bool(true))
+	// Replicated artifacts live as long as those in the pipeline's own bucket.
+	replication.SetLifecycleConfiguration(&awss3.CfnBucket_LifecycleConfigurationProperty{
+		Rules: &[]interface{}{&awss3.CfnBucket_RuleProperty{
+			Id: jsii.String("age-out"), Status: jsii.String("Enabled"), ExpirationInDays: jsii.Number(30),
+			NoncurrentVersionExpiration:    &awss3.CfnBucket_NoncurrentVersionExpirationProperty{NoncurrentDays: jsii.Number(30)},
+			AbortIncompleteMultipartUpload: &awss3.CfnBucket_AbortIncompleteMultipartUploadProperty{DaysAfterInitiation: jsii.Number(7)},
+		}},
+	})
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 }

@@ -19,7 +19,7 @@ import (
 // is CDK Pipelines' own grant: the wildcard is either an S3/KMS action group on the one
 // artifact bucket and key, a log group or report group named after the project, or an
 // AssumeRole narrowed by a tag condition to the CDK bootstrap roles.
-func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts awss3.IBucket, crossAccount bool) {
+func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts awss3.IBucket) {
 	p := cfg.Pipeline
 	bucketID := *stack.GetLogicalId(artifacts.Node().DefaultChild().(awscdk.CfnElement))
 	logGroup := func(project string) string {
@@ -30,10 +30,8 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 	}
 	artifactRead := []string{"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Resource::<" + bucketID + ".Arn>/*"}
 	artifactWrite := append([]string{"Action::s3:Abort*", "Action::s3:DeleteObject*"}, artifactRead...)
-	if crossAccount {
-		artifactRead = append(artifactRead, "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
-		artifactWrite = append(artifactWrite, "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
-	}
+	artifactRead = append(artifactRead, "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
+	artifactWrite = append(artifactWrite, "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
 	const artifactReason = "CDK Pipelines grants object-level access (s3:GetObject*, s3:List*, s3:GetBucket*; writers also s3:DeleteObject*, s3:Abort*) on the one artifact bucket's objects" +
 		" and encrypt/decrypt (kms:GenerateDataKey*, kms:ReEncrypt*) on its one artifact key, because execution ids in object keys are not known at synth."
 	const logsReason = "CodeBuild writes its logs to /aws/codebuild/<its own project> and reports to report groups named after its own project; the wildcard is the stream and report names it creates per build."

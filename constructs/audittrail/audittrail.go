@@ -84,6 +84,8 @@ func New(scope constructs.Construct, id string, props *Props) *AuditTrail {
 	b := bucket.New(c, "Bucket", &bucket.Props{
 		AccessLogs:          p.AccessLogs,
 		AccessLogsPrefix:    "audit-trail/",
+		EncryptionKey:       p.Key, // the trail encrypts each file with it too; this covers every other object
+		ObjectLock:          true,  // evidence: files can be put under retention or legal hold
 		Destroy:             p.Destroy,
 		TransitionAfterDays: p.ArchiveAfterDays,
 		ExpireAfterDays:     p.ExpireAfterDays,

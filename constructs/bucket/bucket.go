@@ -1,6 +1,6 @@
 // Package bucket makes S3 buckets with the secure defaults every bucket of the app needs,
-// in one place: blocked public access, TLS-only, encryption, versioning, retention and
-// server access logging.
+// in one place: blocked public access, TLS-only, encryption, versioning, Object Lock,
+// event notifications, retention and server access logging.
 package bucket
 
 import (
@@ -29,14 +29,20 @@ type Props struct {
 	// Default: false (ACLs disabled, bucket owner enforced).
 	ForCloudFrontLogs bool
 	// EncryptionKey encrypts objects with a customer-managed key (with an S3 bucket key, so
-	// one KMS call serves many objects). Default: S3-managed encryption.
+	// one KMS call serves many objects). A log bucket's key must let the log writers use it
+	// (logging.AllowLogs). Default: S3-managed encryption.
 	EncryptionKey awskms.IKey
-	// Unversioned turns versioning off, for write-once scratch data such as pipeline
-	// artifacts. Default: false, versioned.
-	Unversioned bool
 	// Destroy deletes the bucket and its objects with the stack (non-production only).
 	// Default: false, the bucket is retained.
 	Destroy bool
+	// ObjectLock activates S3 Object Lock (write once, read many) for evidence such as
+	// audit logs, without a default retention: objects can be put under retention or legal
+	// hold when an investigation needs it. Not for buckets that roles write through CDK
+	// grants (a read-write grant includes s3:PutObjectRetention and s3:PutObjectLegalHold,
+	// which take effect only with Object Lock: a writer could lock what it must later
+	// replace), and not for log buckets (S3 refuses server access logs into them).
+	// Default: false.
+	ObjectLock bool
 	// TransitionAfterDays moves objects to Glacier Instant Retrieval. Default: never.
 	TransitionAfterDays int
 	// ExpireAfterDays deletes objects (and old versions) after that many days. Default: never.
@@ -48,6 +54,9 @@ func (p *Props) validate() error {
 	if p.AccessLogs == nil && !p.LogBucket {
 		errs = append(errs, errors.New("bucket: AccessLogs is required unless LogBucket is true"))
 	}
+	if p.ObjectLock && p.LogBucket {
+		errs = append(errs, errors.New("bucket: ObjectLock and LogBucket: S3 does not deliver server access logs into a bucket with Object Lock; set at most one"))
+	}
 	if p.TransitionAfterDays < 0 || p.ExpireAfterDays < 0 {
 		errs = append(errs, fmt.Errorf("bucket: TransitionAfterDays %d and ExpireAfterDays %d: allowed are 0 (never) or more", p.TransitionAfterDays, p.ExpireAfterDays))
 	}
@@ -57,7 +66,8 @@ func (p *Props) validate() error {
 	return errors.Join(errs...)
 }
 
-// New makes a private, encrypted, TLS-only, versioned bucket.
+// New makes a private, encrypted, TLS-only, versioned bucket that sends its events to
+// EventBridge.
 func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 	if props == nil {
 		props = &Props{}
@@ -94,11 +104,14 @@ func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		MinimumTLSVersion: jsii.Number(1.2),
-		Versioned:         jsii.Bool(!props.Unversioned),
+		Versioned:         jsii.Bool(true),
 		ObjectOwnership:   ownership,
 		RemovalPolicy:     removal.Policy(props.Destroy),
 		AutoDeleteObjects: jsii.Bool(props.Destroy),
 		LifecycleRules:    &rules,
+	}
+	if props.ObjectLock {
+		bp.ObjectLockEnabled = jsii.Bool(true)
 	}
 	if props.EncryptionKey != nil {
 		bp.Encryption = awss3.BucketEncryption_KMS
@@ -113,5 +126,11 @@ func New(scope constructs.Construct, id string, props *Props) awss3.Bucket {
 		bp.ServerAccessLogsBucket = props.AccessLogs
 		bp.ServerAccessLogsPrefix = jsii.String(prefix)
 	}
-	return awss3.NewBucket(scope, jsii.String(id), bp)
+	b := awss3.NewBucket(scope, jsii.String(id), bp)
+	// Object-level events go to the account's default EventBridge bus (free for S3 events),
+	// where rules can watch deletions and policy changes. Set on the bucket itself: CDK's
+	// EventBridgeEnabled adds a custom resource and a Lambda function per stack instead.
+	b.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
+		jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), jsii.Bool(true))
+	return b
 }

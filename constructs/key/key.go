@@ -1,9 +1,11 @@
 // Package key makes the app's customer-managed KMS keys with the same defaults: yearly
-// rotation, retention with the stack, and a 30-day deletion window.
+// rotation, retention with the stack, a 30-day deletion window, and a key policy that
+// lets nobody create grants except AWS services acting on AWS resources.
 package key
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -21,7 +23,7 @@ type Props struct {
 	Destroy bool
 }
 
-// New makes a rotating customer-managed key.
+// New makes a rotating customer-managed key whose grants are limited (RestrictGrants).
 func New(scope constructs.Construct, id string, props *Props) awskms.Key {
 	kp := &awskms.KeyProps{
 		Description:       jsii.String(props.Description),
@@ -32,5 +34,33 @@ func New(scope constructs.Construct, id string, props *Props) awskms.Key {
 	if props.Alias != "" {
 		kp.Alias = jsii.String(props.Alias)
 	}
-	return awskms.NewKey(scope, jsii.String(id), kp)
+	k := awskms.NewKey(scope, jsii.String(id), kp)
+	RestrictGrants(k)
+	return k
+}
+
+// RestrictGrantsSid is the statement id of the grant restriction in a key policy.
+const RestrictGrantsSid = "GrantsOnlyForAWSResources"
+
+// RestrictGrants adds the key policy statement that AWS Control Tower's CT.KMS.PR.3
+// requires. CDK's default key policy gives the account's principals kms:*, so any role
+// with kms:CreateGrant in its policy could hand the key to anyone, indefinitely, outside
+// IAM. The statement denies kms:CreateGrant unless an AWS service creates the grant for an
+// AWS resource (DynamoDB, Lambda and EBS do so with the caller's permission) or an AWS
+// service principal calls.
+func RestrictGrants(k awskms.IKey) {
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(RestrictGrantsSid),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			// Strings, as IAM compares them; BoolIfExists also denies when a key is absent.
+			"BoolIfExists": map[string]interface{}{
+				"kms:GrantIsForAWSResource": "false",
+				"aws:PrincipalIsAWSService": "false",
+			},
+		},
+	}), jsii.Bool(false))
 }

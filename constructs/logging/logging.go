@@ -46,7 +46,8 @@ type KeyProps struct {
 }
 
 // NewKey makes a customer-managed key with yearly rotation that CloudWatch Logs (any log
-// group of this account and region) and CloudTrail (trails of this account) may use.
+// group of this account and region), S3 server access logging and log delivery (AllowLogs)
+// and CloudTrail (trails of this account) may use.
 func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 	if props == nil {
 		props = &KeyProps{}
@@ -54,17 +55,8 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 	k := key.New(scope, id, &key.Props{
 		Description: "Encrypts the logs and audit trail of this environment", Alias: props.Alias, Destroy: props.Destroy,
 	})
+	AllowLogs(k)
 	stack := awscdk.Stack_Of(scope)
-	logsArn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", *stack.Partition(), *stack.Region(), *stack.Account())
-	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchLogsOfThisAccount"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+".amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{"kms:EncryptionContext:aws:logs:arn": logsArn},
-		},
-	}), jsii.Bool(false))
 	trailArn := fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", *stack.Partition(), *stack.Account())
 	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudTrailOfThisAccount"),
@@ -86,6 +78,35 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 		},
 	}), jsii.Bool(false))
 	return k
+}
+
+// AllowLogs lets the services that write this account's logs use a key of the key's stack:
+// CloudWatch Logs for the log groups of the account and region (a log group's KmsKeyId);
+// and, because a log bucket encrypted with the key receives objects they write,
+// S3 server access logging (logging.s3.amazonaws.com) and the log delivery service that
+// writes CloudFront standard logs (delivery.logs.amazonaws.com). The two writers may only
+// make data keys (encrypt), never decrypt what the bucket holds.
+func AllowLogs(k awskms.IKey) {
+	stack := awscdk.Stack_Of(k)
+	logsArn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", *stack.Partition(), *stack.Region(), *stack.Account())
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+".amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"ArnLike": map[string]interface{}{"kms:EncryptionContext:aws:logs:arn": logsArn},
+		},
+	}), jsii.Bool(false))
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("LogDeliveryToEncryptedBuckets"),
+		Principals: &[]awsiam.IPrincipal{
+			awsiam.NewServicePrincipal(jsii.String("logging.s3.amazonaws.com"), nil),
+			awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil),
+		},
+		Actions:   jsii.Strings("kms:GenerateDataKey*"),
+		Resources: jsii.Strings("*"),
+	}), jsii.Bool(false))
 }
 
 // LogGroupProps configures a log group.

@@ -1,4 +1,5 @@
-// Package staticsite serves a single-page app from a private bucket through CloudFront:
+// Package staticsite serves a single-page app from a private, KMS-encrypted bucket through
+// CloudFront:
 // origin access control, HTTPS only, TLS 1.2+, security headers, SPA routing with a
 // CloudFront Function, access logs, a runtime config.json, and optionally an API behind
 // /api/* on the same origin so the app needs no CORS.
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/bucket"
+	"github.com/example/notesplatform/constructs/key"
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
 )
@@ -58,7 +60,8 @@ type Props struct {
 	DomainName string
 	// Certificate covers DomainName, in us-east-1. Required with DomainName.
 	Certificate awscertificatemanager.ICertificate
-	// LogKey encrypts the deployment function's log group. Required.
+	// LogKey encrypts the deployment function's log group and the access-log bucket; it
+	// must let the log writers use it (logging.NewKey does). Required.
 	LogKey awskms.IKey
 	// LogRetentionDays is the retention of that log group. Default: 30.
 	LogRetentionDays int
@@ -122,8 +125,10 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	logs := bucket.New(c, "Logs", &bucket.Props{
 		LogBucket: true, ForCloudFrontLogs: true, Destroy: p.Destroy, ExpireAfterDays: p.AccessLogDays,
+		EncryptionKey: p.LogKey, // made with logging.NewKey: S3 and CloudFront log delivery may use it
 	})
-	site := bucket.New(c, "Bucket", &bucket.Props{AccessLogs: logs, AccessLogsPrefix: "s3/", Destroy: p.Destroy})
+	siteKey := key.New(c, "BucketKey", &key.Props{Description: "Encrypts the files of the single-page app", Destroy: p.Destroy})
+	site := bucket.New(c, "Bucket", &bucket.Props{AccessLogs: logs, AccessLogsPrefix: "s3/", Destroy: p.Destroy, EncryptionKey: siteKey})
 
 	headers := awscloudfront.NewResponseHeadersPolicy(c, jsii.String("Headers"), &awscloudfront.ResponseHeadersPolicyProps{
 		Comment: jsii.String("Security headers of the single-page app"),
@@ -210,6 +215,8 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		dp.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	dist := awscloudfront.NewDistribution(c, jsii.String("Resource"), dp)
+	awscdk.Annotations_Of(c).AcknowledgeWarning(jsii.String("@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac"),
+		jsii.String("The key policy lets CloudFront decrypt for distributions of this account only (distribution/*: naming this one would be a key-bucket-distribution cycle); the bucket policy lets only this distribution read objects, so no other distribution can use the key on them"))
 	awscdk.Annotations_Of(dist).AcknowledgeWarning(jsii.String("@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk"),
 		jsii.String("DefaultRootObject is index.html and the viewer-request function rewrites every extension-less path, so no request lists the bucket"))
 
@@ -259,6 +266,9 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		"BucketDeployment's grants: read the CDK asset objects and sync (read, write, delete, abort uploads) every object of the site bucket; object keys are the app's file names.",
 		"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
 		`/^Resource::arn:aws:s3:::cdk-[a-z0-9]+-assets-[0-9]{12}-[a-z0-9-]+\/\*$/`, `/^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/`)
+	nag.Suppress(role, true, "AwsSolutions-IAM5",
+		"Writing the app's files into a bucket encrypted with its own customer-managed key needs kms:GenerateDataKey* and kms:ReEncrypt* on that one key (BucketDeployment's grant).",
+		"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
 	nag.Suppress(role, true, "AwsSolutions-IAM5",
 		"cloudfront:CreateInvalidation and GetInvalidation are granted on '*' by BucketDeployment; CloudFront invalidations accept no narrower resource than the distribution ARN, which CDK does not pass.",
 		"Resource::*")

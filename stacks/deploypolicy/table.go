@@ -256,6 +256,9 @@ var Table = map[string][]Grant{
 		"s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
 		"s3:PutBucketOwnershipControls", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
 		"s3:GetBucketLogging", "s3:PutBucketLogging", "s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketPolicy",
+		// NotificationConfiguration (EventBridge) and ObjectLockEnabled, set by constructs/bucket.
+		"s3:GetBucketNotification", "s3:PutBucketNotification",
+		"s3:GetBucketObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration",
 	}, Resources: []string{appBuckets}}},
 	"AWS::S3::BucketPolicy": {{Sid: "AppBuckets", Actions: []string{
 		"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",

@@ -1,0 +1,305 @@
+package cfnresolve
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tpl parses a template written as JSON, so fixtures read like the templates CDK writes.
+func tpl(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(s), &m))
+	return m
+}
+
+// resolved resolves one stack and returns its resources' properties by logical id.
+func resolved(t *testing.T, a *Assembly, s *Stack) map[string]map[string]any {
+	t.Helper()
+	out, err := a.Resolve(s, nil)
+	require.NoError(t, err)
+	props := map[string]map[string]any{}
+	for id, r := range out["Resources"].(map[string]any) {
+		p, _ := r.(map[string]any)["Properties"].(map[string]any)
+		props[id] = p
+	}
+	return props
+}
+
+// A weak cross-stack reference resolves to the producing stack's output, resolved in that
+// stack, through any number of stacks; the region picks the stack.
+func TestGetStackOutputRecursive(t *testing.T) {
+	base := &Stack{Name: "app-dev-base", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"LogKey": {"Type": "AWS::KMS::Key", "Properties": {}}},
+		"Outputs": {"KeyArn": {"Value": {"Fn::GetAtt": ["LogKey", "Arn"]}}}}`)}
+	other := &Stack{Name: "app-dev-base", Account: "111111111111", Region: "us-east-1", Template: tpl(t, `{
+		"Resources": {}, "Outputs": {"KeyArn": {"Value": "arn:aws:kms:us-east-1:111111111111:key/wrong-region"}}}`)}
+	mid := &Stack{Name: "app-dev-data", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {},
+		"Outputs": {"Forwarded": {"Value": {"Fn::GetStackOutput": {"StackName": "app-dev-base", "Region": "eu-west-1", "OutputName": "KeyArn"}}}}}`)}
+	consumer := &Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+			"KmsKeyId": {"Fn::GetStackOutput": {"StackName": "app-dev-data", "Region": "eu-west-1", "OutputName": "Forwarded"}},
+			"RetentionInDays": 30}}}}`)}
+	a := &Assembly{Stacks: []*Stack{other, base, mid, consumer}}
+
+	got := resolved(t, a, consumer)["Logs"]
+	assert.Regexp(t, `^arn:aws:kms:eu-west-1:111111111111:key/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$`, got["KmsKeyId"])
+	assert.Equal(t, 30.0, got["RetentionInDays"], "plain values are kept with their JSON type")
+
+	// The same key seen from its own stack is the same ARN.
+	baseOut, err := a.Resolve(base, nil)
+	require.NoError(t, err)
+	assert.Equal(t, got["KmsKeyId"], baseOut["Outputs"].(map[string]any)["KeyArn"].(map[string]any)["Value"])
+}
+
+func TestGetStackOutputErrors(t *testing.T) {
+	loopA := &Stack{Name: "a", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetStackOutput": {"StackName": "b", "OutputName": "O"}}}}},
+		"Outputs": {"O": {"Value": {"Fn::GetStackOutput": {"StackName": "b", "OutputName": "O"}}}}}`)}
+	loopB := &Stack{Name: "b", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {}, "Outputs": {"O": {"Value": {"Fn::GetStackOutput": {"StackName": "a", "OutputName": "O"}}}}}`)}
+	a := &Assembly{Stacks: []*Stack{loopA, loopB}}
+	_, err := a.Resolve(loopA, nil)
+	assert.ErrorContains(t, err, "refers back to itself")
+
+	missing := &Stack{Name: "c", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetStackOutput": {"StackName": "nope", "OutputName": "O"}}}}}}`)}
+	_, err = (&Assembly{Stacks: []*Stack{missing}}).Resolve(missing, nil)
+	assert.ErrorContains(t, err, "no stack nope in eu-west-1")
+
+	noOutput := &Stack{Name: "d", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetStackOutput": {"StackName": "b", "OutputName": "Missing"}}}}}}`)}
+	_, err = (&Assembly{Stacks: []*Stack{noOutput, loopB}}).Resolve(noOutput, nil)
+	assert.ErrorContains(t, err, "stack b has no output Missing")
+}
+
+// Ref and Fn::GetAtt give values in the format AWS documents for each type: names where
+// Ref returns a name, ARNs where it returns an ARN, and the name property when set.
+func TestPlaceholders(t *testing.T) {
+	s := &Stack{Name: "notes-dev-frontend", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {
+			"SiteBucketWithAVeryLongLogicalIdThatCloudFormationMustTruncate1234": {"Type": "AWS::S3::Bucket", "Properties": {}},
+			"Named": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Fn::Join": ["-", ["named", {"Ref": "AWS::AccountId"}]]}}},
+			"Boundary": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"ManagedPolicyName": "notes-dev-permissions-boundary"}},
+			"Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+			"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+			"Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
+			"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+			"Unknown": {"Type": "AWS::Some::Thing", "Properties": {}},
+			"Custom": {"Type": "Custom::Anything", "Properties": {}},
+			"Uses": {"Type": "AWS::SSM::Parameter", "Properties": {
+				"Bucket": {"Ref": "SiteBucketWithAVeryLongLogicalIdThatCloudFormationMustTruncate1234"},
+				"BucketArn": {"Fn::GetAtt": ["Named", "Arn"]},
+				"Domain": {"Fn::GetAtt": "Named.RegionalDomainName"},
+				"Policy": {"Ref": "Boundary"},
+				"RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+				"TopicRef": {"Ref": "Topic"},
+				"PoolArn": {"Fn::GetAtt": ["Pool", "Arn"]},
+				"PoolId": {"Ref": "Pool"},
+				"Cidr": {"Fn::GetAtt": ["Vpc", "CidrBlock"]},
+				"Sg": {"Fn::GetAtt": ["Vpc", "DefaultSecurityGroup"]},
+				"UnknownArn": {"Fn::GetAtt": ["Unknown", "Arn"]},
+				"CustomAttr": {"Fn::GetAtt": ["Custom", "Whatever"]}
+			}}}}`)}
+	a := &Assembly{Stacks: []*Stack{s}}
+	got := resolved(t, a, s)["Uses"]
+	bucket := got["Bucket"].(string)
+	assert.Regexp(t, `^notes-dev-frontend-sitebucket[a-z0-9-]*-[a-z0-9]{13}$`, bucket)
+	assert.LessOrEqual(t, len(bucket), 63, "S3 bucket names have at most 63 characters")
+	assert.Equal(t, "arn:aws:s3:::named-111111111111", got["BucketArn"])
+	assert.Equal(t, "named-111111111111.s3.eu-west-1.amazonaws.com", got["Domain"])
+	assert.Equal(t, "arn:aws:iam::111111111111:policy/notes-dev-permissions-boundary", got["Policy"], "Ref of a managed policy is its ARN")
+	assert.Regexp(t, `^arn:aws:iam::111111111111:role/notes-dev-frontend-Role-[A-Z0-9]{13}$`, got["RoleArn"])
+	assert.Regexp(t, `^arn:aws:sns:eu-west-1:111111111111:notes-dev-frontend-Topic-[A-Z0-9]{13}$`, got["TopicRef"], "Ref of a topic is its ARN")
+	assert.Regexp(t, `^eu-west-1_[A-Za-z0-9]{9}$`, got["PoolId"])
+	assert.Equal(t, "arn:aws:cognito-idp:eu-west-1:111111111111:userpool/"+got["PoolId"].(string), got["PoolArn"])
+	assert.Equal(t, "10.0.0.0/16", got["Cidr"], "attributes that echo a property read it")
+	assert.Regexp(t, `^sg-[0-9a-f]{17}$`, got["Sg"])
+	assert.Regexp(t, `^arn:aws:some:eu-west-1:111111111111:thing/notes-dev-frontend-Unknown-[A-Z0-9]{13}$`, got["UnknownArn"])
+	assert.Regexp(t, `^Whatever-[a-z0-9]{13}$`, got["CustomAttr"])
+
+	again := resolved(t, a, s)["Uses"]
+	assert.Equal(t, got, again, "placeholders are the same on every run")
+}
+
+func TestUnknownAttributeFails(t *testing.T) {
+	s := &Stack{Name: "x", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+			"Alias": {"Type": "AWS::KMS::Alias", "Properties": {"TargetKeyId": {"Fn::GetAtt": ["Key", "NoSuchAttribute"]}}}}}`)}
+	_, err := (&Assembly{Stacks: []*Stack{s}}).Resolve(s, nil)
+	assert.ErrorContains(t, err, "no placeholder for attribute NoSuchAttribute of Key (AWS::KMS::Key)")
+}
+
+// The string functions, conditions and AWS::NoValue behave as CloudFormation's do.
+func TestIntrinsicFunctions(t *testing.T) {
+	s := &Stack{Name: "fns", Account: "111111111111", Region: "eu-central-1", Template: tpl(t, `{
+		"Parameters": {"Env": {"Type": "String", "Default": "prod"}, "Zones": {"Type": "CommaDelimitedList", "Default": "a, b"}},
+		"Mappings": {"Sizes": {"prod": {"Memory": 1024}}},
+		"Conditions": {
+			"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+			"IsDev": {"Fn::Not": [{"Condition": "IsProd"}]},
+			"Both": {"Fn::And": [{"Condition": "IsProd"}, {"Fn::Or": [{"Condition": "IsDev"}, true]}]}},
+		"Resources": {
+			"Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+			"DevOnly": {"Type": "AWS::SNS::Topic", "Condition": "IsDev", "Properties": {}},
+			"Out": {"Type": "AWS::SSM::Parameter", "Properties": {
+				"Joined": {"Fn::Join": [":", ["a", 1, true]]},
+				"Sub": {"Fn::Sub": "${AWS::Region}/${Env}/${Key.Arn}/${!Literal}"},
+				"SubVars": {"Fn::Sub": ["${X}-${AWS::AccountId}", {"X": {"Ref": "Env"}}]},
+				"Selected": {"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]},
+				"Zone": {"Fn::Select": ["0", {"Fn::GetAZs": ""}]},
+				"List": {"Ref": "Zones"},
+				"Memory": {"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Memory"]},
+				"If": {"Fn::If": ["IsDev", {"Ref": "DevOnly"}, "not-dev"]},
+				"Gone": {"Fn::If": ["IsProd", {"Ref": "AWS::NoValue"}, "kept"]},
+				"Items": ["a", {"Ref": "AWS::NoValue"}, "b"],
+				"Both": {"Fn::If": ["Both", "yes", "no"]},
+				"B64": {"Fn::Base64": "hi"},
+				"Partition": {"Fn::Sub": "${AWS::Partition}.${AWS::URLSuffix}"}
+			}}}}`)}
+	a := &Assembly{Stacks: []*Stack{s}}
+	out, err := a.Resolve(s, nil)
+	require.NoError(t, err)
+	res := out["Resources"].(map[string]any)
+	assert.NotContains(t, res, "DevOnly", "a resource whose condition is false is not created")
+	assert.NotContains(t, out, "Conditions")
+	got := res["Out"].(map[string]any)["Properties"].(map[string]any)
+	key := resolved(t, a, s)["Out"]["Sub"].(string)
+	assert.Regexp(t, `^eu-central-1/prod/arn:aws:kms:eu-central-1:111111111111:key/[0-9a-f-]{36}/\$\{Literal\}$`, key)
+	assert.Equal(t, "a:1:true", got["Joined"])
+	assert.Equal(t, "prod-111111111111", got["SubVars"])
+	assert.Equal(t, "y", got["Selected"])
+	assert.Equal(t, "eu-central-1a", got["Zone"])
+	assert.Equal(t, []any{"a", "b"}, got["List"])
+	assert.Equal(t, 1024.0, got["Memory"])
+	assert.Equal(t, "not-dev", got["If"], "the branch not taken may name a resource that is not created")
+	assert.NotContains(t, got, "Gone", "AWS::NoValue removes the property")
+	assert.Equal(t, []any{"a", "b"}, got["Items"], "AWS::NoValue removes a list element")
+	assert.Equal(t, "yes", got["Both"])
+	assert.Equal(t, "aGk=", got["B64"])
+	assert.Equal(t, "aws.amazonaws.com", got["Partition"])
+}
+
+func TestParametersAndSSM(t *testing.T) {
+	s := &Stack{Name: "p", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/hnb659fds/version"},
+			"Required": {"Type": "String"}},
+		"Rules": {"CheckBootstrapVersion": {"Assertions": [{"Assert": {"Fn::Not": [{"Fn::Contains": [["1"], {"Ref": "BootstrapVersion"}]}]}}]}},
+		"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "BootstrapVersion"}}}}}`)}
+	a := &Assembly{Stacks: []*Stack{s}}
+	_, err := a.Resolve(s, nil)
+	assert.ErrorContains(t, err, `parameter BootstrapVersion reads SSM parameter "/cdk-bootstrap/hnb659fds/version": give its value in Options.SSMParameters`)
+
+	out, err := a.Resolve(s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}})
+	require.NoError(t, err, "the Rules section is dropped, not resolved: hooks never see it")
+	assert.Equal(t, "30", out["Resources"].(map[string]any)["P"].(map[string]any)["Properties"].(map[string]any)["Value"])
+	assert.NotContains(t, out, "Rules")
+
+	s.Template["Resources"].(map[string]any)["Q"] = map[string]any{"Type": "AWS::SSM::Parameter", "Properties": map[string]any{"Value": map[string]any{"Ref": "Required"}}}
+	_, err = a.Resolve(s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}})
+	assert.ErrorContains(t, err, "parameter Required has no default")
+	out, err = a.Resolve(s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}, Parameters: map[string]any{"Required": "given"}})
+	require.NoError(t, err)
+	assert.Equal(t, "given", out["Resources"].(map[string]any)["Q"].(map[string]any)["Properties"].(map[string]any)["Value"])
+}
+
+func TestUnsupportedFunctionFails(t *testing.T) {
+	s := &Stack{Name: "u", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Fn::Cidr": ["10.0.0.0/16", 2, 8]}}}}}`)}
+	_, err := (&Assembly{Stacks: []*Stack{s}}).Resolve(s, nil)
+	assert.ErrorContains(t, err, "intrinsic function Fn::Cidr is not supported")
+	assert.ErrorContains(t, err, "u Resources/P/Properties/Value/Fn::Cidr", "the error names the stack and where in the template")
+
+	bad := &Stack{Name: "r", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "Nothing"}}}}}`)}
+	_, err = (&Assembly{Stacks: []*Stack{bad}}).Resolve(bad, nil)
+	assert.ErrorContains(t, err, `Ref "Nothing" names no parameter, resource or pseudo parameter`)
+}
+
+// Metadata (where guard suppressions live), DependsOn and deletion policies are copied as
+// they are; only properties and outputs are resolved.
+func TestMetadataIsKept(t *testing.T) {
+	s := &Stack{Name: "m", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"B": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "DependsOn": ["K"],
+			"Metadata": {"guard": {"SuppressedRules": ["CT.S3.PR.2"]}, "Ref": {"Ref": "K"}},
+			"Properties": {"Tags": [{"Key": "k", "Value": {"Ref": "K"}}]}},
+			"K": {"Type": "AWS::KMS::Key", "Properties": {}}}}`)}
+	out, err := (&Assembly{Stacks: []*Stack{s}}).Resolve(s, nil)
+	require.NoError(t, err)
+	b := out["Resources"].(map[string]any)["B"].(map[string]any)
+	assert.Equal(t, map[string]any{"guard": map[string]any{"SuppressedRules": []any{"CT.S3.PR.2"}}, "Ref": map[string]any{"Ref": "K"}}, b["Metadata"])
+	assert.Equal(t, "Retain", b["DeletionPolicy"])
+	assert.Equal(t, []any{"K"}, b["DependsOn"])
+	assert.Regexp(t, `^[0-9a-f-]{36}$`, b["Properties"].(map[string]any)["Tags"].([]any)[0].(map[string]any)["Value"])
+}
+
+func TestImportValue(t *testing.T) {
+	exporter := &Stack{Name: "e", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alarms"}}},
+		"Outputs": {"TopicArn": {"Value": {"Ref": "T"}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-topic"}}}}}`)}
+	importer := &Stack{Name: "i", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"S": {"Type": "AWS::SNS::Subscription", "Properties": {"TopicArn": {"Fn::ImportValue": "e-topic"}}}}}`)}
+	a := &Assembly{Stacks: []*Stack{exporter, importer}}
+	assert.Equal(t, "arn:aws:sns:eu-west-1:111111111111:alarms", resolved(t, a, importer)["S"]["TopicArn"])
+}
+
+// Read finds the stacks of nested assemblies (one per CDK stage), with their names,
+// construct paths and environments; a stack whose name is its artifact id has no
+// stackName in the manifest.
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, rel), []byte(content), 0o644))
+	}
+	write("manifest.json", `{"version": "55.0.0", "artifacts": {
+		"notes-pipeline": {"type": "aws:cloudformation:stack", "environment": "aws://333333333333/eu-west-1",
+			"properties": {"templateFile": "notes-pipeline.template.json"}},
+		"assembly-dev": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-dev", "displayName": "dev"}},
+		"Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}}}`)
+	write("notes-pipeline.template.json", `{"Resources": {}}`)
+	write("assembly-dev/manifest.json", `{"version": "55.0.0", "artifacts": {
+		"devBase4C0BD46D": {"type": "aws:cloudformation:stack", "environment": "aws://111111111111/eu-west-1", "displayName": "dev/Base",
+			"properties": {"templateFile": "devBase4C0BD46D.template.json", "stackName": "notes-dev-base"}}}}`)
+	write("assembly-dev/devBase4C0BD46D.template.json", `{"Resources": {"K": {"Type": "AWS::KMS::Key"}}}`)
+
+	a, err := Read(dir)
+	require.NoError(t, err)
+	require.Len(t, a.Stacks, 2)
+	base := a.Stack("notes-dev-base", "eu-west-1")
+	require.NotNil(t, base)
+	assert.Equal(t, "dev/Base", base.Path)
+	assert.Equal(t, "111111111111", base.Account)
+	assert.Contains(t, base.Template["Resources"], "K")
+	p := a.Stack("notes-pipeline", "eu-west-1")
+	require.NotNil(t, p, "the stack name defaults to the artifact id")
+	assert.Equal(t, "notes-pipeline", p.Path)
+	assert.Nil(t, a.Stack("notes-dev-base", "us-east-1"))
+
+	write("assembly-dev/manifest.json", `{"artifacts": {"x": {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+		"properties": {"templateFile": "devBase4C0BD46D.template.json"}}}}`)
+	_, err = Read(dir)
+	assert.ErrorContains(t, err, "environment-agnostic stacks cannot be resolved")
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestGeneratedIdentifiers(t *testing.T) {
+	g := newGen("stack", "Id")
+	assert.Regexp(t, uuidPattern, g.uuid())
+	assert.Regexp(t, `^[0-9a-f]{17}$`, g.format("hex17"))
+	assert.Regexp(t, `^[a-z0-9]{10}$`, g.format("lower10"))
+	assert.Regexp(t, `^[A-Z0-9]{13}$`, g.format("UPPER13"))
+	assert.Regexp(t, `^[A-Za-z0-9]{9}$`, g.format("Alnum9"))
+	assert.NotEqual(t, g.uuid(), newGen("stack", "Other").uuid())
+	assert.Equal(t, "aws-cn", partition("cn-north-1"))
+	assert.Equal(t, "aws-us-gov", partition("us-gov-west-1"))
+	assert.Equal(t, "amazonaws.com.cn", urlSuffix("cn-north-1"))
+}
