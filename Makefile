@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export GOFLAGS ?= -mod=readonly
 GO_FILES = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')
 
-.PHONY: help synth test vet e2e local bench deploy-policy clean
+.PHONY: help synth test vet e2e local bench deploy-policy registry-permissions clean
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -13,6 +13,7 @@ help:
 	@echo "make local          run the whole app locally on http://127.0.0.1:8080"
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
+	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
 
 # npm ci installs the pinned CDK CLI and dynalite. node_modules ships Go template files
 # of `cdk init`; a go.mod there keeps them out of ./... patterns.
@@ -43,6 +44,13 @@ bench: node_modules/.installed
 
 deploy-policy:
 	@go run . deploy-policy --env $(ENV)
+
+# Rewrites stacks/deploypolicy/registry/handlers.json from AWS's CloudFormation registry
+# schemas: SCHEMAS is AWS's CloudformationSchema.zip (or a folder of its files, e.g. a
+# repository that copies them verbatim), SOURCE a note of where they come from and their
+# date, written into the file. Keeps the file's types, adds deploypolicy.Table's and ADD's.
+registry-permissions:
+	go run ./stacks/deploypolicy/registrygen -schemas "$(SCHEMAS)" -source "$(SOURCE)" -add "$(ADD)"
 
 clean:
 	rm -rf cdk.out
