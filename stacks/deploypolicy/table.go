@@ -58,7 +58,7 @@ var Table = map[string][]Grant{
 	}}},
 	"AWS::CloudFront::Distribution": {
 		{Sid: "CloudFront", Actions: []string{
-			"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:GetDistribution",
+			"cloudfront:CreateDistribution", "cloudfront:GetDistribution",
 			"cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
 			"cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:ListTagsForResource",
 		}},
@@ -111,13 +111,18 @@ var Table = map[string][]Grant{
 			"dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeTimeToLive",
 			"dynamodb:UpdateTimeToLive", "dynamodb:DescribeContributorInsights", "dynamodb:DescribeKinesisStreamingDestination",
 			"dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+			// Read on every create and update, resource policy or not.
+			"dynamodb:GetResourcePolicy",
 		}, Resources: []string{appTables}},
-		// Encryption with a customer-managed key: DynamoDB checks and grants on the caller's behalf.
-		{Sid: "KMS", Actions: []string{"kms:DescribeKey", "kms:CreateGrant"}},
+		{Sid: "KMS", Actions: []string{"kms:DescribeKey"}},
+		// Encryption with a customer-managed key: DynamoDB encrypts, grants and revokes
+		// with the caller's rights, and only DynamoDB may use these on its behalf.
+		{Sid: "KMSViaDynamoDB", Actions: []string{"kms:CreateGrant", "kms:Decrypt", "kms:Encrypt", "kms:RevokeGrant"},
+			Condition: map[string]map[string][]string{"StringEquals": {"kms:ViaService": {"dynamodb.{region}.amazonaws.com"}}}},
 	},
 
 	"AWS::EC2::FlowLog": {
-		{Sid: "EC2", Actions: []string{"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"}},
+		{Sid: "EC2", Actions: []string{"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeTags"}},
 		{Sid: "Logs", Actions: []string{"logs:CreateLogDelivery", "logs:DeleteLogDelivery"}},
 	},
 	"AWS::EC2::RouteTable": {{Sid: "EC2", Actions: []string{
@@ -187,6 +192,8 @@ var Table = map[string][]Grant{
 			"lambda:GetFunctionRecursionConfig",
 		}, Resources: []string{appFunctions}},
 		{Sid: "Layers", Actions: []string{"lambda:GetLayerVersion"}, Resources: []string{appLayers}},
+		// The delete handler waits for the network interfaces of a function in a VPC.
+		{Sid: "EC2", Actions: []string{"ec2:DescribeNetworkInterfaces"}},
 		// Lambda reads the code from the bootstrap asset bucket with the caller's rights.
 		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
 	},
@@ -203,6 +210,9 @@ var Table = map[string][]Grant{
 		"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy",
 		"logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource",
 		"logs:UntagResource", "logs:ListTagsForResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
+		// Read on every create or update; the delete handler clears a data protection policy.
+		"logs:DescribeIndexPolicies", "logs:DescribeResourcePolicies", "logs:GetDataProtectionPolicy",
+		"logs:DeleteDataProtectionPolicy",
 	}}},
 
 	"AWS::S3::Bucket": {{Sid: "AppBuckets", Actions: []string{
@@ -211,6 +221,7 @@ var Table = map[string][]Grant{
 		"s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
 		"s3:PutBucketOwnershipControls", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
 		"s3:GetBucketLogging", "s3:PutBucketLogging", "s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetBucketPolicy",
+		"s3:TagResource", "s3:UntagResource", "s3:GetBucketMetadataTableConfiguration",
 	}, Resources: []string{appBuckets}}},
 	"AWS::S3::BucketPolicy": {{Sid: "AppBuckets", Actions: []string{
 		"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
@@ -219,7 +230,7 @@ var Table = map[string][]Grant{
 	"AWS::SNS::Topic": {
 		{Sid: "AppTopics", Actions: []string{
 			"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",
-			"sns:UntagResource", "sns:ListTagsForResource",
+			"sns:UntagResource", "sns:ListTagsForResource", "sns:GetDataProtectionPolicy",
 		}, Resources: []string{appTopics}},
 		{Sid: "KMS", Actions: []string{"kms:DescribeKey"}},
 	},
@@ -231,11 +242,20 @@ var Table = map[string][]Grant{
 		"sns:GetTopicAttributes", "sns:SetTopicAttributes",
 	}, Resources: []string{appTopics}}},
 
-	"AWS::SecretsManager::Secret": {{Sid: "SecretsManager", Actions: []string{
-		"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
-		"secretsmanager:DeleteSecret", "secretsmanager:GetRandomPassword", "secretsmanager:TagResource",
-		"secretsmanager:UntagResource",
-	}}},
+	"AWS::SecretsManager::Secret": {
+		{Sid: "SecretsManager", Actions: []string{
+			"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetRandomPassword",
+			"secretsmanager:TagResource", "secretsmanager:UntagResource",
+		}},
+		// CloudFormation names a secret "<logical id>-<random>", without the stack name, but
+		// tags it with the stack's name (a reserved aws: tag nobody else can set): reading
+		// the value (the update handler does), changing and deleting it are limited to
+		// the environment's stacks' secrets.
+		{Sid: "AppSecrets", Actions: []string{
+			"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
+		}, Resources: []string{"arn:{partition}:secretsmanager:{region}:{account}:secret:*"},
+			Condition: map[string]map[string][]string{"StringLike": {"aws:ResourceTag/aws:cloudformation:stack-name": {"{prefix}-*"}}}},
+	},
 
 	"AWS::WAFv2::WebACL": {{Sid: "WAF", Actions: []string{
 		"wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource",

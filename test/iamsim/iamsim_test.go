@@ -174,6 +174,16 @@ func TestEvaluateRejects(t *testing.T) {
 		assert.NotEmpty(t, r.Error)
 		assert.Empty(t, r.Decision)
 	}
+	// API Gateway's catalog entries have two ARN forms per resource type; the decision
+	// still comes from the evaluator, flagged as unvalidated.
+	api := Policy{Name: "api", Document: doc(st("Api", "Allow", "apigateway:POST", "arn:aws:apigateway:eu-west-1::/restapis/*"))}
+	res, err = simulator(t).Evaluate(context.Background(), []Request{
+		{Principal: role, Action: "apigateway:POST", Resource: "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages", Identity: []Policy{api}},
+		{Principal: role, Action: "apigateway:POST", Resource: "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages", Identity: []Policy{api}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []Decision{Allowed, ImplicitlyDenied}, []Decision{res[0].Decision, res[1].Decision})
+	assert.True(t, res[0].Unvalidated && res[1].Unvalidated)
 	_, err = simulator(t).Evaluate(context.Background(), []Request{{Action: "s3:GetObject", Resource: "*"}})
 	assert.Error(t, err, "a request without a principal")
 }
