@@ -239,11 +239,53 @@ func envBundles(t *testing.T) []envBundle {
 // policies within their boundary (and not explicitly denied), as AWS's policy evaluation
 // decides it, or is in the one reviewed list of unneeded actions.
 func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
-	reg := loadRegistry(t)
-	sim := simulator(t)
 	var all []envBundle
 	noPanic(t, func() { all = envBundles(t) })
 	require.Len(t, all, 4)
+	problems, n := registryProblems(t, loadRegistry(t), all)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	assert.Greater(t, n, 1000, "requests evaluated")
+	t.Logf("%d requests evaluated (IAM catalog %s), %d problems", n, simulator(t).Version, len(problems))
+}
+
+// The registry check fails when a policy lacks a permission that a handler reads on every
+// create or update, and names the type, the action and IAM's answer.
+func TestRegistryCheckCatchesMissingGrants(t *testing.T) {
+	var all []envBundle
+	noPanic(t, func() { all = envBundles(t) })
+	eb := all[0]
+	b, err := json.Marshal(eb.bundle)
+	require.NoError(t, err)
+	var cut deploypolicy.Bundle
+	require.NoError(t, json.Unmarshal(b, &cut))
+	drop := []string{"dynamodb:GetResourcePolicy", "logs:DescribeIndexPolicies", "secretsmanager:GetSecretValue"}
+	for _, p := range cut.ExecutionPolicies {
+		for i := range p.Document.Statement {
+			st := &p.Document.Statement[i]
+			st.Action = slices.DeleteFunc(st.Action, func(a string) bool { return slices.Contains(drop, a) })
+		}
+	}
+	eb.bundle = &cut
+	problems, _ := registryProblems(t, loadRegistry(t), []envBundle{eb})
+	for _, a := range drop {
+		found := false
+		for _, p := range problems {
+			found = found || (strings.Contains(p, " calls "+a+" ") && strings.Contains(p, string(iamsim.ImplicitlyDenied)))
+		}
+		assert.True(t, found, "removing %s from the policies went unnoticed: %v", a, problems)
+	}
+	assert.Len(t, problems, len(drop), "only the removed grants fail")
+}
+
+// registryProblems evaluates every needed registry permission of each environment against
+// its policies in one batch, and returns what is not allowed and how many requests ran.
+func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]string, int) {
+	t.Helper()
+	sim := simulator(t)
+	var problems []string
+	errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
 	type pending struct {
 		env   envBundle
@@ -256,7 +298,7 @@ func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
 	for _, eb := range all {
 		checks, errs := neededPermissions(reg, eb.types)
 		for _, err := range errs {
-			t.Errorf("%s: %v", eb.name, err)
+			errorf("%s: %v", eb.name, err)
 		}
 		require.NotEmpty(t, checks)
 		checksOf[eb.name] = checks
@@ -285,7 +327,7 @@ func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
 		for _, c := range checksOf[eb.name] {
 			d := detail[c.action]
 			if !d.Exists {
-				t.Errorf("%s: %s lists %s (%v), which the IAM catalog does not know: add it to deploypolicy.NotNeeded as not an IAM action", eb.name, c.typ, c.action, c.handlers)
+				errorf("%s: %s lists %s (%v), which the IAM catalog does not know: add it to deploypolicy.NotNeeded as not an IAM action", eb.name, c.typ, c.action, c.handlers)
 				continue
 			}
 			var arns []string
@@ -303,7 +345,7 @@ func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
 				for _, rt := range d.ResourceTypes {
 					names = append(names, rt.Name)
 				}
-				t.Errorf("%s: %s lists %s (%v) on resource types %v, none of which the app names: add the one the app uses to appResources, or the action to deploypolicy.NotNeeded", eb.name, c.typ, c.action, c.handlers, names)
+				errorf("%s: %s lists %s (%v) on resource types %v, none of which the app names: add the one the app uses to appResources, or the action to deploypolicy.NotNeeded", eb.name, c.typ, c.action, c.handlers, names)
 				continue
 			}
 			svc, _, _ := strings.Cut(strings.ToLower(c.action), ":")
@@ -340,19 +382,17 @@ func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
 	}
 	out, err := sim.Evaluate(context.Background(), in)
 	require.NoError(t, err)
-	failed := 0
 	for i, r := range out {
 		p := reqs[i]
 		switch {
 		case r.Error != "":
-			t.Errorf("%s: %s %s on %s: the simulator rejected the request: %s", p.env.name, p.check.typ, p.check.action, p.req.Resource, r.Error)
+			errorf("%s: %s %s on %s: the simulator rejected the request: %s", p.env.name, p.check.typ, p.check.action, p.req.Resource, r.Error)
 		case r.Decision != iamsim.Allowed:
-			failed++
-			t.Errorf("%s: %s handler %v calls %s on %s: %s by %v; grant it in deploypolicy.Table or list it in deploypolicy.NotNeeded",
+			errorf("%s: %s handler %v calls %s on %s: %s by %v; grant it in deploypolicy.Table or list it in deploypolicy.NotNeeded",
 				p.env.name, p.check.typ, p.check.handlers, p.check.action, p.req.Resource, r.Decision, r.Denials)
 		}
 	}
-	t.Logf("%d requests evaluated (IAM catalog %s), %d not allowed", len(out), sim.Version, failed)
+	return problems, len(out)
 }
 
 // propertySet reports whether a resource's properties set a path ("A.B", "A[].B").
