@@ -189,7 +189,8 @@ type answer struct {
 	Details   []ActionDetail `json:"details"`
 }
 
-// Evaluate answers every request, in order, in one Node process.
+// Evaluate answers every request, in order, in one Node process. Identical requests are
+// evaluated once.
 func (s *Simulator) Evaluate(ctx context.Context, reqs []Request) ([]Result, error) {
 	b := batch{Policies: map[string]json.RawMessage{}}
 	ids := map[string]string{} // document JSON -> id
@@ -206,6 +207,8 @@ func (s *Simulator) Evaluate(ctx context.Context, reqs []Request) ([]Result, err
 		b.Policies[k] = j
 		return k, nil
 	}
+	slot := make([]int, len(reqs)) // request -> index of its unique wire request
+	seen := map[string]int{}
 	for i, r := range reqs {
 		acct := r.ResourceAccount
 		if acct == "" {
@@ -240,16 +243,30 @@ func (s *Simulator) Evaluate(ctx context.Context, reqs []Request) ([]Result, err
 			}
 			w.ResourcePolicy = k
 		}
-		b.Requests = append(b.Requests, w)
+		key, err := json.Marshal(w)
+		if err != nil {
+			return nil, err
+		}
+		j, ok := seen[string(key)]
+		if !ok {
+			j = len(b.Requests)
+			seen[string(key)] = j
+			b.Requests = append(b.Requests, w)
+		}
+		slot[i] = j
 	}
 	a, err := s.run(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	if len(a.Results) != len(reqs) {
-		return nil, fmt.Errorf("iamsim: %d answers for %d requests", len(a.Results), len(reqs))
+	if len(a.Results) != len(b.Requests) {
+		return nil, fmt.Errorf("iamsim: %d answers for %d requests", len(a.Results), len(b.Requests))
 	}
-	return a.Results, nil
+	out := make([]Result, len(reqs))
+	for i, j := range slot {
+		out[i] = a.Results[j]
+	}
+	return out, nil
 }
 
 // CheckActions looks each action or pattern ("s3:GetObject", "s3:Get*", "*") up in the

@@ -236,3 +236,18 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+// Identical requests are evaluated once and answered in place, in order.
+func TestEvaluateDeduplicates(t *testing.T) {
+	p := Policy{Name: "p", Document: doc(st("A", "Allow", "s3:GetObject", "arn:aws:s3:::data/*"))}
+	in := Request{Principal: role, Action: "s3:GetObject", Resource: "arn:aws:s3:::data/x", Identity: []Policy{p}}
+	other := in
+	other.Resource = "arn:aws:s3:::other/x"
+	res, err := simulator(t).Evaluate(context.Background(), []Request{in, other, in, other})
+	require.NoError(t, err)
+	var got []Decision
+	for _, r := range res {
+		got = append(got, r.Decision)
+	}
+	assert.Equal(t, []Decision{Allowed, ImplicitlyDenied, Allowed, ImplicitlyDenied}, got)
+}
