@@ -18,7 +18,7 @@ NODE := $(NODE24_DIR)/node_modules/node/bin/node
 export PATH := $(NODE24_DIR)/node_modules/node/bin:$(PATH)
 endif
 
-.PHONY: help synth test vet e2e local bench deploy-policy diagram clean tools chromium
+.PHONY: help synth test vet e2e local bench deploy-policy diagram registry-permissions clean tools chromium
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -28,6 +28,7 @@ help:
 	@echo "make quotas         every deploy-time limit AWS enforces, measured on the synthesized app"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
+	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
 
 # Node 24 from the npm registry, only when the machine's Node is older than 22.
 $(NODE):
@@ -114,6 +115,13 @@ deploy-policy: tools
 # diagram markers of README.md; the root package's test fails when it is stale.
 diagram: tools
 	go run . diagram
+
+# Rewrites stacks/deploypolicy/registry/handlers.json from AWS's CloudFormation registry
+# schemas: SCHEMAS is AWS's CloudformationSchema.zip (or a folder of its files, e.g. a
+# repository that copies them verbatim), SOURCE a note of where they come from and their
+# date, written into the file. Keeps the file's types, adds deploypolicy.Table's and ADD's.
+registry-permissions:
+	go run ./stacks/deploypolicy/registrygen -schemas "$(SCHEMAS)" -source "$(SOURCE)" -add "$(ADD)"
 
 clean:
 	rm -rf cdk.out

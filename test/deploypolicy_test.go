@@ -387,6 +387,13 @@ func stageTypes(t *testing.T, s *synthesized, env string) []string {
 	return deploypolicy.ResourceTypes(tpls...)
 }
 
+// stageBundle is the execution policy bundle that `deploy-policy` prints for an
+// environment: derived from the resource types of its synthesized stage.
+func stageBundle(t *testing.T, s *synthesized, e config.Environment) (*deploypolicy.Bundle, error) {
+	return deploypolicy.New(deploypolicy.Options{App: s.Config.AppName, Env: e.Name, Account: e.Account,
+		Region: e.Region, BoundaryName: stacks.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
+}
+
 // Every resource type in every stage template is in the policy table.
 func TestDeployPolicyCoversEveryResourceType(t *testing.T) {
 	s := shippedApp(t)
@@ -403,8 +410,7 @@ func TestDeployPolicyGrantsOnlyWhatTemplatesNeed(t *testing.T) {
 	for _, e := range s.Config.Environments {
 		t.Run(e.Name, func(t *testing.T) {
 			noPanic(t, func() {
-				b, err := deploypolicy.New(deploypolicy.Options{App: s.Config.AppName, Env: e.Name, Account: e.Account,
-					Region: e.Region, BoundaryName: stacks.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
+				b, err := stageBundle(t, s, e)
 				require.NoError(t, err)
 				require.NotEmpty(t, b.ExecutionPolicies)
 				for _, err := range checkDeployPolicy(b, stageTypes(t, s, e.Name), s.Config.AppName, e.Name, e.Account) {

@@ -43,7 +43,10 @@ var withBoundary = map[string]map[string][]string{"StringEquals": {"iam:Permissi
 // Table maps each CloudFormation resource type that the stages use to the IAM actions that
 // CloudFormation's handlers for that type call. A stage template with a type missing here
 // fails the tests and `deploy-policy`: add the type with the actions of its handlers (the
-// "handlers" section of the type's schema in the CloudFormation registry).
+// "handlers" section of the type's schema in the CloudFormation registry). The tests hold
+// the table against AWS's registry data vendored in stacks/deploypolicy/registry: every
+// handler permission of a type the templates use is granted here or listed, with its
+// reason, in NotNeeded.
 var Table = map[string][]Grant{
 	// API Gateway REST APIs: every resource is a path under /restapis, addressed by a
 	// random id; the account setting (/account) passes the logging role.
@@ -63,7 +66,7 @@ var Table = map[string][]Grant{
 	}}},
 	"AWS::CloudFront::Distribution": {
 		{Sid: "CloudFront", Actions: []string{
-			"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:GetDistribution",
+			"cloudfront:CreateDistribution", "cloudfront:GetDistribution",
 			"cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
 			"cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:ListTagsForResource",
 		}},
@@ -122,13 +125,18 @@ var Table = map[string][]Grant{
 			"dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeTimeToLive",
 			"dynamodb:UpdateTimeToLive", "dynamodb:DescribeContributorInsights", "dynamodb:DescribeKinesisStreamingDestination",
 			"dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+			// Read on every create and update, resource policy or not.
+			"dynamodb:GetResourcePolicy",
 		}, Resources: []string{appTables}},
-		// Encryption with a customer-managed key: DynamoDB checks and grants on the caller's behalf.
-		{Sid: "KMS", Actions: []string{"kms:DescribeKey", "kms:CreateGrant"}},
+		{Sid: "KMS", Actions: []string{"kms:DescribeKey"}},
+		// Encryption with a customer-managed key: DynamoDB encrypts, grants and revokes
+		// with the caller's rights, and only DynamoDB may use these on its behalf.
+		{Sid: "KMSViaDynamoDB", Actions: []string{"kms:CreateGrant", "kms:Decrypt", "kms:Encrypt", "kms:RevokeGrant"},
+			Condition: map[string]map[string][]string{"StringEquals": {"kms:ViaService": {"dynamodb.{region}.amazonaws.com"}}}},
 	},
 
 	"AWS::EC2::FlowLog": {
-		{Sid: "EC2", Actions: []string{"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"}},
+		{Sid: "EC2", Actions: []string{"ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs", "ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeTags"}},
 		{Sid: "Logs", Actions: []string{"logs:CreateLogDelivery", "logs:DeleteLogDelivery"}},
 	},
 	"AWS::EC2::RouteTable": {{Sid: "EC2", Actions: []string{
@@ -137,11 +145,14 @@ var Table = map[string][]Grant{
 	"AWS::EC2::SecurityGroup": {{Sid: "EC2", Actions: []string{
 		"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
 		"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
-		"ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags",
+		"ec2:RevokeSecurityGroupEgress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+		"ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:CreateTags", "ec2:DeleteTags",
+		// The delete handler checks that no instance still uses the group.
+		"ec2:DescribeInstances",
 	}}},
 	"AWS::EC2::SecurityGroupEgress": {{Sid: "EC2", Actions: []string{
 		"ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:DescribeSecurityGroups",
-		"ec2:DescribeSecurityGroupRules",
+		"ec2:DescribeSecurityGroupRules", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
 	}}},
 	"AWS::EC2::SecurityGroupIngress": {{Sid: "EC2", Actions: []string{
 		"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DescribeSecurityGroups",
@@ -173,12 +184,17 @@ var Table = map[string][]Grant{
 		"codedeploy:CreateApplication", "codedeploy:GetApplication", "codedeploy:DeleteApplication",
 		"codedeploy:TagResource", "codedeploy:UntagResource", "codedeploy:ListTagsForResource",
 	}, Resources: []string{appDeployApplications}}},
-	"AWS::CodeDeploy::DeploymentGroup": {{Sid: "CodeDeployGroups", Actions: []string{
-		"codedeploy:CreateDeploymentGroup", "codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup",
-		"codedeploy:DeleteDeploymentGroup", "codedeploy:CreateDeployment", "codedeploy:GetDeployment",
-		"codedeploy:GetDeploymentConfig", "codedeploy:StopDeployment", "codedeploy:RegisterApplicationRevision",
-		"codedeploy:GetApplicationRevision", "codedeploy:TagResource", "codedeploy:UntagResource",
-	}, Resources: []string{appDeployApplications, appDeployGroups, deployConfigs}}, {Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}}},
+	"AWS::CodeDeploy::DeploymentGroup": {
+		{Sid: "CodeDeployGroups", Actions: []string{
+			"codedeploy:CreateDeploymentGroup", "codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup",
+			"codedeploy:DeleteDeploymentGroup", "codedeploy:CreateDeployment", "codedeploy:GetDeployment",
+			"codedeploy:ListDeployments", "codedeploy:GetDeploymentConfig", "codedeploy:RegisterApplicationRevision",
+			"codedeploy:GetApplicationRevision", "codedeploy:TagResource", "codedeploy:UntagResource",
+		}, Resources: []string{appDeployApplications, appDeployGroups, deployConfigs}},
+		// StopDeployment names no resource in IAM: a deployment id is not an ARN.
+		{Sid: "CodeDeployStop", Actions: []string{"codedeploy:StopDeployment"}},
+		{Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}},
+	},
 
 	"AWS::IAM::Role": {
 		{Sid: "AppRoles", Actions: []string{
@@ -225,6 +241,8 @@ var Table = map[string][]Grant{
 			"lambda:GetFunctionRecursionConfig",
 		}, Resources: []string{appFunctions}},
 		{Sid: "Layers", Actions: []string{"lambda:GetLayerVersion"}, Resources: []string{appLayers}},
+		// The delete handler waits for the network interfaces of a function in a VPC.
+		{Sid: "EC2", Actions: []string{"ec2:DescribeNetworkInterfaces"}},
 		// Lambda reads the code from the bootstrap asset bucket with the caller's rights.
 		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
 	},
@@ -235,11 +253,21 @@ var Table = map[string][]Grant{
 	},
 	"AWS::Lambda::Version": {{Sid: "AppFunctions", Actions: []string{
 		"lambda:PublishVersion", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
-		"lambda:DeleteFunction",
+		"lambda:DeleteFunction", "lambda:GetProvisionedConcurrencyConfig",
 	}, Resources: []string{appFunctions}}},
-	"AWS::Lambda::Alias": {{Sid: "AppFunctions", Actions: []string{
-		"lambda:CreateAlias", "lambda:GetAlias", "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:ListAliases",
-	}, Resources: []string{appFunctions}}},
+	"AWS::Lambda::Alias": {
+		{Sid: "AppFunctions", Actions: []string{
+			"lambda:CreateAlias", "lambda:GetAlias", "lambda:UpdateAlias", "lambda:DeleteAlias", "lambda:ListAliases",
+			"lambda:GetProvisionedConcurrencyConfig",
+		}, Resources: []string{appFunctions}},
+		// The alias's CodeDeployLambdaAliasUpdate policy: CloudFormation starts, follows and,
+		// on rollback, stops the deployment.
+		{Sid: "CodeDeployGroups", Actions: []string{
+			"codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:GetDeploymentConfig",
+			"codedeploy:GetDeploymentGroup",
+		}, Resources: []string{appDeployApplications, appDeployGroups, deployConfigs}},
+		{Sid: "CodeDeployStop", Actions: []string{"codedeploy:StopDeployment"}},
+	},
 	"AWS::Lambda::Permission": {{Sid: "AppFunctions", Actions: []string{
 		"lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy",
 	}, Resources: []string{appFunctions}}},
@@ -248,6 +276,9 @@ var Table = map[string][]Grant{
 		"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy",
 		"logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource",
 		"logs:UntagResource", "logs:ListTagsForResource", "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup",
+		// Read on every create or update; the delete handler clears a data protection policy.
+		"logs:DescribeIndexPolicies", "logs:DescribeResourcePolicies", "logs:GetDataProtectionPolicy",
+		"logs:DeleteDataProtectionPolicy",
 	}}},
 
 	"AWS::S3::Bucket": {{Sid: "AppBuckets", Actions: []string{
@@ -259,6 +290,7 @@ var Table = map[string][]Grant{
 		// NotificationConfiguration (EventBridge) and ObjectLockEnabled, set by constructs/bucket.
 		"s3:GetBucketNotification", "s3:PutBucketNotification",
 		"s3:GetBucketObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration",
+		"s3:TagResource", "s3:UntagResource", "s3:GetBucketMetadataTableConfiguration",
 	}, Resources: []string{appBuckets}}},
 	"AWS::S3::BucketPolicy": {{Sid: "AppBuckets", Actions: []string{
 		"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
@@ -267,7 +299,7 @@ var Table = map[string][]Grant{
 	"AWS::SNS::Topic": {
 		{Sid: "AppTopics", Actions: []string{
 			"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",
-			"sns:UntagResource", "sns:ListTagsForResource",
+			"sns:UntagResource", "sns:ListTagsForResource", "sns:GetDataProtectionPolicy",
 		}, Resources: []string{appTopics}},
 		{Sid: "KMS", Actions: []string{"kms:DescribeKey"}},
 	},
@@ -279,11 +311,20 @@ var Table = map[string][]Grant{
 		"sns:GetTopicAttributes", "sns:SetTopicAttributes",
 	}, Resources: []string{appTopics}}},
 
-	"AWS::SecretsManager::Secret": {{Sid: "SecretsManager", Actions: []string{
-		"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
-		"secretsmanager:DeleteSecret", "secretsmanager:GetRandomPassword", "secretsmanager:TagResource",
-		"secretsmanager:UntagResource",
-	}}},
+	"AWS::SecretsManager::Secret": {
+		{Sid: "SecretsManager", Actions: []string{
+			"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetRandomPassword",
+			"secretsmanager:TagResource", "secretsmanager:UntagResource",
+		}},
+		// CloudFormation names a secret "<logical id>-<random>", without the stack name, but
+		// tags it with the stack's name (a reserved aws: tag nobody else can set): reading
+		// the value (the update handler does), changing and deleting it are limited to
+		// the environment's stacks' secrets.
+		{Sid: "AppSecrets", Actions: []string{
+			"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
+		}, Resources: []string{"arn:{partition}:secretsmanager:{region}:{account}:secret:*"},
+			Condition: map[string]map[string][]string{"StringLike": {"aws:ResourceTag/aws:cloudformation:stack-name": {"{prefix}-*"}}}},
+	},
 
 	"AWS::WAFv2::WebACL": {{Sid: "WAF", Actions: []string{
 		"wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource",
