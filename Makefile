@@ -18,7 +18,7 @@ NODE := $(NODE24_DIR)/node_modules/node/bin/node
 export PATH := $(NODE24_DIR)/node_modules/node/bin:$(PATH)
 endif
 
-.PHONY: help synth test vet e2e local bench deploy-policy diagram registry-permissions clean tools chromium
+.PHONY: help synth test vet e2e local bench bench-scale deploy-policy quotas diagram registry-permissions clean tools chromium
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -26,6 +26,7 @@ help:
 	@echo "make local          run the whole app locally on http://127.0.0.1:8080"
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make quotas         every deploy-time limit AWS enforces, measured on the synthesized app"
+	@echo "make bench-scale N=200   synth with N generated routes: resources, bytes, policy size, synth time"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
 	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
@@ -107,6 +108,12 @@ bench: tools
 
 quotas: synth
 	@go run . quotas cdk.out
+
+# Synthesizes the app with N generated routes on new paths (test/scale; the shipped route
+# table is not edited) and prints what they cost against the shipped app.
+N ?= 200
+bench-scale: tools
+	N=$(N) go test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m -v ./test/scale
 
 deploy-policy: tools
 	@go run . deploy-policy --env $(ENV)

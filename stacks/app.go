@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/example/notesplatform/constructs/guard"
+	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -18,12 +19,24 @@ type App struct {
 	Waived []guard.Match
 }
 
+// Options change what NewAppWith builds.
+type Options struct {
+	// Routes replaces the shipped route table in every stage: the scale benchmark's
+	// test-only hook (test/scale). Default: api.Shipped().
+	Routes *api.Table
+}
+
 // NewApp adds one stage per configured environment to the app, in config order, and the
 // pipeline stack that deploys those stages.
 func NewApp(app awscdk.App, cfg *config.Config, moduleRoot string) *App {
+	return NewAppWith(app, cfg, moduleRoot, Options{})
+}
+
+// NewAppWith is NewApp with options.
+func NewAppWith(app awscdk.App, cfg *config.Config, moduleRoot string, opts Options) *App {
 	out := &App{}
 	for _, e := range cfg.Environments {
-		stage := NewStage(app, &StageProps{Config: cfg, Env: e, ModuleRoot: moduleRoot})
+		stage := NewStage(app, &StageProps{Config: cfg, Env: e, ModuleRoot: moduleRoot, Routes: opts.Routes})
 		out.Stages = append(out.Stages, stage)
 		// Now: the pipeline synthesizes each stage once, and keeps those templates.
 		out.Waived = append(out.Waived, guard.Apply(stage, guard.Waivers)...)

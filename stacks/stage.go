@@ -10,6 +10,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks/config"
 )
@@ -34,6 +35,8 @@ type StageProps struct {
 	Env config.Environment
 	// ModuleRoot is the repository root (go.mod, web/). Required.
 	ModuleRoot string
+	// Routes is the route table of the API and its functions. Default: api.Shipped().
+	Routes *api.Table
 }
 
 // NewStage builds one environment. app.go, the pipeline and the tests all call it, so
@@ -66,7 +69,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	backend := NewBackendStack(stage, "Backend", &BackendProps{
 		StackProps: stackProps("backend", "REST API and Go functions", false),
 		App:        app, Env: e, Table: data.Table, UserPool: data.UserPool, LogKey: base.LogKey,
-		Network: base.Network,
+		Network: base.Network, Routes: props.Routes,
 	})
 	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),

@@ -26,6 +26,17 @@ func Suppress(construct any, children bool, rule, reason string, appliesTo ...st
 	cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(children))
 }
 
+// SuppressRules records several reviewed findings that share one reason on one
+// construct, in one call (a route's 405 method adds two per path: one call keeps synth
+// fast when an API has hundreds of paths).
+func SuppressRules(construct any, children bool, reason string, rules ...string) {
+	list := make([]*cdknag.NagPackSuppression, len(rules))
+	for i, rule := range rules {
+		list[i] = &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(construct, &list, jsii.Bool(children))
+}
+
 // LogStreams matches the log-stream wildcard under one log group ARN, which is how a
 // writer to a single log group must be granted.
 const LogStreams = `/^Resource::<[A-Za-z0-9]+\.Arn>:log-stream:\*$/`

@@ -83,15 +83,20 @@ func (a *assembly) read(dir string) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("quotas: %s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
-	for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
+	ids := slices.Sorted(maps.Keys(m.Artifacts))
+	// Asset manifests first: nested stack templates are assets of their parent.
+	for _, id := range ids {
+		if art := m.Artifacts[id]; art.Type == "cdk:asset-manifest" {
+			if err := a.readAssets(dir, art.Properties.File); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range ids {
 		art := m.Artifacts[id]
 		switch art.Type {
 		case "cdk:cloud-assembly":
 			if err := a.read(filepath.Join(dir, art.Properties.DirectoryName)); err != nil {
-				return err
-			}
-		case "cdk:asset-manifest":
-			if err := a.readAssets(dir, art.Properties.File); err != nil {
 				return err
 			}
 		case "aws:cloudformation:stack":
@@ -124,7 +129,11 @@ func (a *assembly) readAssets(dir, file string) error {
 		return fmt.Errorf("quotas: %s: %w", file, err)
 	}
 	for hash, f := range m.Files {
-		a.assets[hash] = asset{path: filepath.Join(dir, f.Source.Path), packaging: f.Source.Packaging}
+		path := f.Source.Path
+		if !filepath.IsAbs(path) { // absolute when bundling was skipped: the source folder itself
+			path = filepath.Join(dir, path)
+		}
+		a.assets[hash] = asset{path: path, packaging: f.Source.Packaging}
 	}
 	return nil
 }
@@ -146,9 +155,12 @@ func (a *assembly) readStack(dir, file string, st *stack) error {
 	a.byName[st.stackName] = st
 	for _, id := range slices.Sorted(maps.Keys(st.tpl.Resources)) {
 		r := st.tpl.Resources[id]
-		nested, _ := r.Metadata["aws:asset:path"].(string)
-		if r.Type != "AWS::CloudFormation::Stack" || !strings.HasSuffix(nested, ".nested.template.json") {
+		if r.Type != "AWS::CloudFormation::Stack" {
 			continue
+		}
+		nested := a.nestedTemplate(r)
+		if nested == "" {
+			continue // a stack CloudFormation fetches from elsewhere: not in this assembly
 		}
 		name := id
 		if m := nestedName.FindStringSubmatch(id); m != nil {
@@ -161,6 +173,23 @@ func (a *assembly) readStack(dir, file string, st *stack) error {
 		}
 	}
 	return nil
+}
+
+var assetKey = regexp.MustCompile(`([0-9a-f]{64})\.json`)
+
+// nestedTemplate is the file of a nested stack's template: named by the asset metadata
+// when CDK writes it, else found through the asset hash in its TemplateURL.
+func (a *assembly) nestedTemplate(r resource) string {
+	if p, ok := r.Metadata["aws:asset:path"].(string); ok && strings.HasSuffix(p, ".nested.template.json") {
+		return p
+	}
+	b, _ := json.Marshal(r.Properties["TemplateURL"])
+	if m := assetKey.FindSubmatch(b); m != nil {
+		if src, ok := a.assets[string(m[1])]; ok && strings.HasSuffix(src.path, ".nested.template.json") {
+			return filepath.Base(src.path)
+		}
+	}
+	return ""
 }
 
 // measure returns the stack's template measures and those of its functions and

@@ -152,38 +152,50 @@ func TestOutputsAndParameters(t *testing.T) {
 }
 
 // API Gateway resources count across nested stacks: the nested stack receives the API
-// id as a parameter, and its resources count against the parent's API.
+// id as a parameter, and its resources count against the parent's API. The nested
+// template is found through the asset hash of its TemplateURL (what CDK writes) or
+// through asset metadata.
 func TestAPIResourcesAcrossNestedStacks(t *testing.T) {
-	for _, r := range ratios {
-		t.Run(r.name, func(t *testing.T) {
-			f := newFake(t)
-			n := target(APIResources, r.ratio)
-			f.resources["Api"] = map[string]any{"Type": "AWS::ApiGateway::RestApi"}
-			nested := map[string]any{}
-			for i := range n - 1 { // the root resource "/" is the first
-				res := map[string]any{"Type": "AWS::ApiGateway::Resource", "Properties": map[string]any{
-					"RestApiId": map[string]any{"Ref": "Api"}, "PathPart": fmt.Sprintf("p%d", i)}}
-				if i%2 == 0 {
-					f.resources[fmt.Sprintf("R%d", i)] = res
-				} else {
-					res["Properties"].(map[string]any)["RestApiId"] = map[string]any{"Ref": "ApiIdParam"}
-					nested[fmt.Sprintf("R%d", i)] = res
+	const hash = "0f0e0d0c0b0a09080706050403020100ffeeddccbbaa99887766554433221100"
+	for _, form := range []string{"TemplateURL", "metadata"} {
+		for _, r := range ratios {
+			t.Run(form+" "+r.name, func(t *testing.T) {
+				f := newFake(t)
+				n := target(APIResources, r.ratio)
+				f.resources["Api"] = map[string]any{"Type": "AWS::ApiGateway::RestApi"}
+				nested := map[string]any{}
+				for i := range n - 1 { // the root resource "/" is the first
+					res := map[string]any{"Type": "AWS::ApiGateway::Resource", "Properties": map[string]any{
+						"RestApiId": map[string]any{"Ref": "Api"}, "PathPart": fmt.Sprintf("p%d", i)}}
+					if i%2 == 0 {
+						f.resources[fmt.Sprintf("R%d", i)] = res
+					} else {
+						res["Properties"].(map[string]any)["RestApiId"] = map[string]any{"Ref": "ApiIdParam"}
+						nested[fmt.Sprintf("R%d", i)] = res
+					}
 				}
-			}
-			f.resources["RoutesNestedStackRoutesNestedStackResourceAB12"] = map[string]any{
-				"Type":       "AWS::CloudFormation::Stack",
-				"Properties": map[string]any{"Parameters": map[string]any{"ApiIdParam": map[string]any{"Ref": "Api"}}},
-				"Metadata":   map[string]any{"aws:asset:path": "SRoutes.nested.template.json"},
-			}
-			f.nested["SRoutes.nested.template.json"] = map[string]any{"Resources": nested,
-				"Parameters": map[string]any{"ApiIdParam": map[string]any{"Type": "String"}}}
-			m := f.measure(APIResources, "api Api")
-			checkAt(t, m, n, r.breach)
-			if r.breach {
-				assert.Contains(t, m.String(), "Resources per API")
-				assert.Contains(t, m.String(), "Service Quotas")
-			}
-		})
+				stack := map[string]any{
+					"Type":       "AWS::CloudFormation::Stack",
+					"Properties": map[string]any{"Parameters": map[string]any{"ApiIdParam": map[string]any{"Ref": "Api"}}},
+				}
+				if form == "metadata" {
+					stack["Metadata"] = map[string]any{"aws:asset:path": "SRoutes.nested.template.json"}
+				} else {
+					stack["Properties"].(map[string]any)["TemplateURL"] = map[string]any{"Fn::Join": []any{"", []any{
+						"https://s3.eu-west-1.", map[string]any{"Ref": "AWS::URLSuffix"}, "/cdk-assets/" + hash + ".json"}}}
+					f.assets[hash] = map[string]any{"source": map[string]any{"path": "SRoutes.nested.template.json", "packaging": "file"}}
+				}
+				f.resources["RoutesNestedStackRoutesNestedStackResourceAB12"] = stack
+				f.nested["SRoutes.nested.template.json"] = map[string]any{"Resources": nested,
+					"Parameters": map[string]any{"ApiIdParam": map[string]any{"Type": "String"}}}
+				m := f.measure(APIResources, "api Api")
+				checkAt(t, m, n, r.breach)
+				if r.breach {
+					assert.Contains(t, m.String(), "Resources per API")
+					assert.Contains(t, m.String(), "Service Quotas")
+				}
+			})
+		}
 	}
 }
 

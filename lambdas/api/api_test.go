@@ -226,3 +226,30 @@ func TestModelMatchesLimits(t *testing.T) {
 		}
 	}
 }
+
+// The scale hook adds valid routes on distinct new paths, spread over the functions, and
+// leaves the shipped table alone.
+func TestWithScaleRoutes(t *testing.T) {
+	shipped := Shipped()
+	scaled := shipped.WithScaleRoutes(200)
+	if err := scaled.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(scaled.Routes) != len(shipped.Routes)+200 || len(Shipped().Routes) != len(Routes) {
+		t.Fatalf("%d routes, shipped %d", len(scaled.Routes), len(Shipped().Routes))
+	}
+	paths := map[string]bool{}
+	served := map[string]int{}
+	for _, r := range scaled.Routes[len(shipped.Routes):] {
+		paths[r.Path] = true
+		served[r.Function]++
+	}
+	if len(paths) != 200 || len(scaled.Paths()) != len(shipped.Paths())+200 {
+		t.Errorf("%d distinct new paths, want 200", len(paths))
+	}
+	for _, f := range shipped.Functions {
+		if served[f.Name] < 200/len(shipped.Functions) {
+			t.Errorf("%s serves %d generated routes", f.Name, served[f.Name])
+		}
+	}
+}

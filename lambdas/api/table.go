@@ -226,3 +226,18 @@ func (t Table) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// WithScaleRoutes returns the table with n more GET routes, each on a new path
+// (/scale-000, /scale-001, ...), served in turn by the table's functions and
+// user-authorized. It is a test-only hook: the scale benchmark (test/scale) synthesizes
+// the app with it to measure what endpoints cost, without editing Routes.
+func (t Table) WithScaleRoutes(n int) Table {
+	out := Table{Functions: t.Functions, Models: t.Models, Routes: append([]Route(nil), t.Routes...)}
+	for i := range n {
+		out.Routes = append(out.Routes, Route{
+			Method: MethodGet, Path: fmt.Sprintf("/scale-%03d", i),
+			Function: t.Functions[i%len(t.Functions)].Name, Auth: User,
+		})
+	}
+	return out
+}

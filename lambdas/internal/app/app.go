@@ -67,11 +67,7 @@ func Handlers(d Deps) map[string]Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	byFunction := map[string]map[string]httpapi.HandlerFunc{
-		"Health":     {"GET /health": health(d)},
-		"NotesRead":  notesRead(d),
-		"NotesWrite": notesWrite(d),
-	}
+	byFunction := handlerSets(d)
 	out := make(map[string]Handler, len(d.Table.Functions))
 	for _, f := range d.Table.Functions {
 		rt, err := httpapi.NewRouter(d.Table, f.Name, d.Logger, byFunction[f.Name])
@@ -81,6 +77,16 @@ func Handlers(d Deps) map[string]Handler {
 		out[f.Name] = rt.Handle
 	}
 	return out
+}
+
+// handlerSets are the handlers of each function, keyed by httpapi.RouteKey: the one
+// place that says which code serves which route.
+func handlerSets(d Deps) map[string]map[string]httpapi.HandlerFunc {
+	return map[string]map[string]httpapi.HandlerFunc{
+		"Health":     {"GET /health": health(d)},
+		"NotesRead":  notesRead(d),
+		"NotesWrite": notesWrite(d),
+	}
 }
 
 // healthBody is the /health response.

@@ -1,0 +1,175 @@
+// Package scale measures what endpoints cost the deployed app: it synthesizes the app
+// with N generated routes on new paths (api.Table.WithScaleRoutes, a test-only hook; the
+// shipped route table is not edited) and checks every deploy-time limit that
+// constructs/quotas measures. `make bench-scale N=200` prints the figures the README
+// quotes; the tests hold the limits.
+package scale
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/constructs/quotas"
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close() // one jsii kernel per test binary
+	os.Exit(code)
+}
+
+// result is one synthesis of the whole app (every stage and the pipeline) and what it
+// measured.
+type result struct {
+	routes   int // routes of the table
+	elapsed  time.Duration
+	measures []quotas.Measure
+	findings []nag.Finding
+	// stageResources counts the resources of every template of the dev stage, nested
+	// stacks included; shards counts its nested route stacks.
+	stageResources, shards int
+}
+
+// synth builds the app from cdk.json with the given route table, as app.go does, with
+// asset bundling skipped (bundles do not depend on the routes).
+func synth(t testing.TB, table api.Table) result {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := repo.CDKContext(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	out := t.TempDir()
+	start := time.Now()
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(out)})
+	stacks.NewAppWith(app, cfg, root, stacks.Options{Routes: &table})
+	app.Synth(nil)
+	r := result{routes: len(table.Routes), elapsed: time.Since(start)}
+	if r.measures, err = quotas.Check(out); err != nil {
+		t.Fatal(err)
+	}
+	if r.findings, err = nag.Findings(out); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range r.measures {
+		if m.Limit.ID == quotas.Resources.ID && strings.HasPrefix(m.Stack, "dev/") {
+			r.stageResources += int(m.Value)
+			if strings.Count(m.Stack, "/") > 1 {
+				r.shards++
+			}
+		}
+	}
+	return r
+}
+
+// largest is the largest value of a limit over every stack and subject.
+func (r result) largest(l quotas.Limit) quotas.Measure {
+	var out quotas.Measure
+	for _, m := range r.measures {
+		if m.Limit.ID == l.ID && m.Value >= out.Value {
+			out = m
+		}
+	}
+	return out
+}
+
+// 200 routes on new paths synthesize cleanly and stay under 80% of every deploy-time
+// limit; each costs at most 3 resources (its API Gateway resource, its method and the
+// path's 405 method) and every function keeps one invoke permission.
+func TestTwoHundredRoutes(t *testing.T) {
+	const n = 200
+	shipped := synth(t, api.Shipped())
+	scaled := synth(t, api.Shipped().WithScaleRoutes(n))
+	for _, f := range scaled.findings {
+		t.Errorf("finding: %s", f)
+	}
+	for _, b := range quotas.Breaches(scaled.measures) {
+		t.Errorf("quota: %s", b)
+	}
+	perRoute := float64(scaled.stageResources-shipped.stageResources-(scaled.shards-shipped.shards)) / n
+	if perRoute > 3 {
+		t.Errorf("%.2f resources per route on a new path, want at most 3", perRoute)
+	}
+	if got := scaled.largest(quotas.APIResources).Value; got != shipped.largest(quotas.APIResources).Value+n {
+		t.Errorf("API Gateway resources %v, want the shipped %v plus one per new path", got, shipped.largest(quotas.APIResources).Value)
+	}
+	if a, b := scaled.largest(quotas.FunctionPolicyBytes).Value, shipped.largest(quotas.FunctionPolicyBytes).Value; a != b {
+		t.Errorf("largest function policy %v bytes with %d more routes, %v without: it must not grow", a, n, b)
+	}
+}
+
+// A route on a path the API already has costs one resource: its method.
+func TestRouteOnAnExistingPath(t *testing.T) {
+	table := api.Shipped()
+	table.Routes = append(append([]api.Route(nil), table.Routes...),
+		api.Route{Method: api.MethodPatch, Path: "/notes/{id}", Function: "NotesWrite", Auth: api.User, Model: "NoteInput"})
+	shipped, patched := synth(t, api.Shipped()), synth(t, table)
+	if d := patched.stageResources - shipped.stageResources; d != 1 {
+		t.Errorf("PATCH /notes/{id} added %d resources, want 1 (the method)", d)
+	}
+}
+
+// BenchmarkScale prints, for the shipped app and for N generated routes (make
+// bench-scale N=200), the figures the README quotes: the largest template in resources
+// and bytes, the largest function policy, API Gateway resources, synth time and what an
+// endpoint adds. Run it with -benchtime 1x.
+func BenchmarkScale(b *testing.B) {
+	n, err := strconv.Atoi(cmp.Or(os.Getenv("N"), "200"))
+	if err != nil || n < 1 {
+		b.Fatalf("N=%q: allowed is a positive number of routes", os.Getenv("N"))
+	}
+	synth(b, api.Shipped()) // warm the jsii kernel and the Go source hashes
+	var shipped, scaled result
+	for b.Loop() {
+		shipped = synth(b, api.Shipped())
+		scaled = synth(b, api.Shipped().WithScaleRoutes(n))
+	}
+	row := func(label string, r result) string {
+		res, bytes := r.largest(quotas.Resources), r.largest(quotas.TemplateBytes)
+		pol, apiRes := r.largest(quotas.FunctionPolicyBytes), r.largest(quotas.APIResources)
+		return fmt.Sprintf("| %s | %d | %.0f (%s, %.0f%%) | %.0f (%.0f%%) | %.0f (%.0f%%) | %.0f (%.0f%%) | %d | %.1f s |",
+			label, r.routes, res.Value, res.Stack, 100*res.Ratio(), bytes.Value, 100*bytes.Ratio(),
+			pol.Value, 100*pol.Ratio(), apiRes.Value, 100*apiRes.Ratio(), r.shards, r.elapsed.Seconds())
+	}
+	perRoute := float64(scaled.stageResources-shipped.stageResources-(scaled.shards-shipped.shards)) / float64(n)
+	perShard := float64(scaled.stageResources-shipped.stageResources) / float64(n)
+	synthPer := (scaled.elapsed - shipped.elapsed).Seconds() * 1000 / float64(n)
+	var sb strings.Builder
+	fmt.Fprintln(&sb, "| app | routes | largest template, resources | largest template, bytes | largest function policy, bytes | API Gateway resources | route shards (dev) | synth, both stages and the pipeline |")
+	fmt.Fprintln(&sb, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(&sb, row("shipped", shipped))
+	fmt.Fprintln(&sb, row(fmt.Sprintf("+%d routes", n), scaled))
+	fmt.Fprintf(&sb, "\nper endpoint on a new path: %.2f resources (%.2f with the route shards' nested-stack resources), %.1f ms of synth\n",
+		perRoute, perShard, synthPer)
+	b.Log("\n" + sb.String())
+	if dir := os.Getenv("BENCH_OUT"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("bench-scale-%d.md", n)), []byte(sb.String()), 0o644)
+	}
+	b.ReportMetric(perRoute, "resources/endpoint")
+	b.ReportMetric(synthPer, "synth-ms/endpoint")
+	if len(quotas.Breaches(scaled.measures)) > 0 || len(scaled.findings) > 0 {
+		b.Errorf("%d routes do not pass the synth gate: %v %v", n, quotas.Breaches(scaled.measures), scaled.findings)
+	}
+}
