@@ -92,12 +92,15 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	for kind, e := range api.GatewayErrors {
 		message := "$context.error.messageString" // already a quoted JSON string
 		if kind == api.GatewayBadRequestBody {
-			message = `"$util.escapeJavaScript($context.error.validationErrorString)"`
+			// escapeJavaScript writes ' as \', which is not JSON; API Gateway's mapping
+			// template reference gives this replaceAll as the fix.
+			message = `"$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\'","'")"`
 		}
 		gatewayErrors[string(kind)] = restapi.ErrorResponse{Status: e.Status, Template: api.ErrorJSON(e.Code, message, requestID)}
 	}
 	rest := restapi.New(stack, "Api", &restapi.Props{
-		Errors: gatewayErrors,
+		Description: "REST API generated from the route table in lambdas/api",
+		Errors:      gatewayErrors,
 		MethodNotAllowed: restapi.MethodNotAllowed{
 			Allow: api.AllowHeader[string],
 			Body: func(path string) string {

@@ -57,6 +57,8 @@ type RestAPI struct {
 type Props struct {
 	// Name of the API in the console. Required.
 	Name string
+	// Description is shown in the API Gateway console. Default: "REST API".
+	Description string
 	// StageName is the single stage; it is also the first path segment of every URL.
 	// Default: "api", so CloudFront can forward /api/* unchanged.
 	StageName string
@@ -99,6 +101,7 @@ var stagePattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
 func (p *Props) withDefaults() Props {
 	out := *p
 	out.StageName = cmp.Or(out.StageName, "api")
+	out.Description = cmp.Or(out.Description, "REST API")
 	out.LogRetentionDays = cmp.Or(out.LogRetentionDays, 30)
 	out.RateLimit = cmp.Or(out.RateLimit, 50)
 	out.BurstLimit = cmp.Or(out.BurstLimit, 100)
@@ -174,7 +177,7 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 	})
 	api := awsapigateway.NewRestApi(c, jsii.String("Resource"), &awsapigateway.RestApiProps{
 		RestApiName:    jsii.String(p.Name),
-		Description:    jsii.String("REST API generated from the route table in lambdas/api"),
+		Description:    jsii.String(p.Description),
 		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		CloudWatchRole: jsii.Bool(false), // the Base stack owns the account-level role
 		DeployOptions: &awsapigateway.StageOptions{
