@@ -23,6 +23,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/example/notesplatform/constructs/assembly"
+
 	"github.com/example/notesplatform/stacks"
 )
 
@@ -491,110 +493,35 @@ type stageStack struct {
 	Template stackTemplate
 }
 
-type manifest struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		DisplayName string `json:"displayName"`
-		Properties  struct {
-			DirectoryName string `json:"directoryName"`
-			DisplayName   string `json:"displayName"`
-			TemplateFile  string `json:"templateFile"`
-			StackName     string `json:"stackName"`
-			LookupRole    struct {
-				Arn string `json:"arn"`
-			} `json:"lookupRole"`
-		} `json:"properties"`
-		Metadata               map[string][]metadataEntry `json:"metadata"`
-		AdditionalMetadataFile string                     `json:"additionalMetadataFile"`
-	} `json:"artifacts"`
-}
-
-type metadataEntry struct {
-	Type string `json:"type"`
-	Data any    `json:"data"`
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
 // readStage reads the stacks of one stage (a nested cloud assembly named for the stage)
 // from a cloud assembly directory such as cdk.out.
-func readStage(assembly, stage, qualifier string) ([]stageStack, error) {
-	var root manifest
-	if err := readJSON(filepath.Join(assembly, "manifest.json"), &root); err != nil {
-		return nil, fmt.Errorf("cloud assembly %s: %w (run cdk synth first)", assembly, err)
-	}
-	dir := ""
-	var stages []string
-	for _, a := range root.Artifacts {
-		if a.Type != "cdk:cloud-assembly" {
-			continue
-		}
-		name := a.Properties.DisplayName
-		stages = append(stages, name)
-		if name == stage {
-			dir = filepath.Join(assembly, a.Properties.DirectoryName)
-		}
-	}
-	if dir == "" {
-		slices.Sort(stages)
-		return nil, fmt.Errorf("stage %q is not in the cloud assembly %s: allowed are %s", stage, assembly, strings.Join(stages, ", "))
-	}
-	var m manifest
-	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+func readStage(dir, stage, qualifier string) ([]stageStack, error) {
+	asm, err := assembly.ReadStage(dir, stage)
+	if err != nil {
 		return nil, err
 	}
 	var out []stageStack
-	for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
-		a := m.Artifacts[id]
-		if a.Type != "aws:cloudformation:stack" {
-			continue
+	for _, s := range asm.StageStacks(stage) {
+		if s.Parent != nil {
+			continue // nested stacks deploy with their parent; their functions live there too
 		}
-		account, region, ok := strings.Cut(strings.TrimPrefix(a.Environment, "aws://"), "/")
-		if !ok || !regexp.MustCompile(`^[0-9]{12}$`).MatchString(account) {
-			return nil, fmt.Errorf("stack %s: environment %q: the gate needs an explicit account and region", id, a.Environment)
+		if !regexp.MustCompile(`^[0-9]{12}$`).MatchString(s.Account) {
+			return nil, fmt.Errorf("stack %s: environment %q/%q: the gate needs an explicit account and region", s.ID, s.Account, s.Region)
 		}
-		name := a.Properties.StackName
-		if name == "" {
-			name = id
-		}
-		b, err := os.ReadFile(filepath.Join(dir, a.Properties.TemplateFile))
+		tpl, err := parseTemplate(s.Name, s.Raw)
 		if err != nil {
 			return nil, err
 		}
-		tpl, err := parseTemplate(name, b)
-		if err != nil {
-			return nil, err
-		}
-		meta := a.Metadata
-		if a.AdditionalMetadataFile != "" {
-			if err := readJSON(filepath.Join(dir, a.AdditionalMetadataFile), &meta); err != nil {
-				return nil, err
+		for id, path := range s.Paths {
+			if _, has := tpl.Paths[id]; !has {
+				tpl.Paths[id] = path
 			}
 		}
-		for path, entries := range meta {
-			for _, e := range entries {
-				if id, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" {
-					if _, has := tpl.Paths[id]; !has {
-						tpl.Paths[id] = strings.TrimPrefix(path, "/")
-					}
-				}
-			}
-		}
-		role := strings.ReplaceAll(a.Properties.LookupRole.Arn, "${AWS::Partition}", "aws")
+		role := strings.ReplaceAll(s.LookupRole, "${AWS::Partition}", "aws")
 		if role == "" {
-			role = fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", account, qualifier, account, region)
+			role = fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", s.Account, qualifier, s.Account, s.Region)
 		}
-		out = append(out, stageStack{Name: name, Account: account, Region: region, LookupRoleArn: role, Template: tpl})
+		out = append(out, stageStack{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: role, Template: tpl})
 	}
 	return out, nil
 }

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/example/notesplatform/constructs/assembly"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -70,6 +72,7 @@ type asmStack struct {
 	Deps        []string
 	Template    map[string]any
 	Paths       map[string]string // logical id -> construct path without the stack's
+	src         *assembly.Stack
 }
 
 type assemblyStage struct {
@@ -78,87 +81,36 @@ type assemblyStage struct {
 }
 
 // readAssembly reads every stack of a cloud assembly: the top-level stacks and those of
-// each stage (nested assembly), in deployment order.
+// each stage (nested assembly), in deployment order. Nested stacks are parts of their
+// parent here.
 func readAssembly(dir string) (top []*asmStack, stages []*assemblyStage, err error) {
-	var read func(dir, stage string) ([]*asmStack, []*assemblyStage, error)
-	read = func(dir, stage string) ([]*asmStack, []*assemblyStage, error) {
-		var m struct {
-			Artifacts map[string]struct {
-				Type        string   `json:"type"`
-				Environment string   `json:"environment"`
-				DisplayName string   `json:"displayName"`
-				Deps        []string `json:"dependencies"`
-				Properties  struct {
-					DirectoryName string `json:"directoryName"`
-					DisplayName   string `json:"displayName"`
-					TemplateFile  string `json:"templateFile"`
-					StackName     string `json:"stackName"`
-				} `json:"properties"`
-				Metadata               map[string][]metadataEntry `json:"metadata"`
-				AdditionalMetadataFile string                     `json:"additionalMetadataFile"`
-			} `json:"artifacts"`
+	asm, err := assembly.Read(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	byStage := map[string][]*asmStack{}
+	for _, s := range asm.Stacks {
+		if s.Parent != nil {
+			continue
 		}
-		if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
-			return nil, nil, err
-		}
-		var out []*asmStack
-		var nested []*assemblyStage
-		for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
-			a := m.Artifacts[id]
-			switch a.Type {
-			case "cdk:cloud-assembly":
-				sub, _, err := read(filepath.Join(dir, a.Properties.DirectoryName), a.Properties.DisplayName)
-				if err != nil {
-					return nil, nil, err
-				}
-				st := &assemblyStage{Name: a.Properties.DisplayName, Stacks: sub}
-				if len(sub) > 0 {
-					st.Env = sub[0].Env
-				}
-				nested = append(nested, st)
-			case "aws:cloudformation:stack":
-				s := &asmStack{ID: id, Name: cmpOr(a.Properties.StackName, id), DisplayName: cmpOr(a.DisplayName, id), Stage: stage, Paths: map[string]string{}}
-				account, region, _ := strings.Cut(strings.TrimPrefix(a.Environment, "aws://"), "/")
-				s.Env = account + ", " + region
-				for _, d := range a.Deps {
-					if m.Artifacts[d].Type == "aws:cloudformation:stack" {
-						s.Deps = append(s.Deps, d)
-					}
-				}
-				if err := readJSON(filepath.Join(dir, a.Properties.TemplateFile), &s.Template); err != nil {
-					return nil, nil, err
-				}
-				meta := a.Metadata
-				if a.AdditionalMetadataFile != "" {
-					if err := readJSON(filepath.Join(dir, a.AdditionalMetadataFile), &meta); err != nil {
-						return nil, nil, err
-					}
-				}
-				prefix := "/" + s.DisplayName + "/"
-				for path, entries := range meta {
-					for _, e := range entries {
-						if lid, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" && strings.HasPrefix(path, prefix) {
-							s.Paths[lid] = strings.TrimPrefix(path, prefix)
-						}
-					}
-				}
-				out = append(out, s)
+		st := &asmStack{ID: s.ID, Name: s.Name, DisplayName: s.Display, Env: s.Account + ", " + s.Region,
+			Stage: s.Stage, Deps: s.Dependencies, Template: s.Template, Paths: map[string]string{}, src: s}
+		prefix := s.Display + "/"
+		for id, path := range s.Paths {
+			if rest, ok := strings.CutPrefix(path, prefix); ok {
+				st.Paths[id] = rest
 			}
 		}
-		return deploymentOrder(out), nested, nil
+		byStage[s.Stage] = append(byStage[s.Stage], st)
 	}
-	top, stages, err = read(dir, "")
-	if err != nil {
-		return nil, nil, fmt.Errorf("cloud assembly %s: %w", dir, err)
+	for _, name := range asm.Stages {
+		st := &assemblyStage{Name: name, Stacks: deploymentOrder(byStage[name])}
+		if len(st.Stacks) > 0 {
+			st.Env = st.Stacks[0].Env
+		}
+		stages = append(stages, st)
 	}
-	return top, stages, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return deploymentOrder(byStage[""]), stages, nil
 }
 
 // deploymentOrder sorts stacks so that each comes after the stacks it depends on (ties by
@@ -199,16 +151,7 @@ func deploymentOrder(in []*asmStack) []*asmStack {
 // node is one main resource.
 type node struct{ ID, Type, Name string }
 
-func (s *asmStack) resources() map[string]map[string]any {
-	out := map[string]map[string]any{}
-	res, _ := s.Template["Resources"].(map[string]any)
-	for id, r := range res {
-		if m, ok := r.(map[string]any); ok {
-			out[id] = m
-		}
-	}
-	return out
-}
+func (s *asmStack) resources() map[string]map[string]any { return s.src.Resources() }
 
 // shortName is the construct path inside the stack without the L1/L2 "Resource" segments:
 // "Notes/Resource/Resource" is "Notes", "Site/Bucket/Resource" is "Site/Bucket".

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	cloudassembly "github.com/example/notesplatform/constructs/assembly"
 )
 
 // assembly is what the check reads of a cloud assembly: its stacks (nested stacks
@@ -52,144 +54,27 @@ type resource struct {
 	Metadata   map[string]any `json:"Metadata"`
 }
 
-type manifest struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		DisplayName string `json:"displayName"`
-		Environment string `json:"environment"`
-		Properties  struct {
-			TemplateFile  string `json:"templateFile"`
-			DirectoryName string `json:"directoryName"`
-			File          string `json:"file"`
-			StackName     string `json:"stackName"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
 func readAssembly(dir string) (*assembly, error) {
+	asm, err := cloudassembly.Read(dir)
+	if err != nil {
+		return nil, fmt.Errorf("quotas: %w", err)
+	}
 	a := &assembly{byName: map[string]*stack{}, assets: map[string]asset{}}
-	if err := a.read(dir); err != nil {
-		return nil, err
+	for hash, f := range asm.Assets {
+		a.assets[hash] = asset{path: f.Path, packaging: f.Packaging}
+	}
+	byID := map[*cloudassembly.Stack]*stack{}
+	for _, s := range asm.Stacks {
+		st := &stack{name: s.Display, stackName: s.Name, account: s.Account, region: s.Region, bytes: len(s.Raw),
+			parent: byID[s.Parent], parentID: s.ParentID}
+		if err := json.Unmarshal(s.Raw, &st.tpl); err != nil {
+			return nil, fmt.Errorf("quotas: %s: %w", s.TemplateFile, err)
+		}
+		byID[s] = st
+		a.stacks = append(a.stacks, st)
+		a.byName[st.stackName] = st
 	}
 	return a, nil
-}
-
-func (a *assembly) read(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return fmt.Errorf("quotas: %w (is %s a cloud assembly? run cdk synth)", err, dir)
-	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("quotas: %s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
-	ids := slices.Sorted(maps.Keys(m.Artifacts))
-	// Asset manifests first: nested stack templates are assets of their parent.
-	for _, id := range ids {
-		if art := m.Artifacts[id]; art.Type == "cdk:asset-manifest" {
-			if err := a.readAssets(dir, art.Properties.File); err != nil {
-				return err
-			}
-		}
-	}
-	for _, id := range ids {
-		art := m.Artifacts[id]
-		switch art.Type {
-		case "cdk:cloud-assembly":
-			if err := a.read(filepath.Join(dir, art.Properties.DirectoryName)); err != nil {
-				return err
-			}
-		case "aws:cloudformation:stack":
-			st := &stack{name: cmp.Or(art.DisplayName, id), stackName: cmp.Or(art.Properties.StackName, id)}
-			if env, ok := strings.CutPrefix(art.Environment, "aws://"); ok {
-				st.account, st.region, _ = strings.Cut(env, "/")
-			}
-			if err := a.readStack(dir, art.Properties.TemplateFile, st); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (a *assembly) readAssets(dir, file string) error {
-	b, err := os.ReadFile(filepath.Join(dir, file))
-	if err != nil {
-		return fmt.Errorf("quotas: %w", err)
-	}
-	var m struct {
-		Files map[string]struct {
-			Source struct {
-				Path      string `json:"path"`
-				Packaging string `json:"packaging"`
-			} `json:"source"`
-		} `json:"files"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("quotas: %s: %w", file, err)
-	}
-	for hash, f := range m.Files {
-		path := f.Source.Path
-		if !filepath.IsAbs(path) { // absolute when bundling was skipped: the source folder itself
-			path = filepath.Join(dir, path)
-		}
-		a.assets[hash] = asset{path: path, packaging: f.Source.Packaging}
-	}
-	return nil
-}
-
-var nestedName = regexp.MustCompile(`^(.+?)NestedStack`)
-
-// readStack reads a template and, recursively, the nested stacks it declares (their
-// templates are assets of the same assembly directory).
-func (a *assembly) readStack(dir, file string, st *stack) error {
-	b, err := os.ReadFile(filepath.Join(dir, file))
-	if err != nil {
-		return fmt.Errorf("quotas: %w", err)
-	}
-	st.bytes = len(b)
-	if err := json.Unmarshal(b, &st.tpl); err != nil {
-		return fmt.Errorf("quotas: %s: %w", file, err)
-	}
-	a.stacks = append(a.stacks, st)
-	a.byName[st.stackName] = st
-	for _, id := range slices.Sorted(maps.Keys(st.tpl.Resources)) {
-		r := st.tpl.Resources[id]
-		if r.Type != "AWS::CloudFormation::Stack" {
-			continue
-		}
-		nested := a.nestedTemplate(r)
-		if nested == "" {
-			continue // a stack CloudFormation fetches from elsewhere: not in this assembly
-		}
-		name := id
-		if m := nestedName.FindStringSubmatch(id); m != nil {
-			name = m[1]
-		}
-		child := &stack{name: st.name + "/" + name, stackName: st.stackName + "-" + id,
-			account: st.account, region: st.region, parent: st, parentID: id}
-		if err := a.readStack(dir, nested, child); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-var assetKey = regexp.MustCompile(`([0-9a-f]{64})\.json`)
-
-// nestedTemplate is the file of a nested stack's template: named by the asset metadata
-// when CDK writes it, else found through the asset hash in its TemplateURL.
-func (a *assembly) nestedTemplate(r resource) string {
-	if p, ok := r.Metadata["aws:asset:path"].(string); ok && strings.HasSuffix(p, ".nested.template.json") {
-		return p
-	}
-	b, _ := json.Marshal(r.Properties["TemplateURL"])
-	if m := assetKey.FindSubmatch(b); m != nil {
-		if src, ok := a.assets[string(m[1])]; ok && strings.HasSuffix(src.path, ".nested.template.json") {
-			return filepath.Base(src.path)
-		}
-	}
-	return ""
 }
 
 // measure returns the stack's template measures and those of its functions and

@@ -11,11 +11,9 @@
 package cfnresolve
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/example/notesplatform/constructs/assembly"
 )
 
 // Stack is one CloudFormation stack of an assembly.
@@ -39,84 +37,30 @@ type Assembly struct {
 	Stacks []*Stack
 }
 
-type manifest struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		DisplayName string `json:"displayName"`
-		Properties  struct {
-			TemplateFile  string `json:"templateFile"`
-			StackName     string `json:"stackName"`
-			DirectoryName string `json:"directoryName"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
-// Read loads the stacks of the cloud assembly in dir (cdk.out or a test's outdir).
+// Read loads the stacks of the cloud assembly in dir (cdk.out or a test's outdir). Nested
+// stacks are left out: their parameters come from the parent at deploy time, which this
+// package does not resolve (the shipped app has none; route shards appear past its
+// routes).
 func Read(dir string) (*Assembly, error) {
+	asm, err := assembly.Read(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cfnresolve: %w", err)
+	}
 	a := &Assembly{}
-	if err := a.read(dir); err != nil {
-		return nil, err
+	for _, s := range asm.Stacks {
+		if s.Parent != nil {
+			continue
+		}
+		if s.Account == "" || s.Region == "" {
+			return nil, fmt.Errorf("cfnresolve: stack %s has no explicit account and region (environment-agnostic stacks cannot be resolved)", s.ID)
+		}
+		a.Stacks = append(a.Stacks, &Stack{ID: s.ID, Name: s.Name, Path: s.Display, Account: s.Account, Region: s.Region,
+			TemplateFile: s.TemplateFile, Template: s.Template})
 	}
 	if len(a.Stacks) == 0 {
 		return nil, fmt.Errorf("cfnresolve: no stacks in the cloud assembly %s", dir)
 	}
 	return a, nil
-}
-
-func (a *Assembly) read(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return fmt.Errorf("cfnresolve: %w", err)
-	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("cfnresolve: %s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
-	for id, art := range m.Artifacts {
-		switch art.Type {
-		case "cdk:cloud-assembly":
-			if err := a.read(filepath.Join(dir, art.Properties.DirectoryName)); err != nil {
-				return err
-			}
-		case "aws:cloudformation:stack":
-			account, region, ok := parseEnvironment(art.Environment)
-			if !ok {
-				return fmt.Errorf("cfnresolve: stack %s has environment %q: want aws://<account>/<region> (environment-agnostic stacks cannot be resolved)", id, art.Environment)
-			}
-			file := filepath.Join(dir, art.Properties.TemplateFile)
-			tb, err := os.ReadFile(file)
-			if err != nil {
-				return fmt.Errorf("cfnresolve: stack %s: %w", id, err)
-			}
-			var tpl map[string]any
-			if err := json.Unmarshal(tb, &tpl); err != nil {
-				return fmt.Errorf("cfnresolve: %s: %w", file, err)
-			}
-			s := &Stack{ID: id, Name: art.Properties.StackName, Path: art.DisplayName, Account: account, Region: region,
-				TemplateFile: file, Template: tpl}
-			if s.Name == "" { // the manifest leaves it out when it equals the artifact id
-				s.Name = id
-			}
-			if s.Path == "" {
-				s.Path = id
-			}
-			a.Stacks = append(a.Stacks, s)
-		}
-	}
-	return nil
-}
-
-func parseEnvironment(env string) (account, region string, ok bool) {
-	rest, found := strings.CutPrefix(env, "aws://")
-	if !found {
-		return "", "", false
-	}
-	account, region, found = strings.Cut(rest, "/")
-	if !found || account == "" || region == "" || strings.Contains(account, "unknown") || strings.Contains(region, "unknown") {
-		return "", "", false
-	}
-	return account, region, true
 }
 
 // Stack finds a stack by CloudFormation name and region, as Fn::GetStackOutput names it.
