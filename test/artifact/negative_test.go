@@ -48,7 +48,11 @@ func copyStage(t *testing.T) (string, map[string]*Function) {
 			copyFile(t, filepath.Join(asm.Dir, e.Name()), filepath.Join(stageDir, e.Name()))
 		}
 	}
-	for _, f := range fns {
+	ops, err := asm.OperationalFunctions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(fns, ops...) {
 		copyFile(t, filepath.Join(f.AssetDir, "bootstrap"), filepath.Join(out, filepath.Base(f.AssetDir), "bootstrap"))
 	}
 	copied, err := LoadStage(out, "dev")
