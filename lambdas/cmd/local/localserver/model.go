@@ -2,6 +2,7 @@ package localserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -21,9 +22,17 @@ type Model struct {
 	schema *jsonschema.Schema
 }
 
-// CompileModel compiles a draft-04 model document (a value encoding/json or
-// jsonschema.UnmarshalJSON produced).
-func CompileModel(name string, doc any) (*Model, error) {
+// CompileModel compiles a draft-04 model document: any value that encodes to the
+// model's JSON (a map, as api.Schema.JSONSchema renders it or a template holds it).
+func CompileModel(name string, model any) (*Model, error) {
+	b, err := json.Marshal(model)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b)) // numbers as the compiler wants them
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft4)
 	url := "urn:model:" + name
