@@ -768,3 +768,79 @@ func (h *Harness) MapStoreTable(function, arn string) (string, error) {
 	}
 	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s%s", partition(f.Stack.Region), f.Stack.Region, f.Stack.Account, table, suffix), nil
 }
+
+// stackPart is a stack's id within its stage (Backend for devBackend534B5E97).
+func stackPart(a *Assembly, s *Stack) string {
+	id := strings.TrimPrefix(s.ArtifactID, a.Stage)
+	if len(id) > 8 {
+		id = id[:len(id)-8] // CDK's hash suffix
+	}
+	return id
+}
+
+// CallsIn returns the recorded calls (not the platform's, which belong to each stage)
+// as the same code would make them in another stage of the app: every resource name
+// and ARN of this stage replaced by the same resource's in that stage (same stack, same
+// logical id), and the account and region by the other stage's.
+func (h *Harness) CallsIn(other *Harness, calls []Call) []Call {
+	var pairs [][2]string
+	for _, s := range h.Assembly.Stacks {
+		var o *Stack
+		for _, x := range other.Assembly.Stacks {
+			if stackPart(other.Assembly, x) == stackPart(h.Assembly, s) {
+				o = x
+			}
+		}
+		if o == nil {
+			continue
+		}
+		for _, id := range sortedIDs(s) {
+			if _, ok := o.Resources[id]; !ok {
+				continue
+			}
+			for _, attr := range []string{"", "Arn"} {
+				var from, to string
+				var err1, err2 error
+				if attr == "" {
+					from, err1 = h.Resolver.Ref(s, id)
+					to, err2 = other.Resolver.Ref(o, id)
+				} else {
+					from, err1 = h.Resolver.GetAtt(s, id, attr)
+					to, err2 = other.Resolver.GetAtt(o, id, attr)
+				}
+				if err1 == nil && err2 == nil && from != "" && from != to {
+					pairs = append(pairs, [2]string{from, to})
+				}
+			}
+		}
+		if s.Account != o.Account {
+			pairs = append(pairs, [2]string{":" + s.Account + ":", ":" + o.Account + ":"})
+		}
+		if s.Region != o.Region {
+			pairs = append(pairs, [2]string{":" + s.Region + ":", ":" + o.Region + ":"})
+		}
+	}
+	// Longest first, so a name is never replaced inside a longer one.
+	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i][0]) > len(pairs[j][0]) })
+	var args []string
+	seen := map[string]bool{}
+	for _, p := range pairs {
+		if !seen[p[0]] {
+			seen[p[0]] = true
+			args = append(args, p[0], p[1])
+		}
+	}
+	r := strings.NewReplacer(args...)
+	region := other.Functions[0].Stack.Region
+	var out []Call
+	for _, c := range calls {
+		if c.Origin == "platform" {
+			continue
+		}
+		c.Resource = r.Replace(c.Resource)
+		c.Seen = "as in stage " + h.Assembly.Stage + ": " + c.Seen
+		c.Context = map[string][]string{"aws:RequestedRegion": {region}}
+		out = append(out, c)
+	}
+	return out
+}

@@ -25,13 +25,24 @@ var (
 	replayErr  error
 )
 
-// replay is the evaluation of every call the tests saw against the dev stage's roles.
+// replay is the evaluation of every call the tests saw against each stage's roles: the
+// dev stage, whose artifacts ran, and every other stage of cdk.out, which runs the same
+// code against its own resources and roles (prod's functions run in the VPC, for one).
 type replay struct {
-	sim      *iamsim.Simulator
+	sim    *iamsim.Simulator
+	stages []*stageReplay
+}
+
+// stageReplay is the replay against one stage.
+type stageReplay struct {
+	h        *Harness
 	roles    map[string]*Role
 	calls    []Call
 	verdicts []Verdict
 }
+
+// replayedStages are the stages of cdk.out whose roles are replayed; the first runs.
+var replayedStages = []string{"dev", "prod"}
 
 // storeTestsPackage are the dynalite integration tests of the store code that NotesRead
 // and NotesWrite run; they record each function's calls (see RecordEnv there).
@@ -61,12 +72,6 @@ func newReplay(h *Harness) (*replay, error) {
 	if err != nil {
 		return nil, err
 	}
-	rp := &replay{sim: sim, roles: map[string]*Role{}}
-	for _, f := range h.All() {
-		if rp.roles[f.Name], err = h.Resolver.RoleOf(f, ManagedFrom(ctx, sim)); err != nil {
-			return nil, err
-		}
-	}
 	artifact, err := Recorded(h.Calls(), "artifact tests", nil)
 	if err != nil {
 		return nil, err
@@ -79,16 +84,45 @@ func newReplay(h *Harness) (*replay, error) {
 	if err != nil {
 		return nil, err
 	}
-	rp.calls = append(artifact, store...)
+	recorded := append(artifact, store...)
+	rp := &replay{sim: sim}
+	for _, name := range replayedStages {
+		sh := h
+		calls := recorded
+		if name != h.Assembly.Stage {
+			if sh, err = Load(Options{Stage: name}); err != nil {
+				return nil, fmt.Errorf("stage %s: %w", name, err)
+			}
+			calls = h.CallsIn(sh, recorded)
+		}
+		sr, err := replayIn(ctx, sim, sh, calls)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", name, err)
+		}
+		rp.stages = append(rp.stages, sr)
+	}
+	return rp, nil
+}
+
+// replayIn evaluates recorded calls, with the platform's calls they imply, against a
+// stage's roles.
+func replayIn(ctx context.Context, sim *iamsim.Simulator, h *Harness, recorded []Call) (*stageReplay, error) {
+	sr := &stageReplay{h: h, roles: map[string]*Role{}, calls: slices.Clone(recorded)}
+	var err error
 	for _, f := range h.All() {
-		implied, err := h.Implied(f, rp.calls)
+		if sr.roles[f.Name], err = h.Resolver.RoleOf(f, ManagedFrom(ctx, sim)); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range h.All() {
+		implied, err := h.Implied(f, recorded)
 		if err != nil {
 			return nil, err
 		}
-		rp.calls = append(rp.calls, implied...)
+		sr.calls = append(sr.calls, implied...)
 	}
-	rp.verdicts, err = h.Replay(ctx, sim, rp.roles, rp.calls)
-	return rp, err
+	sr.verdicts, err = h.Replay(ctx, sim, sr.roles, sr.calls)
+	return sr, err
 }
 
 // recordStoreTests runs the store's integration tests with their recorder writing to a
@@ -136,45 +170,48 @@ func ensureDriven(t *testing.T, h *Harness) {
 
 // TestLeastPrivilegeByReplay: every AWS call the functions made in the tests (and every
 // call the platform makes with their roles) is one their synthesized policies allow,
-// within the permissions boundary, by IAM's own evaluation logic; and every action the
-// policies grant is exercised by one of those calls, or is in the one reviewed list
-// ReviewedGrants with its reason.
+// within the permissions boundary, by IAM's own evaluation logic, in every stage; and
+// every action the policies grant is exercised by one of those calls, or is in the one
+// reviewed list ReviewedGrants with its reason.
 func TestLeastPrivilegeByReplay(t *testing.T) {
 	rp := replayStage(t)
-	byFunction := map[string]int{}
-	for _, v := range rp.verdicts {
-		byFunction[v.Call.Function]++
-		if p := v.Problem(rp.roles[v.Call.Function]); p != "" {
-			t.Errorf("%s", p)
-		}
+	used := make([]bool, len(ReviewedGrants))
+	for _, sr := range rp.stages {
+		t.Run(sr.h.Assembly.Stage, func(t *testing.T) {
+			byFunction := map[string]int{}
+			for _, v := range sr.verdicts {
+				byFunction[v.Call.Function]++
+				if p := v.Problem(sr.roles[v.Call.Function]); p != "" {
+					t.Errorf("stage %s: %s", sr.h.Assembly.Stage, p)
+				}
+			}
+			for _, fn := range slices.Sorted(maps.Keys(sr.roles)) {
+				role := sr.roles[fn]
+				t.Logf("%s: %d distinct calls replayed against role %s (boundary %s, AWS managed policies %v)", fn, byFunction[fn], role.LogicalID, role.Boundary.Name, role.AWSManaged)
+				if byFunction[fn] == 0 {
+					t.Errorf("%s made no call at all: nothing was replayed against its role", fn)
+				}
+			}
+			for _, v := range sr.verdicts {
+				if v.Result.Unvalidated {
+					d, _ := disagreement(v.Call.Action)
+					t.Logf("evaluated without catalog validation (CatalogDisagreements): %s on %s: %s", v.Call.Action, v.Call.Resource, d.Evidence)
+				}
+			}
+			for _, g := range Unexercised(sr.roles, sr.verdicts) {
+				i := slices.IndexFunc(ReviewedGrants, func(r ReviewedGrant) bool { return r.Matches(g) })
+				if i < 0 {
+					t.Errorf("stage %s: %s, and no test exercises it: take it out of the role, or add a test that makes the call, or list it in ReviewedGrants (test/artifact/grants.go) with the reason it must stay", sr.h.Assembly.Stage, g)
+					continue
+				}
+				used[i] = true
+				t.Logf("unexercised, kept (ReviewedGrants): %s: %s", g, ReviewedGrants[i].Reason)
+			}
+		})
 	}
-	for _, fn := range slices.Sorted(maps.Keys(rp.roles)) {
-		t.Logf("%s: %d distinct calls replayed against role %s (boundary %s)", fn, byFunction[fn], rp.roles[fn].LogicalID, rp.roles[fn].Boundary.Name)
-		if byFunction[fn] == 0 {
-			t.Errorf("%s made no call at all: nothing was replayed against its role", fn)
-		}
-	}
-	for _, v := range rp.verdicts {
-		if v.Result.Unvalidated {
-			d, _ := disagreement(v.Call.Action)
-			t.Logf("evaluated without catalog validation (CatalogDisagreements): %s on %s: %s", v.Call.Action, v.Call.Resource, d.Evidence)
-		}
-	}
-
-	unexercised := Unexercised(rp.roles, rp.verdicts)
-	var listed []string
-	for _, g := range unexercised {
-		i := slices.IndexFunc(ReviewedGrants, func(r ReviewedGrant) bool { return r.Function == g.Function && r.Action == g.Action })
-		if i < 0 {
-			t.Errorf("%s, and no test exercises it: take it out of the role, or add a test that makes the call, or list it in ReviewedGrants (test/artifact/grants.go) with the reason it must stay", g)
-			continue
-		}
-		listed = append(listed, g.Function+" "+g.Action)
-		t.Logf("unexercised, kept (ReviewedGrants): %s: %s", g, ReviewedGrants[i].Reason)
-	}
-	for _, r := range ReviewedGrants {
-		if !slices.Contains(listed, r.Function+" "+r.Action) {
-			t.Errorf("ReviewedGrants lists %s %s, which is no longer an unexercised grant (a test exercises it now, or the role no longer grants it): remove the entry", r.Function, r.Action)
+	for i, r := range ReviewedGrants {
+		if !used[i] {
+			t.Errorf("ReviewedGrants lists %+v, which is no unexercised grant in any stage (a test exercises it now, or no role grants it): remove the entry", r)
 		}
 		if strings.TrimSpace(r.Reason) == "" {
 			t.Errorf("ReviewedGrants: %s %s has no reason", r.Function, r.Action)
@@ -187,7 +224,7 @@ func TestLeastPrivilegeByReplay(t *testing.T) {
 // without that action must make the replay fail, with a message that names the function,
 // the call's action and the missing statement.
 func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
-	rp := replayStage(t)
+	rp := replayStage(t).stages[0] // the stage whose artifacts ran
 	type mutation struct {
 		grant Grant
 		role  *Role
@@ -232,7 +269,7 @@ func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	verdicts, err := stage(t).Replay(ctx, rp.sim, roles, calls)
+	verdicts, err := rp.h.Replay(ctx, replayed.sim, roles, calls)
 	if err != nil {
 		t.Fatal(err)
 	}
