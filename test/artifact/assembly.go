@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/build"
@@ -374,28 +375,38 @@ func CheckFresh(moduleRoot string, fns []*Function) error {
 	return errors.Join(errs...)
 }
 
+// rebuilt caches fresh builds by module root, package and architecture for the life of
+// the test binary (the sources do not change under it).
+var rebuilt sync.Map
+
 // checkRebuilt builds f's package as the bundling does and compares the result with the
 // bundle's bootstrap.
 func checkRebuilt(moduleRoot string, f *Function) error {
-	dir, err := os.MkdirTemp("", "artifact-fresh-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cmd := build.Command(moduleRoot, f.API.Package, dir)
-	cmd.Env = append(cmd.Env, "GOARCH="+goarch(f.Architecture))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: build %s to compare with its bundle: %v\n%s", f.Name, f.API.Package, err, out)
-	}
-	fresh, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
-	if err != nil {
-		return err
+	key := moduleRoot + "\x00" + f.API.Package + "\x00" + f.Architecture
+	fresh, _ := rebuilt.Load(key)
+	if fresh == nil {
+		dir, err := os.MkdirTemp("", "artifact-fresh-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cmd := build.Command(moduleRoot, f.API.Package, dir)
+		cmd.Env = append(cmd.Env, "GOARCH="+goarch(f.Architecture))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: build %s to compare with its bundle: %v\n%s", f.Name, f.API.Package, err, out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
+		if err != nil {
+			return err
+		}
+		rebuilt.Store(key, b)
+		fresh = b
 	}
 	bundled, err := os.ReadFile(filepath.Join(f.AssetDir, "bootstrap"))
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Name, err)
 	}
-	if !bytes.Equal(fresh, bundled) {
+	if !bytes.Equal(fresh.([]byte), bundled) {
 		return fmt.Errorf("%s: cdk.out is stale: its bundle differs from a build of %s as it is now: %w", f.Name, f.API.Package, ErrRunSynth)
 	}
 	return nil
