@@ -7,8 +7,11 @@
 // binaries through qemu-aarch64-static on other hosts) with DynamoDB on dynalite and
 // Secrets Manager on a loopback stand-in, both behind a recorder of every AWS call.
 //
-// The package is the harness; its tests (artifact_test.go) drive every route of
-// lambdas/api through the artifacts with the events API Gateway sends.
+// The package is the harness; its tests drive every route of lambdas/api through the
+// artifacts with the events API Gateway sends (flow_test.go), run the pre-traffic check
+// against them with Lambda and CodeDeploy stand-ins (pretraffic_test.go), hold the
+// gateway's body model and the handler to one corpus (parity_test.go), and replay every
+// recorded AWS call against the functions' IAM policies (replay.go, replay_test.go).
 package artifact
 
 import (
