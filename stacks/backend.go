@@ -148,7 +148,12 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		})
 		grantTable(props.Table, fn, f.Access)
 		if f.CursorKey {
-			cursorKey.GrantRead(fn.Role, nil)
+			// Only what lambdas/internal/secretkey calls (GrantRead would add
+			// DescribeSecret, which nothing calls: test/artifact's replay lists it).
+			fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+				Resources: jsii.Strings(*cursorKey.SecretArn()),
+			}))
 		}
 		alerts.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
@@ -265,10 +270,13 @@ func functionsGroup(stack awscdk.Stack, net *network.Network) awsec2.ISecurityGr
 var unshardedSegments = []string{"health", "notes"}
 
 // TableActions are the exact DynamoDB actions each access level gets: what the store in
-// lambdas/internal/store calls, and nothing else (no Scan, no batch or table actions).
+// lambdas/internal/store calls on that function's routes, and nothing else (no Scan, no
+// batch or table actions; the writer never lists, so no Query). test/artifact's replay
+// (TestLeastPrivilegeByReplay) holds them against the calls the functions really make:
+// a missing action fails it as a denied call, an unused one as an unexercised grant.
 var TableActions = map[api.Access][]string{
 	api.ReadTable:      {"dynamodb:GetItem", "dynamodb:Query"},
-	api.ReadWriteTable: {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+	api.ReadWriteTable: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 }
 
 func grantTable(table awsdynamodb.ITable, fn *gofunction.GoFunction, access api.Access) {

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 )
 
@@ -105,7 +104,11 @@ func indexRoute(method, path string) int {
 	return -1
 }
 
-// Read-only functions get no write action on the table; no function may scan.
+// Read-only functions get no write action on the table; no function may scan; a
+// function without table access gets no DynamoDB or KMS action. These are the access
+// levels' invariants; that each role is granted exactly what its code calls, no more and
+// no less, is test/artifact's replay of the recorded calls (TestLeastPrivilegeByReplay),
+// which replaces a hand-written list of expected actions.
 func TestTablePermissionsFollowAccess(t *testing.T) {
 	s := shippedApp(t)
 	writes := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*"}
@@ -118,9 +121,6 @@ func TestTablePermissionsFollowAccess(t *testing.T) {
 					roleID := *backend.Stack.GetLogicalId(backend.Functions[f.Name].Role.Node().DefaultChild().(awscdk.CfnElement))
 					actions := policyActions(tpl, roleID)
 					assert.NotContains(t, actions, "dynamodb:Scan")
-					for _, a := range stacks.TableActions[f.Access] {
-						assert.Contains(t, actions, a)
-					}
 					if f.Access != api.ReadWriteTable {
 						for _, w := range writes {
 							assert.NotContains(t, actions, w, "%s is %s", f.Name, f.Access)

@@ -188,11 +188,14 @@ func New(scope constructs.Construct, id string, props *Props) *GoFunction {
 		LogGroup:              logGroup,
 	}
 	if p.Vpc != nil {
+		// CDK's Function attaches AWSLambdaVPCAccessExecutionRole only to a role it creates;
+		// without it, creating the function fails (no ec2:CreateNetworkInterface).
+		role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
 		fp.Vpc = p.Vpc
 		fp.VpcSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
 		fp.SecurityGroups = &p.SecurityGroups
 		nag.Suppress(role, true, "AwsSolutions-IAM4",
-			"In a VPC, Lambda creates the function's network interfaces with its execution role: AWS's AWSLambdaVPCAccessExecutionRole holds exactly those EC2 actions (CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses, DescribeSubnets) and the log actions; CDK attaches it.",
+			"In a VPC, Lambda creates the function's network interfaces with its execution role: AWS's AWSLambdaVPCAccessExecutionRole holds exactly those EC2 actions (CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses, DescribeSubnets) and the log actions; attached to the function's role when it runs in a VPC.",
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 	}
 	fn := awslambda.NewFunction(c, jsii.String("Resource"), fp)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -251,5 +252,27 @@ func TestWithScaleRoutes(t *testing.T) {
 		if served[f.Name] < 200/len(shipped.Functions) {
 			t.Errorf("%s serves %d generated routes", f.Name, served[f.Name])
 		}
+	}
+}
+
+// The NoteInput model renders to the draft-04 document the API's limits describe (the
+// template's model is held equal to this rendering in test/artifact).
+func TestNoteInputJSONSchema(t *testing.T) {
+	got, err := json.Marshal(Models["NoteInput"].JSONSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pattern, _ := json.Marshal(TagPattern)
+	want := fmt.Sprintf(`{"$schema":"http://json-schema.org/draft-04/schema#","additionalProperties":false,`+
+		`"properties":{"body":{"maxLength":%d,"type":"string"},`+
+		`"tags":{"items":{"maxLength":%d,"minLength":1,"pattern":%s,"type":"string"},"maxItems":%d,"type":"array","uniqueItems":true},`+
+		`"title":{"maxLength":%d,"minLength":1,"type":"string"}},"required":["title"],"type":"object"}`,
+		MaxBodyBytes, MaxTagChars, pattern, MaxTags, MaxTitleChars)
+	if string(got) != want {
+		t.Errorf("NoteInput renders as\n%s\nwant\n%s", got, want)
+	}
+	var none *Schema
+	if none.JSONSchema() != nil {
+		t.Error("a nil schema renders as something")
 	}
 }

@@ -5,8 +5,10 @@
 // service, such as dynalite for DynamoDB. The calls can then be checked against the
 // functions' IAM policies: what the code really does, not what we think it does.
 //
-// Only the AWS JSON protocol (X-Amz-Target, JSON body) is understood: DynamoDB, Secrets
-// Manager, KMS, CloudWatch Logs and most newer services speak it.
+// The AWS JSON protocol (X-Amz-Target, JSON body) is understood: DynamoDB, Secrets
+// Manager, KMS, CloudWatch Logs, CodeDeploy and most newer services speak it. A stand-in
+// for a REST service (Lambda's Invoke) names the action and resources itself by
+// implementing Describer.
 package awscalls
 
 import (
@@ -58,6 +60,15 @@ func (c Call) String() string {
 		s += " " + c.ErrorType
 	}
 	return s
+}
+
+// Describer is implemented by a stand-in that knows a request's IAM action or resources
+// better than the JSON protocol does: a REST service, whose action is in the method and
+// path, or a service whose request names a resource only the stand-in can map to an ARN
+// (a CodeDeploy deployment id to its deployment group). Empty results keep the
+// recorder's own.
+type Describer interface {
+	Describe(r *http.Request, body []byte, region, account string) (action string, resources []string)
 }
 
 // Recorder is an http.Handler that records each call and forwards it to the stand-in
@@ -145,6 +156,15 @@ func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	c.Principal = r.principals[c.AccessKeyID]
 	upstream := r.services[c.Service]
 	r.mu.Unlock()
+	if d, ok := upstream.(Describer); ok {
+		action, res := d.Describe(req, body, c.Region, r.account)
+		if action != "" {
+			c.Action = action
+		}
+		if len(res) > 0 {
+			c.Resources = res
+		}
+	}
 
 	rec := &recordingWriter{ResponseWriter: w, status: http.StatusOK}
 	switch {
@@ -160,6 +180,9 @@ func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	c.Status = rec.status
 	if rec.status >= 400 {
 		c.ErrorType = errorType(rec.body.Bytes())
+		if et := rec.Header().Get("X-Amzn-ErrorType"); et != "" { // REST services: "Code:url"
+			c.ErrorType, _, _ = strings.Cut(et, ":")
+		}
 	}
 	r.mu.Lock()
 	r.calls = append(r.calls, c)

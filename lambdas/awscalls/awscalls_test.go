@@ -3,6 +3,7 @@ package awscalls_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -136,5 +137,39 @@ func TestUnknownCallersAndServicesAreRefusedAndRecorded(t *testing.T) {
 func TestForwardRejectsARelativeEndpoint(t *testing.T) {
 	if err := awscalls.New(account).Forward("dynamodb", "127.0.0.1:8000"); err == nil {
 		t.Error("an endpoint without scheme was accepted")
+	}
+}
+
+// restStandIn answers like a REST service and names the action and resource itself.
+type restStandIn struct{}
+
+func (restStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.awsgirt/")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte(`{"Type":"User","Message":"Function not found"}`))
+}
+
+func (restStandIn) Describe(r *http.Request, _ []byte, region, account string) (string, []string) {
+	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/invocations")
+	return "lambda:InvokeFunction", []string{"arn:aws:lambda:" + region + ":" + account + ":function:" + name + ":" + r.URL.Query().Get("Qualifier")}
+}
+
+// TestDescriberNamesRESTCalls: a stand-in that implements Describer gives the action and
+// resource of a REST call, which has no X-Amz-Target, and its REST error code is recorded.
+func TestDescriberNamesRESTCalls(t *testing.T) {
+	rec := awscalls.New(account)
+	rec.Service("lambda", restStandIn{})
+	rec.Principal("ASIACHECK", "Check")
+	req := httptest.NewRequest("POST", "/2015-03-31/functions/fn/invocations?Qualifier=7", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=ASIACHECK/20260101/eu-west-1/lambda/aws4_request, SignedHeaders=host, Signature=0")
+	rec.ServeHTTP(httptest.NewRecorder(), req)
+	calls := rec.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("calls %v", calls)
+	}
+	c := calls[0]
+	if c.Principal != "Check" || c.Action != "lambda:InvokeFunction" || !slices.Equal(c.Resources, []string{"arn:aws:lambda:eu-west-1:111111111111:function:fn:7"}) ||
+		c.Status != 404 || c.ErrorType != "ResourceNotFoundException" {
+		t.Errorf("recorded %+v", c)
 	}
 }

@@ -7,11 +7,15 @@
 // binaries through qemu-aarch64-static on other hosts) with DynamoDB on dynalite and
 // Secrets Manager on a loopback stand-in, both behind a recorder of every AWS call.
 //
-// The package is the harness; its tests (artifact_test.go) drive every route of
-// lambdas/api through the artifacts with the events API Gateway sends.
+// The package is the harness; its tests drive every route of lambdas/api through the
+// artifacts with the events API Gateway sends (flow_test.go), run the pre-traffic check
+// against them with Lambda and CodeDeploy stand-ins (pretraffic_test.go), hold the
+// gateway's body model and the handler to one corpus (parity_test.go), and replay every
+// recorded AWS call against the functions' IAM policies (replay.go, replay_test.go).
 package artifact
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -20,6 +24,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/build"
@@ -53,9 +58,10 @@ type Stack struct {
 
 // Resource is one template resource.
 type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
+	Type         string         `json:"Type"`
+	Properties   map[string]any `json:"Properties"`
+	Metadata     map[string]any `json:"Metadata"`
+	UpdatePolicy map[string]any `json:"UpdatePolicy"`
 }
 
 // Output is one template output.
@@ -86,6 +92,9 @@ type Function struct {
 	Environment map[string]any
 	// Properties are all the function's template properties.
 	Properties map[string]any
+	// Operational is set for a function that serves no route (see operational); API then
+	// holds only its Name and Package.
+	Operational bool
 }
 
 // Other is a function of the stage that is not ours: a handler CDK adds for a custom
@@ -235,8 +244,7 @@ func (a *Assembly) Functions() ([]*Function, []Other, error) {
 				continue
 			}
 			name := constructName(path)
-			if operational[name] {
-				others = append(others, Other{Stack: s.Name, LogicalID: id, Path: path, Runtime: runtime})
+			if operational[name] != "" { // OperationalFunctions returns it
 				continue
 			}
 			apiFn, ok := api.Shipped().Function(name)
@@ -261,9 +269,43 @@ func (a *Assembly) Functions() ([]*Function, []Other, error) {
 	return fns, others, errors.Join(errs...)
 }
 
-// operational are the stage's Go functions that serve no route: CodeDeploy's pre-traffic
-// check. They are not driven through the API.
-var operational = map[string]bool{"PreTrafficCheck": true}
+// operational are the stage's Go functions that serve no route, by construct id, with
+// their package: CodeDeploy's pre-traffic check. They run (Harness.Operational) but are
+// not driven through the API.
+var operational = map[string]string{"PreTrafficCheck": "lambdas/pretraffic"}
+
+// OperationalFunctions returns the stage's Go functions that serve no route (see
+// operational); stages without them (no pre-traffic hook configured) have none.
+func (a *Assembly) OperationalFunctions() ([]*Function, error) {
+	var out []*Function
+	var errs []error
+	for _, s := range a.Stacks {
+		ids := make([]string, 0, len(s.Resources))
+		for id := range s.Resources {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			r := s.Resources[id]
+			if r.Type != "AWS::Lambda::Function" {
+				continue
+			}
+			name := constructName(s.pathOf(id))
+			pkg := operational[name]
+			if pkg == "" {
+				continue
+			}
+			f, err := newFunction(a, s, id, r, api.Function{Name: name, Package: pkg})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			f.Operational = true
+			out = append(out, f)
+		}
+	}
+	return out, errors.Join(errs...)
+}
 
 // constructName is the id of the construct that made a function: the last path segment
 // that is not CDK's "Resource" (/dev/Backend/Health/Resource/Resource -> Health).
@@ -310,9 +352,16 @@ func newFunction(a *Assembly, s *Stack, id string, r Resource, apiFn api.Functio
 // than the ones in moduleRoot. gofunction stamps the function with the first 12 hex digits
 // of build.SourceHash in BUILD_VERSION (the asset directory's own hash is CDK's
 // hash of that value and the bundling options, so it cannot be compared directly).
+//
+// An operational function carries no such stamp; its bundle is compared with a fresh
+// build of its package by lambdas/build's command, which is reproducible byte for byte.
 func CheckFresh(moduleRoot string, fns []*Function) error {
 	var errs []error
 	for _, f := range fns {
+		if f.Operational {
+			errs = append(errs, checkRebuilt(moduleRoot, f))
+			continue
+		}
 		want, err := build.SourceHash(moduleRoot, f.API.Package)
 		if err != nil {
 			errs = append(errs, err)
@@ -327,6 +376,43 @@ func CheckFresh(moduleRoot string, fns []*Function) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// rebuilt caches fresh builds by module root, package and architecture for the life of
+// the test binary (the sources do not change under it).
+var rebuilt sync.Map
+
+// checkRebuilt builds f's package as the bundling does and compares the result with the
+// bundle's bootstrap.
+func checkRebuilt(moduleRoot string, f *Function) error {
+	key := moduleRoot + "\x00" + f.API.Package + "\x00" + f.Architecture
+	fresh, _ := rebuilt.Load(key)
+	if fresh == nil {
+		dir, err := os.MkdirTemp("", "artifact-fresh-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cmd := build.Command(moduleRoot, f.API.Package, dir)
+		cmd.Env = append(cmd.Env, "GOARCH="+goarch(f.Architecture))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: build %s to compare with its bundle: %v\n%s", f.Name, f.API.Package, err, out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
+		if err != nil {
+			return err
+		}
+		rebuilt.Store(key, b)
+		fresh = b
+	}
+	bundled, err := os.ReadFile(filepath.Join(f.AssetDir, "bootstrap"))
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Name, err)
+	}
+	if !bytes.Equal(fresh.([]byte), bundled) {
+		return fmt.Errorf("%s: cdk.out is stale: its bundle differs from a build of %s as it is now: %w", f.Name, f.API.Package, ErrRunSynth)
+	}
+	return nil
 }
 
 func readJSON(path string, v any) error {

@@ -49,13 +49,19 @@ type Harness struct {
 	// Assembly is the stage's cloud assembly; Resolver gives its resources local ids.
 	Assembly *Assembly
 	Resolver *Resolver
-	// Functions are the stage's Go functions; Others the CDK-owned ones, not run here.
-	Functions []*Function
-	Others    []Other
+	// Functions are the stage's Go functions that serve the API; Operational those that
+	// serve no route (the pre-traffic check); Others the CDK-owned ones, not run here.
+	Functions   []*Function
+	Operational []*Function
+	Others      []Other
 	// Gateway is the REST API of the template.
 	Gateway *Gateway
-	// Instances are the running functions by name.
+	// Instances are the running functions by name, operational ones included.
 	Instances map[string]*Instance
+	// Lambda and CodeDeploy are the stand-ins of those services: Lambda invokes the
+	// running functions by deployed name and qualifier.
+	Lambda     *Lambda
+	CodeDeploy *CodeDeploy
 	// Environments are the resolved template environments by function name.
 	Environments map[string]map[string]string
 	// Recorder has every AWS call each function made (principal = function name).
@@ -95,13 +101,17 @@ func Load(opts Options) (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckFresh(opts.ModuleRoot, fns); err != nil {
+	ops, err := asm.OperationalFunctions()
+	if err != nil {
 		return nil, err
 	}
-	h := &Harness{Assembly: asm, Resolver: NewResolver(asm), Functions: fns, Others: others,
+	if err := CheckFresh(opts.ModuleRoot, append(slices.Clone(fns), ops...)); err != nil {
+		return nil, err
+	}
+	h := &Harness{Assembly: asm, Resolver: NewResolver(asm), Functions: fns, Operational: ops, Others: others,
 		Instances: map[string]*Instance{}, Environments: map[string]map[string]string{}}
 	var errs []error
-	for _, f := range fns {
+	for _, f := range h.All() {
 		env, err := h.Resolver.Environment(f)
 		if err != nil {
 			errs = append(errs, err)
@@ -152,7 +162,7 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 		}
 	}
 	var archs []string
-	for _, f := range h.Functions {
+	for _, f := range h.All() {
 		archs = append(archs, f.Architecture)
 	}
 	var err error
@@ -179,6 +189,10 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	h.Recorder.Service("secretsmanager", secrets)
+	region := h.Functions[0].Stack.Region
+	h.Lambda, h.CodeDeploy = NewLambda(region, account), NewCodeDeploy(region, account)
+	h.Recorder.Service("lambda", h.Lambda)
+	h.Recorder.Service("codedeploy", h.CodeDeploy)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -188,15 +202,39 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 	h.closers = append(h.closers, func() { _ = srv.Close() })
 	h.recorderURL = "http://" + l.Addr().String()
 
-	for _, f := range h.Functions {
+	for _, f := range h.All() {
 		in, err := h.StartInstance(f)
 		if err != nil {
 			return err
 		}
 		h.Instances[f.Name] = in
 		h.closers = append(h.closers, in.Stop)
+		name, err := h.Resolver.Ref(f.Stack, f.LogicalID)
+		if err != nil {
+			return err
+		}
+		h.Lambda.Add(name, VersionNumber, in, h.aliasesOf(f)...)
 	}
 	return nil
+}
+
+// All returns the stage's Go functions: the API's, then the operational ones.
+func (h *Harness) All() []*Function {
+	return append(slices.Clone(h.Functions), h.Operational...)
+}
+
+// aliasesOf names the aliases of f in the template (they point at its version).
+func (h *Harness) aliasesOf(f *Function) []string {
+	var out []string
+	for _, res := range f.Stack.Resources {
+		ref, _ := res.Properties["FunctionName"].(map[string]any)
+		if res.Type == "AWS::Lambda::Alias" && ref["Ref"] == f.LogicalID {
+			if name, err := h.Resolver.String(f.Stack, res.Properties["Name"]); err == nil {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // StartInstance starts one more execution environment of f (a cold start: the bootstrap
@@ -223,7 +261,7 @@ func (h *Harness) Payload(req Request) (*Function, []byte, error) {
 // buildNative replaces each function's bundle by a build of its package for this machine.
 func (h *Harness) buildNative(opts Options) error {
 	goarch := runtime.GOARCH
-	for _, f := range h.Functions {
+	for _, f := range h.All() {
 		dir := filepath.Join(opts.BuildDir, f.Name)
 		cmd := build.Command(opts.ModuleRoot, f.API.Package, dir)
 		cmd.Env = append(cmd.Env, "GOARCH="+goarch)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,8 +64,9 @@ func stage(t *testing.T) *Harness {
 		start := time.Now()
 		shared, sharedErr = Start(ctx, Options{Log: logWriter()})
 		if sharedErr == nil {
-			t.Logf("stage %s: %d functions under %s (emulation: %v), started in %s",
-				shared.Assembly.Stage, len(shared.Functions), shared.Emulator.RIE, shared.Emulator.QEMU, time.Since(start).Round(time.Millisecond))
+			t.Logf("stage %s: %d API functions and %d operational (%s) under %s (emulation: %v), started in %s",
+				shared.Assembly.Stage, len(shared.Functions), len(shared.Operational), strings.Join(names(shared.Operational), ", "),
+				shared.Emulator.RIE, shared.Emulator.QEMU, time.Since(start).Round(time.Millisecond))
 		}
 	})
 	if sharedErr != nil {
@@ -74,4 +76,12 @@ func stage(t *testing.T) *Harness {
 		t.Fatalf("the dev stage's artifacts did not start:\n%v", sharedErr)
 	}
 	return shared
+}
+
+func names(fns []*Function) []string {
+	out := make([]string, len(fns))
+	for i, f := range fns {
+		out[i] = f.Name
+	}
+	return out
 }

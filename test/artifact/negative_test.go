@@ -48,7 +48,11 @@ func copyStage(t *testing.T) (string, map[string]*Function) {
 			copyFile(t, filepath.Join(asm.Dir, e.Name()), filepath.Join(stageDir, e.Name()))
 		}
 	}
-	for _, f := range fns {
+	ops, err := asm.OperationalFunctions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(fns, ops...) {
 		copyFile(t, filepath.Join(f.AssetDir, "bootstrap"), filepath.Join(out, filepath.Base(f.AssetDir), "bootstrap"))
 	}
 	copied, err := LoadStage(out, "dev")
@@ -217,5 +221,25 @@ func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("the failure does not say %q:\n%v", w, err)
 		}
+	}
+}
+
+// TestStaleOperationalBundleSaysRunMakeSynth: the pre-traffic check carries no build
+// stamp, so its bundle is compared with a fresh build: another binary in its place is a
+// stale cdk.out.
+func TestStaleOperationalBundleSaysRunMakeSynth(t *testing.T) {
+	out, _ := copyStage(t)
+	asm, err := LoadStage(out, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := asm.OperationalFunctions()
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("operational functions %v, %v: want the PreTrafficCheck", ops, err)
+	}
+	buildBootstrap(t, "test/artifact/testdata/health", ops[0].AssetDir, goarch(ops[0].Architecture))
+	_, err = Load(Options{CDKOut: out})
+	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), "PreTrafficCheck: cdk.out is stale") {
+		t.Errorf("want a stale PreTrafficCheck bundle reported with run make synth, got %v", err)
 	}
 }

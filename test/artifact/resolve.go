@@ -303,6 +303,26 @@ func (r *Resolver) Ref(s *Stack, id string) (string, error) {
 		return r.name(s, id, res, "LogGroupName", 512, false)
 	case "AWS::Lambda::Function":
 		return r.name(s, id, res, "FunctionName", 64, false)
+	case "AWS::Lambda::Version": // the qualified ARN of the version
+		fn, err := r.String(s, res.Properties["FunctionName"])
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s:%s", p, s.Region, s.Account, fn, VersionNumber), nil
+	case "AWS::Lambda::Alias":
+		fn, err := r.String(s, res.Properties["FunctionName"])
+		if err != nil {
+			return "", err
+		}
+		alias, err := r.String(s, res.Properties["Name"])
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s:%s", p, s.Region, s.Account, fn, alias), nil
+	case "AWS::CodeDeploy::Application":
+		return r.name(s, id, res, "ApplicationName", 100, false)
+	case "AWS::CodeDeploy::DeploymentGroup":
+		return r.name(s, id, res, "DeploymentGroupName", 100, false)
 	case "AWS::S3::Bucket":
 		return r.name(s, id, res, "BucketName", 63, true)
 	case "AWS::SNS::Topic":
@@ -354,6 +374,12 @@ func (r *Resolver) GetAtt(s *Stack, id, attr string) (string, error) {
 		return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", p, s.Region, s.Account, ref), nil
 	case "AWS::Lambda::Function.Arn":
 		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, s.Region, s.Account, ref), nil
+	case "AWS::Lambda::Version.Version":
+		return VersionNumber, nil
+	case "AWS::Lambda::Version.FunctionArn":
+		return ref, nil
+	case "AWS::Lambda::Alias.AliasArn":
+		return ref, nil
 	case "AWS::S3::Bucket.Arn":
 		return fmt.Sprintf("arn:%s:s3:::%s", p, ref), nil
 	case "AWS::S3::Bucket.DomainName":
@@ -375,6 +401,10 @@ func (r *Resolver) GetAtt(s *Stack, id, attr string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: Fn::GetAtt %s.%s (%s) is not supported by the artifact tests' resolver: add it to test/artifact/resolve.go", s.Name, id, attr, key)
 }
+
+// VersionNumber is the number every AWS::Lambda::Version of the stage resolves to: the
+// version a deployment of this template publishes, which its alias moves to.
+const VersionNumber = "2"
 
 func cmpOrSlash(path string) string {
 	if path == "" {

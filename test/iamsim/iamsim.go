@@ -67,6 +67,11 @@ type Request struct {
 	// Context are the request's condition keys ("aws:RequestedRegion", ...). Keys that
 	// do not apply to the action are ignored (Result.IgnoredContextKeys).
 	Context map[string][]string
+	// SkipValidation evaluates the policies without checking the request against the IAM
+	// catalog (Result.Unvalidated), for an action the catalog describes otherwise than
+	// the service authorizes it; the caller keeps the reviewed reason. Grants and
+	// denials are then not named.
+	SkipValidation bool
 }
 
 // Statement points at a policy statement that decided a request.
@@ -174,6 +179,7 @@ type wireRequest struct {
 	Boundary        []wirePolicy        `json:"boundary"`
 	ResourcePolicy  string              `json:"resourcePolicy,omitempty"`
 	Context         map[string][]string `json:"context"`
+	SkipValidation  bool                `json:"skipValidation,omitempty"`
 }
 
 type batch struct {
@@ -220,7 +226,7 @@ func (s *Simulator) Evaluate(ctx context.Context, reqs []Request) ([]Result, err
 			return nil, fmt.Errorf("iamsim: request %d (%s on %s): principal, action, resource and account are required", i, r.Action, r.Resource)
 		}
 		w := wireRequest{Principal: r.Principal, Action: r.Action, Resource: r.Resource, ResourceAccount: acct,
-			Context: r.Context, Identity: []wirePolicy{}, Boundary: []wirePolicy{}}
+			Context: r.Context, Identity: []wirePolicy{}, Boundary: []wirePolicy{}, SkipValidation: r.SkipValidation}
 		if w.Context == nil {
 			w.Context = map[string][]string{}
 		}

