@@ -293,7 +293,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, cl client
 	for _, r := range reports {
 		r.print(stdout)
 		if n := len(r.drifted()); n > 0 {
-			drifted = append(drifted, fmt.Sprintf("%s (%d resources)", r.Stack, n))
+			drifted = append(drifted, fmt.Sprintf("%s (%d %s)", r.Stack, n, map[bool]string{true: "resource", false: "resources"}[n == 1]))
 		}
 		if r.Incomplete != "" || len(r.unchecked()) > 0 {
 			incomplete = append(incomplete, r.Stack)

@@ -240,6 +240,7 @@ func TestDriftReported(t *testing.T) {
 	assert.Equal(t, "      /MemorySize NOT_EQUAL: expected 256, actual 1024", lines[j+1])
 	assert.Equal(t, "      /Environment/Variables/DEBUG ADD: expected (none), actual 1", lines[j+2])
 	assert.Contains(t, out, "drift check: drift in notes-dev-backend (2 resources)")
+	assert.NotContains(t, out, "1 resources")
 	assert.Contains(t, out, "the next deploy does not undo it")
 	assert.Contains(t, out, "reported only: failOnDrift is off")
 	assert.Contains(t, out, "ApiStage", "every page of the API is read")
