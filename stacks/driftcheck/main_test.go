@@ -240,18 +240,22 @@ func TestDriftReported(t *testing.T) {
 	assert.Equal(t, "      /MemorySize NOT_EQUAL: expected 256, actual 1024", lines[j+1])
 	assert.Equal(t, "      /Environment/Variables/DEBUG ADD: expected (none), actual 1", lines[j+2])
 	assert.Contains(t, out, "drift check: drift in notes-dev-backend (2 resources)")
-	assert.NotContains(t, out, "1 resources")
 	assert.Contains(t, out, "the next deploy does not undo it")
 	assert.Contains(t, out, "reported only: failOnDrift is off")
 	assert.Contains(t, out, "ApiStage", "every page of the API is read")
 }
 
-// With --fail-on-drift the same drift fails the check.
+// With --fail-on-drift the same drift fails the check, and so does one drifted resource.
 func TestDriftFails(t *testing.T) {
-	_, cl := fake(t, drifted())
+	deployed := drifted()
+	deployed["notes-dev-base"] = &fakeStack{Resources: append(inSync(), fakeResource{LogicalID: "FlowLogs", Type: "AWS::EC2::FlowLog", PhysicalID: "fl-1", Status: "DELETED"})}
+	_, cl := fake(t, deployed)
 	code, out, _ := check(t, cl, "--region", "eu-west-1", "--stack", "notes-dev-backend", "--fail-on-drift")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "drift check FAILED (failOnDrift is on for this environment)")
+	code, out, _ = check(t, cl, "--region", "eu-west-1", "--stack", "notes-dev-base", "--fail-on-drift")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "drift check: drift in notes-dev-base (1 resource)\n")
 }
 
 // A detection that could not check every resource cannot say there is no drift: it is
