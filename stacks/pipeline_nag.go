@@ -43,7 +43,7 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 		reason := artifactReason + " " + logsReason
 		if write {
 			applies = append([]string{}, artifactWrite...)
-			reason += " The write actions are CDK's grant for an S3 build cache (codebuild.Cache.bucket grants read-write on the bucket, not only its build-cache/ prefix)."
+			reason += " The write actions serve the step's output artifact or its S3 build cache (CDK's codebuild.Cache.bucket grants read-write on the whole bucket, not only its build-cache/ prefix)."
 		}
 		id := project(projectPath)
 		nag.Suppress(find(stack, rolePath+"/DefaultPolicy/Resource"), false, "AwsSolutions-IAM5",
