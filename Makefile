@@ -18,7 +18,7 @@ NODE := $(NODE24_DIR)/node_modules/node/bin/node
 export PATH := $(NODE24_DIR)/node_modules/node/bin:$(PATH)
 endif
 
-.PHONY: help synth test vet e2e local bench bench-scale deploy-policy quotas diagram registry-permissions clean tools chromium
+.PHONY: help synth test vet e2e local bench bench-scale deploy-policy quotas diagram registry-permissions clean tools chromium sandbox sandbox-destroy
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -30,6 +30,8 @@ help:
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
 	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
+	@echo "make sandbox NAME=alice ACCOUNT=123456789012 REGION=eu-west-1   deploy your personal sandbox (cdk deploy)"
+	@echo "make sandbox-destroy NAME=alice   delete it and everything in it (cdk destroy)"
 
 # Node 24 from the npm registry, only when the machine's Node is older than 22.
 $(NODE):
@@ -132,6 +134,42 @@ registry-permissions:
 
 clean:
 	rm -rf cdk.out
+
+# --- Personal sandboxes -------------------------------------------------------------------
+# A sandbox is one environment named for a person (stacks <app>-<NAME>-base, -data, ...),
+# deployed with the CDK CLI from this checkout and never by the pipeline: the app builds
+# only that stage when the context holds sandbox=<NAME> (validated by stacks/config).
+# ACCOUNT and REGION default to those of the AWS credentials (AWS_PROFILE); the account
+# must be bootstrapped (npx cdk bootstrap aws://ACCOUNT/REGION). The values reach the
+# shell through the environment, never pasted into a command line. Each sandbox's cloud
+# assembly and where it was deployed are kept in SANDBOX_DIR (not in cdk.out, which the
+# tests read), so that `make sandbox-destroy NAME=...` removes it where it was deployed.
+SANDBOX_DIR ?= $(TOOLS_DIR)/sandboxes
+sandbox sandbox-destroy: export SANDBOX_NAME := $(NAME)
+sandbox sandbox-destroy: export SANDBOX_ACCOUNT := $(ACCOUNT)
+sandbox sandbox-destroy: export SANDBOX_REGION := $(REGION)
+sandbox sandbox-destroy: export SANDBOX_DIR := $(SANDBOX_DIR)
+SANDBOX_CDK = npx cdk --output "$$SANDBOX_DIR/$$SANDBOX_NAME.cdk.out" -c "sandbox=$$SANDBOX_NAME" \
+  $${SANDBOX_ACCOUNT:+-c "sandboxAccount=$$SANDBOX_ACCOUNT"} $${SANDBOX_REGION:+-c "sandboxRegion=$$SANDBOX_REGION"}
+# Prints where a deployed sandbox lives, from the cloud assembly that cdk deploy used.
+export SANDBOX_WHERE := const dir = process.env.SANDBOX_DIR + "/" + process.env.SANDBOX_NAME + ".cdk.out"; \
+  const m = require(dir + "/assembly-" + process.env.SANDBOX_NAME + "/manifest.json"); \
+  const s = Object.values(m.artifacts).find(a => a.type === "aws:cloudformation:stack"); \
+  const [, account, region] = /^aws:[/][/]([0-9]{12})[/]([a-z0-9-]+)$$/.exec(s.environment); \
+  console.log("SANDBOX_ACCOUNT=" + account + "\nSANDBOX_REGION=" + region);
+
+sandbox: tools
+	@[ -n "$$SANDBOX_NAME" ] || { echo "usage: make sandbox NAME=<your name> [ACCOUNT=<12 digits>] [REGION=<region>]"; exit 2; }
+	@mkdir -p "$$SANDBOX_DIR"
+	$(SANDBOX_CDK) deploy --require-approval never "$$SANDBOX_NAME/*"
+	@node -e "$$SANDBOX_WHERE" > "$$SANDBOX_DIR/$$SANDBOX_NAME" \
+	  && echo "sandbox $$SANDBOX_NAME deployed ($$(paste -sd' ' "$$SANDBOX_DIR/$$SANDBOX_NAME")); remove it with: make sandbox-destroy NAME=$$SANDBOX_NAME"
+
+sandbox-destroy: tools
+	@[ -n "$$SANDBOX_NAME" ] || { echo "usage: make sandbox-destroy NAME=<your name> [ACCOUNT=<12 digits>] [REGION=<region>]"; exit 2; }
+	@if [ -z "$$SANDBOX_ACCOUNT$$SANDBOX_REGION" ] && [ -f "$$SANDBOX_DIR/$$SANDBOX_NAME" ]; then \
+	  . "$$SANDBOX_DIR/$$SANDBOX_NAME"; echo "sandbox $$SANDBOX_NAME: account $$SANDBOX_ACCOUNT, region $$SANDBOX_REGION (where make sandbox deployed it)"; fi; \
+	  $(SANDBOX_CDK) destroy --force "$$SANDBOX_NAME/*" && rm -rf "$$SANDBOX_DIR/$$SANDBOX_NAME" "$$SANDBOX_DIR/$$SANDBOX_NAME.cdk.out"
 
 # --- Artifact tests and cold-start benchmark (test/artifact) -----------------------------
 # They run the bundles in cdk.out under AWS's Lambda Runtime Interface Emulator (a Go tool

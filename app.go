@@ -46,23 +46,41 @@ func run(args []string) int {
 	return synth(root, os.Stderr)
 }
 
-// synth is what `cdk synth` runs: the configuration from the CLI's context, the app, the
-// cloud assembly, then the gate over it. It returns the exit code.
+// synth is what `cdk synth` (and `cdk deploy`) runs: the app of the CLI's context.
 func synth(root string, stderr io.Writer) int {
-	app := awscdk.NewApp(nil)
+	return synthApp(awscdk.NewApp(nil), root, os.Getenv, stderr)
+}
+
+// synthApp builds what the context asks for into app: the configured environments and the
+// pipeline, or (with -c sandbox=<name>) one personal sandbox and nothing else. It then
+// synthesizes the cloud assembly and gates it, and returns the exit code. getenv reads the
+// account and region that the CDK CLI resolved from the caller's credentials.
+func synthApp(app awscdk.App, root string, getenv func(string) string, stderr io.Writer) int {
 	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
 	cfg, err := config.Load(ctx)
+	var sandbox *config.Environment
+	if err == nil {
+		sandbox, err = cfg.Sandbox(ctx, getenv("CDK_DEFAULT_ACCOUNT"), getenv("CDK_DEFAULT_REGION"))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "invalid configuration (cdk.json context, -c overrides):\n%v\n", err)
 		return 1
 	}
-	built := stacks.NewApp(app, cfg, root)
+	var built *stacks.App
+	if sandbox != nil {
+		built = stacks.NewSandbox(app, cfg, *sandbox, root)
+	} else {
+		built = stacks.NewApp(app, cfg, root)
+	}
 	assembly := app.Synth(nil)
 	if err := gate(*assembly.Directory(), cfg, stderr); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "synthesized %d environments x 4 stacks and %s: no unsuppressed cdk-nag finding or CDK warning, every deploy-time limit under 80%%\n",
-		len(built.Stages), *built.Pipeline.StackName())
+	what := fmt.Sprintf("sandbox %s (account %s, %s): 4 stacks, no pipeline", built.Stages[0].Env.Name, built.Stages[0].Env.Account, built.Stages[0].Env.Region)
+	if built.Pipeline != nil {
+		what = fmt.Sprintf("%d environments x 4 stacks and %s", len(built.Stages), *built.Pipeline.StackName())
+	}
+	fmt.Fprintf(stderr, "synthesized %s: no unsuppressed cdk-nag finding or CDK warning, every deploy-time limit under 80%%\n", what)
 	return 0
 }

@@ -24,8 +24,7 @@ import (
 	"strings"
 
 	"github.com/example/notesplatform/constructs/assembly"
-
-	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
 )
 
 // cfnTemplate is the part of a CloudFormation template the gate reads.
@@ -591,8 +590,8 @@ func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, re
 	}
 	var bad []string
 	for _, a := range accept {
-		if !stacks.CompatAcceptPattern.MatchString(a) {
-			bad = append(bad, fmt.Sprintf("--accept %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *, as the gate prints it", a))
+		if !config.AcceptPattern.MatchString(a) {
+			bad = append(bad, fmt.Sprintf("--accept %q: allowed is %s", a, config.AcceptAllowed))
 		}
 	}
 	switch *executionType {

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/stacks"
+	"github.com/example/notesplatform/stacks/config"
 )
 
 // The fixtures are a deployed Backend template (test/testdata/compat/deployed.json, with
@@ -84,7 +85,7 @@ func TestCompareFixtures(t *testing.T) {
 				assert.Contains(t, strings.Join(details, "\n"), d)
 			}
 			for _, id := range ids(got) {
-				assert.Regexp(t, stacks.CompatAcceptPattern, id, "every finding id can be accepted")
+				assert.Regexp(t, config.AcceptPattern, id, "every finding id can be accepted")
 			}
 		})
 	}

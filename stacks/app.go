@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/guard"
 	"github.com/example/notesplatform/lambdas/api"
@@ -12,7 +13,7 @@ import (
 // deployed by hand (`cdk deploy 'dev/*'`), and the pipeline that deploys the same stages.
 type App struct {
 	Stages []*Stage
-	// Pipeline deploys the same Stage objects, in the same order.
+	// Pipeline deploys the same Stage objects, in the same order; nil for a sandbox.
 	Pipeline *PipelineStack
 	// Waived are the resources exempt from an AWS Control Tower control, with the reviewed
 	// waiver (constructs/guard) that their template metadata now carries.
@@ -50,4 +51,13 @@ func NewAppWith(app awscdk.App, cfg *config.Config, moduleRoot string, opts Opti
 		}
 	}
 	return out
+}
+
+// NewSandbox adds one personal sandbox (config.Sandbox) to the app: its stage and nothing
+// else, no pipeline and no configured environment, so `cdk deploy '<name>/*'` and `cdk
+// destroy` reach only the person's own stacks.
+func NewSandbox(app awscdk.App, cfg *config.Config, env config.Environment, moduleRoot string) *App {
+	stage := NewStage(app, &StageProps{Config: cfg, Env: env, ModuleRoot: moduleRoot})
+	awscdk.Tags_Of(stage.Stage).Add(jsii.String("sandbox"), jsii.String("true"), nil)
+	return &App{Stages: []*Stage{stage}, Waived: guard.Apply(stage, guard.Waivers)}
 }

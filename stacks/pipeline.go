@@ -3,6 +3,7 @@ package stacks
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -159,6 +160,19 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		panic(fmt.Errorf("pipeline: source kind %q: allowed are codecommit and connection", p.Source.Kind))
 	}
 
+	synthEnv := map[string]*awscodebuild.BuildEnvironmentVariable{
+		"GOMODCACHE":       {Value: jsii.String(goModCache)},
+		"GOCACHE":          {Value: jsii.String(goCache)},
+		"npm_config_cache": {Value: jsii.String(npmCache)},
+		// A toolchain line newer than the image's Go is fetched (checksum-verified) by go.
+		"GOTOOLCHAIN": {Value: jsii.String("auto")},
+		"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+		"CI":          {Value: jsii.String("true")},
+	}
+	// The x86 synth image cannot run the arm64 bundles (Amazon Linux 2023 has no qemu):
+	// `make test` there leaves the artifact tests to the ArtifactTests step, which runs
+	// them natively on ARM before anything deploys.
+	maps.Copy(synthEnv, ArtifactTestsDeferral())
 	synth := pipelines.NewCodeBuildStep(jsii.String("Synth"), &pipelines.CodeBuildStepProps{
 		Input: source,
 		InstallCommands: jsii.Strings(
@@ -172,18 +186,10 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		),
 		PrimaryOutputDirectory: jsii.String("cdk.out"),
 		BuildEnvironment: &awscodebuild.BuildEnvironment{
-			BuildImage:  synthImage(),
-			ComputeType: awscodebuild.ComputeType_MEDIUM, // 4 vCPU, 7 GB: jsii and the awscdk compile
-			Privileged:  jsii.Bool(false),
-			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-				"GOMODCACHE":       {Value: jsii.String(goModCache)},
-				"GOCACHE":          {Value: jsii.String(goCache)},
-				"npm_config_cache": {Value: jsii.String(npmCache)},
-				// A toolchain line newer than the image's Go is fetched (checksum-verified) by go.
-				"GOTOOLCHAIN": {Value: jsii.String("auto")},
-				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
-				"CI":          {Value: jsii.String("true")},
-			},
+			BuildImage:           synthImage(),
+			ComputeType:          awscodebuild.ComputeType_MEDIUM, // 4 vCPU, 7 GB: jsii and the awscdk compile
+			Privileged:           jsii.Bool(false),
+			EnvironmentVariables: &synthEnv,
 		},
 		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
 			"phases": map[string]interface{}{
@@ -202,8 +208,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		Timeout: awscdk.Duration_Minutes(jsii.Number(60)),
 	})
 
+	pipelineName := cfg.AppName + "-pipeline"
 	pipeline := pipelines.NewCodePipeline(stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
-		PipelineName:            jsii.String(cfg.AppName + "-pipeline"),
+		PipelineName:            jsii.String(pipelineName),
 		PipelineType:            awscodepipeline.PipelineType_V2,
 		Synth:                   synth,
 		SelfMutation:            jsii.Bool(true),
@@ -228,13 +235,29 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		},
 	})
 
-	for _, stage := range props.Stages {
+	cache := func(name string) awscodebuild.Cache {
+		return awscodebuild.Cache_Bucket(artifacts, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("build-cache/" + name)})
+	}
+	for i, stage := range props.Stages {
 		e := stage.Env
-		var pre []pipelines.Step
+		// Before anything of the stage deploys, and before a person is asked to approve:
+		// the old-version compatibility gate, and (before the first stage, so before
+		// anything deploys at all) the artifact tests on ARM. They run in parallel.
+		gate := CompatGateStep(&CompatGateProps{
+			Stage: stage.Stage, Source: source, Assembly: synth, Accept: e.AcceptContractions,
+			GoVersion: goVersion, Cache: cache("compat"), PipelineName: pipelineName,
+		})
+		checks := []pipelines.Step{gate}
+		if i == 0 {
+			checks = append(checks, NewArtifactTestsStep(&ArtifactTestsProps{
+				Source: source, Synth: synth, GoVersion: goVersion, Cache: cache("artifact-tests"),
+			}))
+		}
+		pre := append([]pipelines.Step{}, checks...)
 		if e.RequireApproval {
 			// The check diffs the stage against what is deployed and holds the pipeline
 			// for a person when IAM or security groups would broaden; the approval after it
-			// is unconditional.
+			// (and after the gate) is unconditional.
 			check := pipelines.NewConfirmPermissionsBroadening(jsii.String("CheckPermissions"), &pipelines.PermissionsBroadeningCheckProps{
 				Stage: stage.Stage,
 			})
@@ -242,13 +265,18 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 				Comment: jsii.String(fmt.Sprintf("Deploy %s to %s (account %s, %s)?", cfg.AppName, e.Name, e.Account, e.Region)),
 			})
 			approve.AddStepDependency(check)
+			for _, c := range checks {
+				approve.AddStepDependency(c)
+			}
 			pre = append(pre, check, approve)
 		}
-		opts := &pipelines.AddStageOpts{Post: &[]pipelines.Step{smokeTest(stage)}}
-		if len(pre) > 0 {
-			opts.Pre = &pre
-		}
-		pipeline.AddStage(stage.Stage, opts)
+		// After the deploy: the smoke test, then the drift check of the stage's stacks.
+		smoke := smokeTest(stage)
+		drift := DriftCheckStep(&DriftCheckProps{
+			Stage: stage, Source: source, GoVersion: goVersion, FailOnDrift: e.DriftFails(),
+		})
+		drift.AddStepDependency(smoke)
+		pipeline.AddStage(stage.Stage, &pipelines.AddStageOpts{Pre: &pre, Post: &[]pipelines.Step{smoke, drift}})
 	}
 
 	// Build now, so that the generated constructs exist for the reviewed suppressions.

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/stacks/config"
 )
 
 // CompatGateProps configures the old-version compatibility gate of one stage.
@@ -50,12 +52,6 @@ var (
 	qualifierPat = regexp.MustCompile(`^[A-Za-z0-9_-]{1,10}$`)
 	// pipelineNamePat is what CodePipeline accepts as a pipeline name.
 	pipelineNamePat = regexp.MustCompile(`^[A-Za-z0-9.@_-]{1,100}$`)
-	// CompatAcceptPattern is the syntax of an accepted contraction, as the gate prints its
-	// ids: <function>:<kind>:<item>, <function>:* (everything the function loses), or *
-	// (everything: for a rollback to an older release, which removes what the bad one
-	// added). The command and this step check it; a config key that holds acceptances
-	// should too.
-	CompatAcceptPattern = regexp.MustCompile(`^(\*|[A-Za-z0-9][A-Za-z0-9/_.-]*:(\*|(action|resource|policy|statement|env):\S.*))$`)
 )
 
 func (p *CompatGateProps) validate() error {
@@ -76,8 +72,8 @@ func (p *CompatGateProps) validate() error {
 		errs = append(errs, fmt.Errorf("compat gate: Qualifier %q: allowed is 1-10 of A-Z a-z 0-9 _ - (the cdk bootstrap qualifier)", p.Qualifier))
 	}
 	for _, a := range p.Accept {
-		if !CompatAcceptPattern.MatchString(a) {
-			errs = append(errs, fmt.Errorf("compat gate: accepted contraction %q: allowed is <function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *, as the gate prints it", a))
+		if !config.AcceptPattern.MatchString(a) {
+			errs = append(errs, fmt.Errorf("compat gate: accepted contraction %q: allowed is %s", a, config.AcceptAllowed))
 		}
 	}
 	return errors.Join(errs...)

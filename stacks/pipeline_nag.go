@@ -40,12 +40,14 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 	}
 	codebuildRole := func(rolePath, projectPath string, write bool) {
 		applies := append([]string{}, artifactRead...)
+		reason := artifactReason + " " + logsReason
 		if write {
 			applies = append([]string{}, artifactWrite...)
+			reason += " The write actions serve the step's output artifact or its S3 build cache (CDK's codebuild.Cache.bucket grants read-write on the whole bucket, not only its build-cache/ prefix)."
 		}
 		id := project(projectPath)
 		nag.Suppress(find(stack, rolePath+"/DefaultPolicy/Resource"), false, "AwsSolutions-IAM5",
-			artifactReason+" "+logsReason, append(applies, logGroup(id), reportGroup(id))...)
+			reason, append(applies, logGroup(id), reportGroup(id))...)
 	}
 
 	// The pipeline's own role and the source action move artifacts in and out of the bucket.
@@ -82,8 +84,23 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 			fmt.Sprintf("Resource::arn:aws:codebuild:%s:%s:report-group/*", p.Region, p.Account))...)
 
 	approval := false
-	for _, e := range cfg.Environments {
-		codebuildRole("Pipeline/Pipeline/"+e.Name+"/SmokeTest/SmokeTest/Role", "Pipeline/Pipeline/"+e.Name+"/SmokeTest/SmokeTest", false)
+	for i, e := range cfg.Environments {
+		stage := "Pipeline/Pipeline/" + e.Name
+		step := func(name string) (role, project string) {
+			return stage + "/" + name + "/" + name + "/Role", stage + "/" + name + "/" + name
+		}
+		// The smoke test and the drift check only read their input; the compatibility
+		// gate and the artifact tests also keep a Go build cache on the artifact bucket.
+		for _, name := range []string{"SmokeTest", DriftCheckStepName} {
+			role, project := step(name)
+			codebuildRole(role, project, false)
+		}
+		role, project := step(CompatGateStepName)
+		codebuildRole(role, project, true)
+		if i == 0 {
+			role, project := step(ArtifactTestsStepID)
+			codebuildRole(role, project, true)
+		}
 		approval = approval || e.RequireApproval
 	}
 

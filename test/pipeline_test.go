@@ -272,6 +272,9 @@ func TestPipelineApprovals(t *testing.T) {
 			}
 			require.NotNil(t, approve, "stage %s: no manual approval", name)
 			assert.Less(t, check.RunOrder, approve.RunOrder, "stage %s: check, then approve", name)
+			gate := slices.IndexFunc(actions, func(a action) bool { return a.Name == stacks.CompatGateStepName })
+			require.GreaterOrEqual(t, gate, 0, "stage %s: no compatibility gate", name)
+			assert.Less(t, actions[gate].RunOrder, approve.RunOrder, "stage %s: nobody is asked to approve what the compatibility gate fails", name)
 			for _, a := range manual {
 				assert.Less(t, a.RunOrder, firstDeploy, "stage %s: %s must come before any deployment", name, a.Name)
 			}
@@ -279,8 +282,9 @@ func TestPipelineApprovals(t *testing.T) {
 	})
 }
 
-// Every environment stage ends with a smoke test that reads the site and API URLs from
-// the stage's own Frontend and Backend outputs and fails on a non-200.
+// Every environment stage ends with a smoke test, after every deploy and before only the
+// drift check, that reads the site and API URLs from the stage's own Frontend and Backend
+// outputs and fails on a non-200.
 func TestPipelineSmokeTests(t *testing.T) {
 	s := shippedApp(t)
 	noPanic(t, func() {
@@ -288,10 +292,15 @@ func TestPipelineSmokeTests(t *testing.T) {
 		for _, e := range s.Config.Environments {
 			actions := stages[e.Name]
 			require.NotEmpty(t, actions, e.Name)
-			last := slices.MaxFunc(actions, func(a, b action) int { return a.RunOrder - b.RunOrder })
-			assert.Equal(t, "SmokeTest", last.Name, "%s: the last action", e.Name)
+			i := slices.IndexFunc(actions, func(a action) bool { return a.Name == "SmokeTest" })
+			require.GreaterOrEqual(t, i, 0, "%s: no smoke test", e.Name)
+			last := actions[i]
 			for _, a := range actions {
-				if a.Name != "SmokeTest" {
+				switch a.Name {
+				case "SmokeTest":
+				case stacks.DriftCheckStepName:
+					assert.Greater(t, a.RunOrder, last.RunOrder, "%s: the drift check runs after the smoke test", e.Name)
+				default:
 					assert.Less(t, a.RunOrder, last.RunOrder, "%s: %s runs with or after the smoke test", e.Name, a.Name)
 				}
 			}

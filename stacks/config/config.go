@@ -92,6 +92,17 @@ type Environment struct {
 	// RequireApproval puts a manual approval and a permissions-broadening check before the
 	// pipeline deploys this environment. Default: false.
 	RequireApproval bool `json:"requireApproval"`
+	// AcceptContractions are what the old-version compatibility gate lets through for this
+	// environment, written as the gate prints them: "<function>:<kind>:<item>" (one
+	// contraction, e.g. "Backend/NotesRead:env:CURSOR_SECRET_ARN"), "<function>:*" (all of
+	// a function's) or "*" (all). Accept a contraction only once the running release no
+	// longer uses what is removed, and delete the entry after that release (the gate warns
+	// about entries that match nothing). Default: none.
+	AcceptContractions []string `json:"acceptContractions"`
+	// FailOnDrift fails the pipeline stage when the drift check after its smoke test finds
+	// a resource changed or deleted outside CloudFormation; the drift is reported either
+	// way. Default: the value of production.
+	FailOnDrift *bool `json:"failOnDrift"`
 }
 
 // Pipeline is the delivery pipeline's home and source.
@@ -188,6 +199,14 @@ var (
 	mfaValues       = []MFA{MFAOff, MFAOptional, MFARequired}
 	sourceKinds     = []SourceKind{CodeCommit, Connection}
 	deployments     = []Deployment{AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute}
+
+	// AcceptPattern is the syntax of an accepted contraction, as the compatibility gate
+	// prints its ids: <function>:<kind>:<item>, <function>:* (everything the function
+	// loses), or * (everything). The config key acceptContractions, the pipeline step and
+	// the gate's --accept all check it.
+	AcceptPattern = regexp.MustCompile(`^(\*|[A-Za-z0-9][A-Za-z0-9/_.-]*:(\*|(action|resource|policy|statement|env):\S.*))$`)
+	// AcceptAllowed says what AcceptPattern allows, for messages.
+	AcceptAllowed = "<function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *, as the compatibility gate prints it"
 
 	appNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,19}$`)
 	envNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
@@ -415,6 +434,8 @@ func (c *Config) Validate() error {
 		p := fmt.Sprintf("environments[%d]", i)
 		if !envNamePattern.MatchString(e.Name) {
 			bad(p+".name", e.Name, "2-10 characters: a lower-case letter, then lower-case letters or digits")
+		} else if slices.Contains(ReservedNames, e.Name) {
+			bad(p+".name", e.Name, fmt.Sprintf("a name other than %q (reserved: %s-pipeline is the pipeline stack)", ReservedNames, c.AppName))
 		} else if names[e.Name] {
 			bad(p+".name", e.Name, "a name not used by another environment (it is a duplicate)")
 		}
@@ -461,6 +482,14 @@ func (c *Config) Validate() error {
 		if e.AlarmEmail != "" {
 			if a, err := mail.ParseAddress(e.AlarmEmail); err != nil || a.Address != e.AlarmEmail {
 				bad(p+".alarmEmail", e.AlarmEmail, "a plain e-mail address such as ops@example.com, or empty")
+			}
+		}
+		for j, a := range e.AcceptContractions {
+			switch {
+			case !AcceptPattern.MatchString(a):
+				bad(fmt.Sprintf("%s.acceptContractions[%d]", p, j), a, AcceptAllowed)
+			case slices.Index(e.AcceptContractions, a) != j:
+				bad(fmt.Sprintf("%s.acceptContractions[%d]", p, j), a, "an entry that is not already in the list (it is a duplicate)")
 			}
 		}
 		if e.DomainName != "" && !domainPattern.MatchString(e.DomainName) {
@@ -542,6 +571,14 @@ func (e Environment) Private() bool {
 
 // Hook reports whether new function versions are checked before they get traffic.
 func (e Environment) Hook() bool { return e.PreTrafficHook == nil || *e.PreTrafficHook }
+
+// DriftFails reports whether drift found after a deploy fails the pipeline stage.
+func (e Environment) DriftFails() bool {
+	if e.FailOnDrift == nil {
+		return e.Production
+	}
+	return *e.FailOnDrift
+}
 
 // Destroy reports whether this environment's stateful resources are deleted with the stack.
 func (e Environment) Destroy() bool { return e.RemovalPolicy == Destroy }

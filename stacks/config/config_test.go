@@ -109,6 +109,20 @@ func TestInvalidConfig(t *testing.T) {
 			[]string{"config.pipeline.source.connectionArn", `""`, "CodeConnections connection ARN"}},
 		{"bad pipeline account", map[string]any{"config.pipeline.account": "abc"},
 			[]string{"config.pipeline.account", `"abc"`, "12-digit"}},
+		{"environment named like the pipeline stack", map[string]any{"config.environments.dev.name": "pipeline"},
+			[]string{"config.environments[0].name", `"pipeline"`, "reserved: notes-pipeline is the pipeline stack"}},
+		{"acceptance without a kind", map[string]any{"config.environments.prod.acceptContractions": `["Backend/NotesRead"]`},
+			[]string{"config.environments[1].acceptContractions[0]", `"Backend/NotesRead"`, "<function>:<kind>:<item> (kind action, resource, policy, statement or env), <function>:* or *"}},
+		{"acceptance of an unknown kind", map[string]any{"config.environments.prod.acceptContractions": `["Backend/NotesRead:variable:CURSOR_SECRET_ARN"]`},
+			[]string{"config.environments[1].acceptContractions[0]", `"Backend/NotesRead:variable:CURSOR_SECRET_ARN"`, "kind action, resource"}},
+		{"acceptance with an empty item", map[string]any{"config.environments.dev.acceptContractions": `["Backend/NotesRead:env:"]`},
+			[]string{"config.environments[0].acceptContractions[0]", `"Backend/NotesRead:env:"`}},
+		{"duplicate acceptance", map[string]any{"config.environments.dev.acceptContractions": `["*","*"]`},
+			[]string{"config.environments[0].acceptContractions[1]", `"*"`, "duplicate"}},
+		{"acceptances not a list", map[string]any{"config.environments.dev.acceptContractions": `"*"`},
+			[]string{"config.environments.acceptContractions", "string", "[]string"}},
+		{"failOnDrift not a boolean", map[string]any{"config.environments.dev.failOnDrift": `"yes"`},
+			[]string{"config.environments.failOnDrift", "string", "bool"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,4 +240,39 @@ func TestOneTrailPerAccount(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.Environments[0].Trail())
 	assert.False(t, c.Environments[1].Trail())
+}
+
+// Accepted contractions are kept as written, in the gate's syntax: one contraction, all of
+// a function's, or all.
+func TestAcceptContractions(t *testing.T) {
+	c, err := Load(with(t, nil))
+	require.NoError(t, err)
+	assert.Empty(t, c.Environments[1].AcceptContractions, "none by default")
+	accept := []string{"Backend/NotesRead:env:CURSOR_SECRET_ARN", "Backend/NotesWrite:action:dynamodb:DeleteItem",
+		"Backend/NotesRead:resource:dynamodb:Query", `Backend/Health:policy:{"Fn::Join":["",["arn:aws:iam::aws:policy/X"]]}`,
+		"Backend/Health:*", "*"}
+	b, err := json.Marshal(accept)
+	require.NoError(t, err)
+	c, err = Load(with(t, map[string]any{"config.environments.prod.acceptContractions": string(b)}))
+	require.NoError(t, err)
+	assert.Equal(t, accept, c.Environments[1].AcceptContractions)
+	for _, a := range accept {
+		assert.Regexp(t, AcceptPattern, a)
+	}
+}
+
+// Drift fails the stage in production by default and only reports elsewhere; either can
+// be changed.
+func TestFailOnDrift(t *testing.T) {
+	c, err := Load(with(t, nil))
+	require.NoError(t, err)
+	assert.False(t, c.Environments[0].DriftFails(), "dev")
+	assert.True(t, c.Environments[1].DriftFails(), "prod")
+	c, err = Load(with(t, map[string]any{
+		"config.environments.dev.failOnDrift":  "true",
+		"config.environments.prod.failOnDrift": "false",
+	}))
+	require.NoError(t, err)
+	assert.True(t, c.Environments[0].DriftFails(), "dev")
+	assert.False(t, c.Environments[1].DriftFails(), "prod")
 }

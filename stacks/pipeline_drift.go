@@ -1,0 +1,114 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// DriftCheckStepName is the step's id in the stage (the CodeBuild action is named after it).
+const DriftCheckStepName = "DriftCheck"
+
+// DriftCheckProps configures the drift check of one stage.
+type DriftCheckProps struct {
+	// Stage is the deployed stage whose stacks are checked. Required.
+	Stage *Stage
+	// Source is the repository checkout: the step runs `go run ./stacks/driftcheck`.
+	// Required.
+	Source pipelines.IFileSetProducer
+	// GoVersion is the "major.minor" Go runtime for CodeBuild (GoVersion of go.mod).
+	// Required.
+	GoVersion string
+	// FailOnDrift fails the step (and the stage) on drift; otherwise drift is only
+	// reported. Default: false.
+	FailOnDrift bool
+	// Qualifier is the bootstrap qualifier of the target account. Default: "hnb659fds".
+	Qualifier string
+}
+
+// LookupRoleArn is the CDK bootstrap lookup role of an account and region: `cdk bootstrap
+// --trust` lets the pipeline account assume it; it may read everything (AWS's
+// ReadOnlyAccess) but decrypt nothing. The app deploys only to commercial regions
+// (config.Regions), hence the partition.
+func LookupRoleArn(qualifier, account, region string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", account, qualifier, account, region)
+}
+
+// DriftCheckCommand is the command the step runs for the stacks of a stage.
+func DriftCheckCommand(region, role string, stackNames []string, failOnDrift bool) string {
+	args := []string{"go", "run", "./stacks/driftcheck", "--region", shellQuote(region), "--role", shellQuote(role)}
+	for _, s := range stackNames {
+		args = append(args, "--stack", shellQuote(s))
+	}
+	if failOnDrift {
+		args = append(args, "--fail-on-drift")
+	}
+	return strings.Join(args, " ")
+}
+
+// DriftCheckStep is the pipeline step that ends a stage, after its smoke test: it runs
+// CloudFormation drift detection on the stage's stacks through the target account's
+// lookup role and prints the result per resource; with FailOnDrift, drift fails the stage.
+// Its role may assume that one lookup role, beyond what CDK Pipelines gives every
+// CodeBuild step (reading its input artifact, writing its logs); it has no build cache,
+// whose S3 grant would let it write the pipeline's artifacts. The command imports no CDK
+// code, so it compiles in a minute or two on the small ARM image.
+func DriftCheckStep(props *DriftCheckProps) pipelines.CodeBuildStep {
+	if props == nil || props.Stage == nil || props.Source == nil {
+		panic(errors.New("drift check: Stage and Source are required"))
+	}
+	p := *props
+	if p.Qualifier == "" {
+		p.Qualifier = "hnb659fds"
+	}
+	var errs []error
+	if !goRuntime.MatchString(p.GoVersion) {
+		errs = append(errs, fmt.Errorf("drift check: GoVersion %q: allowed is major.minor such as 1.26", p.GoVersion))
+	}
+	if !qualifierPat.MatchString(p.Qualifier) {
+		errs = append(errs, fmt.Errorf("drift check: Qualifier %q: allowed is 1-10 of A-Z a-z 0-9 _ - (the cdk bootstrap qualifier)", p.Qualifier))
+	}
+	if err := errors.Join(errs...); err != nil {
+		panic(err)
+	}
+	e := p.Stage.Env
+	role := LookupRoleArn(p.Qualifier, e.Account, e.Region)
+	var names []string
+	for _, st := range []awscdk.Stack{p.Stage.Base.Stack, p.Stage.Data.Stack, p.Stage.Backend.Stack, p.Stage.Frontend.Stack} {
+		names = append(names, *st.StackName())
+	}
+	return pipelines.NewCodeBuildStep(jsii.String(DriftCheckStepName), &pipelines.CodeBuildStepProps{
+		Input:           p.Source,
+		InstallCommands: jsii.Strings("go version"),
+		Commands:        jsii.Strings(DriftCheckCommand(e.Region, role, names, p.FailOnDrift)),
+		BuildEnvironment: &awscodebuild.BuildEnvironment{
+			BuildImage:  defaultImage(),
+			ComputeType: awscodebuild.ComputeType_SMALL,
+			Privileged:  jsii.Bool(false),
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+				"GOTOOLCHAIN": {Value: jsii.String("auto")},
+				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+			},
+		},
+		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+			"phases": map[string]interface{}{
+				"install": map[string]interface{}{
+					"runtime-versions": map[string]interface{}{"golang": p.GoVersion},
+				},
+			},
+		}),
+		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DetectDriftAsLookupRole"),
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: jsii.Strings(role),
+		})},
+		// Detection of four stacks takes minutes; the command gives up after 15.
+		Timeout: awscdk.Duration_Minutes(jsii.Number(25)),
+	})
+}
