@@ -54,9 +54,10 @@ func suppressedRules(tpl map[string]any, logicalID string) []string {
 
 // Every synthesized template passes AWS Control Tower's proactive controls, judged as their
 // CloudFormation hooks judge it: both shipped environments, the pipeline and its support
-// stacks, the custom-domain variant and the CodeConnections variant, with values that
-// CloudFormation resolves before a hook runs (cross-stack references, Ref, GetAtt, ...)
-// resolved first. A failure is allowed only where constructs/guard lists it: a control
+// stacks, the custom-domain variant, the CodeConnections variant and an app with routes on
+// new paths (whose route shards are nested stacks, their parameters passed by the parent),
+// with values that CloudFormation resolves before a hook runs (cross-stack references, Ref,
+// GetAtt, ...) resolved first. A failure is allowed only where constructs/guard lists it: a control
 // that cannot apply to the configuration, or a per-resource waiver that the template's
 // metadata carries. Every listed exemption must still be needed.
 func TestControlTowerProactiveControls(t *testing.T) {
@@ -76,6 +77,7 @@ func TestControlTowerProactiveControls(t *testing.T) {
 		{"shipped configuration", shippedApp(t)},
 		{"custom-domain variant", customDomainApp(t)},
 		{"CodeConnections variant", connectionApp(t)},
+		{"routes on new paths (route shards)", newPathsApp(t)},
 	}
 	start := time.Now()
 	dir := t.TempDir()
@@ -103,6 +105,13 @@ func TestControlTowerProactiveControls(t *testing.T) {
 				resolved: resolved, file: file, paths: paths[st.Path]})
 		}
 	}
+	nested := 0
+	for _, v := range views {
+		if v.stack.Parent != nil {
+			nested++
+		}
+	}
+	require.Positive(t, nested, "no nested stack (route shard) was checked")
 	resolvedIn := time.Since(start)
 	failures, err := catalog.Validate(slices.Sorted(func(yield func(string) bool) {
 		for f := range files {
@@ -112,8 +121,8 @@ func TestControlTowerProactiveControls(t *testing.T) {
 		}
 	}))
 	require.NoError(t, err)
-	t.Logf("%d templates (%d distinct) resolved in %v and checked against %d controls in %v",
-		len(views), len(files), resolvedIn.Round(time.Millisecond), len(catalog.Controls), (time.Since(start) - resolvedIn).Round(time.Millisecond))
+	t.Logf("%d templates (%d nested, %d distinct) resolved in %v and checked against %d controls in %v",
+		len(views), nested, len(files), resolvedIn.Round(time.Millisecond), len(catalog.Controls), (time.Since(start) - resolvedIn).Round(time.Millisecond))
 
 	byFile := map[string][]controltower.Failure{}
 	for _, f := range failures {

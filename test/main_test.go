@@ -75,7 +75,12 @@ func shippedApp(t testing.TB) *synthesized {
 
 // synthesize builds exactly what app.go builds, with asset bundling skipped (the asset
 // hashes are computed from sources either way).
-func synthesize(t testing.TB, ctx map[string]interface{}) (s synthesized) {
+func synthesize(t testing.TB, ctx map[string]interface{}) synthesized {
+	return synthesizeWith(t, ctx, stacks.Options{})
+}
+
+// synthesizeWith is synthesize with the app's options (another route table).
+func synthesizeWith(t testing.TB, ctx map[string]interface{}, opts stacks.Options) (s synthesized) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.Err = fmt.Errorf("panic during synth: %v", r)
@@ -94,7 +99,7 @@ func synthesize(t testing.TB, ctx map[string]interface{}) (s synthesized) {
 		return synthesized{Err: err}
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &withBundlingOff, Outdir: jsii.String(outdir)})
-	built := stacks.NewApp(app, cfg, repoRoot(t))
+	built := stacks.NewAppWith(app, cfg, repoRoot(t), opts)
 	stages := built.Stages
 	assembly := app.Synth(nil)
 	s = synthesized{Config: cfg, App: built, Stages: stages, Templates: map[string]assertions.Template{},

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/lambdas/api"
+	"github.com/example/notesplatform/stacks"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
@@ -18,6 +20,8 @@ import (
 var (
 	customDomainOnce sync.Once
 	customDomain     synthesized
+	newPathsOnce     sync.Once
+	newPaths         synthesized
 )
 
 // customDomainApp is the shipped config with a custom domain on prod, and prod moved into
@@ -35,6 +39,19 @@ func customDomainApp(t *testing.T) *synthesized {
 	})
 	require.NoError(t, customDomain.Err)
 	return &customDomain
+}
+
+// newPathsApp is the shipped config with routes on 24 new first path segments, so that the
+// Backend stacks have route shards (nested stacks), as they will once an endpoint is added
+// on a new path.
+func newPathsApp(t *testing.T) *synthesized {
+	t.Helper()
+	newPathsOnce.Do(func() {
+		routes := api.Shipped().WithScaleRoutes(24)
+		newPaths = synthesizeWith(t, cdkContext(t), stacks.Options{Routes: &routes})
+	})
+	require.NoError(t, newPaths.Err)
+	return &newPaths
 }
 
 // With a custom domain, CloudFront serves it with the us-east-1 certificate and TLS 1.2

@@ -30,6 +30,10 @@ type Stack struct {
 	TemplateFile string
 	// Template is the template as synthesized.
 	Template map[string]any
+	// Parent and ParentID locate a nested stack's AWS::CloudFormation::Stack resource,
+	// whose Parameters give the nested template's parameters their values.
+	Parent   *Stack
+	ParentID string
 }
 
 // Assembly is every stack of a cloud assembly, nested assemblies (CDK stages) included.
@@ -37,25 +41,28 @@ type Assembly struct {
 	Stacks []*Stack
 }
 
-// Read loads the stacks of the cloud assembly in dir (cdk.out or a test's outdir). Nested
-// stacks are left out: their parameters come from the parent at deploy time, which this
-// package does not resolve (the shipped app has none; route shards appear past its
-// routes).
+// Read loads the stacks of the cloud assembly in dir (cdk.out or a test's outdir), the
+// nested stacks (route shards) after their parents.
 func Read(dir string) (*Assembly, error) {
 	asm, err := assembly.Read(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cfnresolve: %w", err)
 	}
 	a := &Assembly{}
-	for _, s := range asm.Stacks {
-		if s.Parent != nil {
-			continue
-		}
+	ours := map[*assembly.Stack]*Stack{}
+	for _, s := range asm.Stacks { // parents come before their nested stacks
 		if s.Account == "" || s.Region == "" {
 			return nil, fmt.Errorf("cfnresolve: stack %s has no explicit account and region (environment-agnostic stacks cannot be resolved)", s.ID)
 		}
-		a.Stacks = append(a.Stacks, &Stack{ID: s.ID, Name: s.Name, Path: s.Display, Account: s.Account, Region: s.Region,
-			TemplateFile: s.TemplateFile, Template: s.Template})
+		st := &Stack{ID: s.ID, Name: s.Name, Path: s.Display, Account: s.Account, Region: s.Region,
+			TemplateFile: s.TemplateFile, Template: s.Template, ParentID: s.ParentID}
+		if s.Parent != nil {
+			if st.Parent = ours[s.Parent]; st.Parent == nil {
+				return nil, fmt.Errorf("cfnresolve: nested stack %s comes before its parent %s", s.ID, s.Parent.ID)
+			}
+		}
+		ours[s] = st
+		a.Stacks = append(a.Stacks, st)
 	}
 	if len(a.Stacks) == 0 {
 		return nil, fmt.Errorf("cfnresolve: no stacks in the cloud assembly %s", dir)

@@ -395,6 +395,9 @@ func (r *resolver) ref(name, at string) (any, error) {
 }
 
 func (r *resolver) parameter(name string, p map[string]any, at string) (any, error) {
+	if r.stack.Parent != nil {
+		return r.nestedParameter(name, p, at)
+	}
 	if v, ok := r.sess.opts.Parameters[name]; ok {
 		return v, nil
 	}
@@ -419,6 +422,25 @@ func (r *resolver) parameter(name string, p map[string]any, at string) (any, err
 		return out, nil
 	}
 	return def, nil
+}
+
+// nestedParameter is a nested stack's parameter: the value its parent's
+// AWS::CloudFormation::Stack resource passes, resolved in the parent, else its default.
+func (r *resolver) nestedParameter(name string, p map[string]any, at string) (any, error) {
+	parent := r.sess.resolver(r.stack.Parent)
+	res, _ := parent.resources[r.stack.ParentID].(map[string]any)
+	if res == nil {
+		return nil, r.errorf(at, "parent %s has no resource %s", r.stack.Parent.Name, r.stack.ParentID)
+	}
+	props, _ := res["Properties"].(map[string]any)
+	params, _ := props["Parameters"].(map[string]any)
+	if v, ok := params[name]; ok {
+		return parent.value(v, "Resources/"+r.stack.ParentID+"/Properties/Parameters/"+name)
+	}
+	if def, ok := p["Default"]; ok {
+		return def, nil
+	}
+	return nil, r.errorf(at, "parameter %s has no default and %s/%s passes no value", name, r.stack.Parent.Name, r.stack.ParentID)
 }
 
 func (r *resolver) getAtt(arg any, at string) (any, error) {

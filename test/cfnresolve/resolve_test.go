@@ -303,3 +303,34 @@ func TestGeneratedIdentifiers(t *testing.T) {
 	assert.Equal(t, "aws-us-gov", partition("us-gov-west-1"))
 	assert.Equal(t, "amazonaws.com.cn", urlSuffix("cn-north-1"))
 }
+
+// A nested stack's parameter takes the value its parent's AWS::CloudFormation::Stack
+// resource passes, resolved in the parent (a Ref to the parent's API is the API's id there),
+// else its default; a parameter with neither is an error naming the parent resource.
+func TestNestedStackParameters(t *testing.T) {
+	parent := &Stack{Name: "notes-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {
+			"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "notes-dev"}},
+			"Routes3": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://example/t.json",
+				"Parameters": {"ApiId": {"Ref": "Api"}, "Root": {"Fn::GetAtt": ["Api", "RootResourceId"]}}}}}}`)}
+	nested := &Stack{Name: "notes-dev-backend-Routes3", Account: "111111111111", Region: "eu-west-1", Parent: parent, ParentID: "Routes3",
+		Template: tpl(t, `{
+		"Parameters": {"ApiId": {"Type": "String"}, "Root": {"Type": "String"}, "Stage": {"Type": "String", "Default": "prod"}},
+		"Resources": {"Path": {"Type": "AWS::ApiGateway::Resource", "Properties": {
+			"RestApiId": {"Ref": "ApiId"}, "ParentId": {"Ref": "Root"}, "PathPart": {"Ref": "Stage"}}}}}`)}
+	a := &Assembly{Stacks: []*Stack{parent, nested}}
+
+	got := resolved(t, a, nested)["Path"]
+	parentOut, err := a.Resolve(parent, nil)
+	require.NoError(t, err)
+	passed := parentOut["Resources"].(map[string]any)["Routes3"].(map[string]any)["Properties"].(map[string]any)["Parameters"].(map[string]any)
+	assert.Equal(t, passed["ApiId"], got["RestApiId"], "the parent's Ref, resolved in the parent")
+	assert.Regexp(t, `^[a-z0-9]{10}$`, got["RestApiId"])
+	assert.Equal(t, passed["Root"], got["ParentId"])
+	assert.NotEqual(t, got["RestApiId"], got["ParentId"])
+	assert.Equal(t, "prod", got["PathPart"], "a parameter the parent does not pass keeps its default")
+
+	delete(nested.Template["Parameters"].(map[string]any)["Stage"].(map[string]any), "Default")
+	_, err = a.Resolve(nested, nil)
+	assert.ErrorContains(t, err, "notes-dev-backend/Routes3 passes no value")
+}
