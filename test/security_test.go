@@ -311,13 +311,8 @@ func TestSiteIsPrivateAndHTTPSOnly(t *testing.T) {
 						"EventType": "viewer-request", "FunctionARN": assertions.Match_AnyValue(),
 					}},
 				}),
-				"CacheBehaviors": []interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
-					"PathPattern":          "/api/*",
-					"ViewerProtocolPolicy": "https-only",
-					// Managed CachingDisabled and AllViewerExceptHostHeader policies.
-					"CachePolicyId":         "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-					"OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
-				})},
+				// "/api" too: the API's root, never the app's index.html.
+				"CacheBehaviors": []interface{}{apiBehavior("/api/*"), apiBehavior("/api")},
 				"Origins": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&map[string]interface{}{
 					"CustomOriginConfig": assertions.Match_ObjectLike(&map[string]interface{}{
 						"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": []interface{}{"TLSv1.2"},
@@ -488,4 +483,16 @@ func mustCSP(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return csp
+}
+
+// apiBehavior is a CloudFront behavior that sends pattern to the API, uncached, over HTTPS.
+func apiBehavior(pattern string) assertions.Matcher {
+	return assertions.Match_ObjectLike(&map[string]interface{}{
+		"PathPattern":          pattern,
+		"ViewerProtocolPolicy": "https-only",
+		"AllowedMethods":       []interface{}{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"},
+		// Managed CachingDisabled and AllViewerExceptHostHeader policies.
+		"CachePolicyId":         "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+		"OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+	})
 }

@@ -2,7 +2,7 @@
 // CloudFront:
 // origin access control, HTTPS only, TLS 1.2+, security headers, SPA routing with a
 // CloudFront Function, access logs, a runtime config.json, and optionally an API behind
-// /api/* on the same origin so the app needs no CORS.
+// /api and /api/* on the same origin so the app needs no CORS.
 package staticsite
 
 import (
@@ -53,7 +53,7 @@ type Props struct {
 	Config map[string]interface{}
 	// ContentSecurityPolicy is sent with every response. Default: "default-src 'self'".
 	ContentSecurityPolicy string
-	// API receives /api/*, uncached and with the viewer's headers (Authorization
+	// API receives /api and /api/*, uncached and with the viewer's headers (Authorization
 	// included); its stage must be named "api". Default: no API behavior.
 	API awsapigateway.IRestApi
 	// DomainName is a custom domain. Default: the CloudFront domain only.
@@ -190,31 +190,34 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		LogBucket:     logs,
 		LogFilePrefix: jsii.String("cloudfront/"),
 	}
-	if p.API != nil {
-		apiStack := awscdk.Stack_Of(p.API)
-		domain := jsii.String(*p.API.RestApiId() + ".execute-api." + *apiStack.Region() + "." + *apiStack.UrlSuffix())
-		dp.AdditionalBehaviors = &map[string]*awscloudfront.BehaviorOptions{
-			"/api/*": {
-				Origin: awscloudfrontorigins.NewHttpOrigin(domain, &awscloudfrontorigins.HttpOriginProps{
-					ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
-					OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
-				}),
-				ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
-				AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
-				// Caching disabled + all viewer headers but Host: Authorization reaches the API
-				// and no response is ever cached.
-				CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
-				OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
-				ResponseHeadersPolicy: headers,
-			},
-		}
-	}
 	if p.DomainName != "" {
 		dp.DomainNames = jsii.Strings(p.DomainName)
 		dp.Certificate = p.Certificate
 		dp.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	dist := awscloudfront.NewDistribution(c, jsii.String("Resource"), dp)
+	if p.API != nil {
+		apiStack := awscdk.Stack_Of(p.API)
+		domain := jsii.String(*p.API.RestApiId() + ".execute-api." + *apiStack.Region() + "." + *apiStack.UrlSuffix())
+		origin := awscloudfrontorigins.NewHttpOrigin(domain, &awscloudfrontorigins.HttpOriginProps{
+			ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+			OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+		})
+		api := &awscloudfront.AddBehaviorOptions{
+			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+			AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
+			// Caching disabled + all viewer headers but Host: Authorization reaches the API
+			// and no response is ever cached.
+			CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+			OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+			ResponseHeadersPolicy: headers,
+		}
+		// "/api" itself is the API's root too (its 404), as on the local server, not the
+		// app's index.html: "/api/*" does not match it.
+		for _, pattern := range []string{"/api/*", "/api"} {
+			dist.AddBehavior(jsii.String(pattern), origin, api)
+		}
+	}
 	awscdk.Annotations_Of(c).AcknowledgeWarning(jsii.String("@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac"),
 		jsii.String("The key policy lets CloudFront decrypt for distributions of this account only (distribution/*: naming this one would be a key-bucket-distribution cycle); the bucket policy lets only this distribution read objects, so no other distribution can use the key on them"))
 	awscdk.Annotations_Of(dist).AcknowledgeWarning(jsii.String("@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk"),
