@@ -8,6 +8,7 @@ package assembly
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -110,6 +111,9 @@ func Read(dir string) (*Assembly, error) {
 	return a, nil
 }
 
+// ErrNoStage marks a cloud assembly without the stage asked for.
+var ErrNoStage = errors.New("no such stage")
+
 // ReadStage reads one stage of the cloud assembly in dir (its nested assembly only, and
 // the top level's asset manifests): what a step that works on one environment needs.
 func ReadStage(dir, stage string) (*Assembly, error) {
@@ -119,7 +123,7 @@ func ReadStage(dir, stage string) (*Assembly, error) {
 	}
 	slices.Sort(a.Stages)
 	if !slices.Contains(a.Stages, stage) {
-		return nil, fmt.Errorf("stage %q is not in the cloud assembly %s: allowed are %s", stage, dir, strings.Join(a.Stages, ", "))
+		return nil, fmt.Errorf("stage %q is not in the cloud assembly %s: allowed are %s: %w", stage, dir, strings.Join(a.Stages, ", "), ErrNoStage)
 	}
 	return a, nil
 }

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/example/notesplatform/constructs/assembly"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/build"
 )
@@ -107,90 +108,37 @@ type Other struct {
 // or bundles built from other sources than the ones checked out.
 var ErrRunSynth = errors.New("run make synth")
 
-type manifest struct {
-	Artifacts map[string]struct {
-		Type                   string `json:"type"`
-		Environment            string `json:"environment"`
-		DisplayName            string `json:"displayName"`
-		AdditionalMetadataFile string `json:"additionalMetadataFile"`
-		Properties             struct {
-			DirectoryName string `json:"directoryName"`
-			DisplayName   string `json:"displayName"`
-			TemplateFile  string `json:"templateFile"`
-			StackName     string `json:"stackName"`
-		} `json:"properties"`
-		Metadata map[string][]metadataEntry `json:"metadata"`
-	} `json:"artifacts"`
-}
-
-type metadataEntry struct {
-	Type string `json:"type"`
-	Data any    `json:"data"`
-}
-
 // LoadStage reads the stage's nested assembly from cdkOut (the directory `cdk synth`
-// writes). A missing directory or stage is an ErrRunSynth error.
+// writes), its top-level stacks only (functions live there, not in route shards). A missing
+// directory or stage is an ErrRunSynth error.
 func LoadStage(cdkOut, stage string) (*Assembly, error) {
-	var root manifest
-	if err := readJSON(filepath.Join(cdkOut, "manifest.json"), &root); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no cloud assembly at %s: %w first (it writes cdk.out, which these tests run)", cdkOut, ErrRunSynth)
-		}
+	if _, err := os.Stat(filepath.Join(cdkOut, "manifest.json")); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no cloud assembly at %s: %w first (it writes cdk.out, which these tests run)", cdkOut, ErrRunSynth)
+	}
+	read, err := assembly.ReadStage(cdkOut, stage)
+	if errors.Is(err, assembly.ErrNoStage) {
+		return nil, fmt.Errorf("%w: %w", err, ErrRunSynth)
+	}
+	if err != nil {
 		return nil, err
 	}
-	dirName := ""
-	var stages []string
-	for _, a := range root.Artifacts {
-		if a.Type != "cdk:cloud-assembly" {
+	asm := &Assembly{Stage: stage}
+	for _, st := range read.StageStacks(stage) {
+		if st.Parent != nil {
 			continue
 		}
-		name := cmp.Or(a.Properties.DisplayName, a.DisplayName)
-		stages = append(stages, name)
-		if name == stage {
-			dirName = a.Properties.DirectoryName
-		}
-	}
-	if dirName == "" {
-		sort.Strings(stages)
-		return nil, fmt.Errorf("%s has no stage %q (it has %v): %w", cdkOut, stage, stages, ErrRunSynth)
-	}
-	asm := &Assembly{Dir: filepath.Join(cdkOut, dirName), Stage: stage}
-	var m manifest
-	if err := readJSON(filepath.Join(asm.Dir, "manifest.json"), &m); err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(m.Artifacts))
-	for id, a := range m.Artifacts {
-		if a.Type == "aws:cloudformation:stack" {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		a := m.Artifacts[id]
-		s := &Stack{ArtifactID: id, Name: a.Properties.StackName, Paths: map[string]string{}}
-		env := strings.TrimPrefix(a.Environment, "aws://")
-		s.Account, s.Region, _ = strings.Cut(env, "/")
+		asm.Dir = st.Dir
+		s := &Stack{ArtifactID: st.ID, Name: st.Name, Account: st.Account, Region: st.Region, Paths: map[string]string{}}
 		var tpl struct {
 			Resources map[string]Resource `json:"Resources"`
 			Outputs   map[string]Output   `json:"Outputs"`
 		}
-		if err := readJSON(filepath.Join(asm.Dir, a.Properties.TemplateFile), &tpl); err != nil {
-			return nil, err
+		if err := json.Unmarshal(st.Raw, &tpl); err != nil {
+			return nil, fmt.Errorf("%s: %w", st.TemplateFile, err)
 		}
 		s.Resources, s.Outputs = tpl.Resources, tpl.Outputs
-		meta := a.Metadata
-		if a.AdditionalMetadataFile != "" {
-			if err := readJSON(filepath.Join(asm.Dir, a.AdditionalMetadataFile), &meta); err != nil {
-				return nil, err
-			}
-		}
-		for path, entries := range meta {
-			for _, e := range entries {
-				if id, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" {
-					s.Paths[path] = id
-				}
-			}
+		for id, path := range st.Paths {
+			s.Paths["/"+path] = id
 		}
 		asm.Stacks = append(asm.Stacks, s)
 	}
@@ -411,17 +359,6 @@ func checkRebuilt(moduleRoot string, f *Function) error {
 	}
 	if !bytes.Equal(fresh.([]byte), bundled) {
 		return fmt.Errorf("%s: cdk.out is stale: its bundle differs from a build of %s as it is now: %w", f.Name, f.API.Package, ErrRunSynth)
-	}
-	return nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }

@@ -37,7 +37,13 @@ func copyStage(t *testing.T) (string, map[string]*Function) {
 	t.Helper()
 	root, asm, fns := devStage(t)
 	out := t.TempDir()
-	copyFile(t, filepath.Join(root, "cdk.out", "manifest.json"), filepath.Join(out, "manifest.json"))
+	top, err := filepath.Glob(filepath.Join(root, "cdk.out", "*.json")) // manifest and asset manifests
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range top {
+		copyFile(t, f, filepath.Join(out, filepath.Base(f)))
+	}
 	stageDir := filepath.Join(out, filepath.Base(asm.Dir))
 	entries, err := os.ReadDir(asm.Dir)
 	if err != nil {
@@ -104,6 +110,16 @@ func buildBootstrap(t *testing.T, pkg, dir, goarch string, extra ...string) {
 	cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH="+goarch)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+}
+
+// A cloud assembly without the stage asked for is a failure that names the stages it has
+// and says what to do.
+func TestMissingStageSaysRunMakeSynth(t *testing.T) {
+	root, _, _ := devStage(t)
+	_, err := LoadStage(filepath.Join(root, "cdk.out"), "qa")
+	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), `stage "qa"`) || !strings.Contains(err.Error(), "dev, prod") {
+		t.Errorf("want an error naming the stage, the stages there are and make synth, got %v", err)
 	}
 }
 

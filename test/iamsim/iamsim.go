@@ -303,9 +303,23 @@ func (s *Simulator) Describe(ctx context.Context, actions []string) ([]ActionDet
 }
 
 func (s *Simulator) run(ctx context.Context, b batch) (*answer, error) {
-	in, err := json.Marshal(b)
-	if err != nil {
+	var a answer
+	if err := s.eval(ctx, script, b, &a, "answer"); err != nil {
 		return nil, err
+	}
+	if a.Version == "" {
+		return nil, errors.New("iamsim: answer without the catalog version")
+	}
+	s.Version, s.UpdatedAt = a.Version, a.UpdatedAt
+	return &a, nil
+}
+
+// eval runs a Node module script with input as JSON on its standard input and decodes its
+// standard output into output; what names the output in errors.
+func (s *Simulator) eval(ctx context.Context, script string, input, output any, what string) error {
+	in, err := json.Marshal(input)
+	if err != nil {
+		return err
 	}
 	// The script resolves its imports from the working directory's node_modules.
 	cmd := exec.CommandContext(ctx, s.node, "--input-type=module", "--eval", script)
@@ -314,17 +328,12 @@ func (s *Simulator) run(ctx context.Context, b batch) (*answer, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("iamsim: node: %w: %s", err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("iamsim: node: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	var a answer
-	if err := json.Unmarshal(stdout.Bytes(), &a); err != nil {
-		return nil, fmt.Errorf("iamsim: answer: %w (stderr: %s)", err, strings.TrimSpace(stderr.String()))
+	if err := json.Unmarshal(stdout.Bytes(), output); err != nil {
+		return fmt.Errorf("iamsim: %s: %w (stderr: %s)", what, err, strings.TrimSpace(stderr.String()))
 	}
-	if a.Version == "" {
-		return nil, errors.New("iamsim: answer without the catalog version")
-	}
-	s.Version, s.UpdatedAt = a.Version, a.UpdatedAt
-	return &a, nil
+	return nil
 }
 
 // accountOf returns the account id of an ARN ("arn:aws:iam::111111111111:role/x").

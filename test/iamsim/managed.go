@@ -1,13 +1,11 @@
 package iamsim
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -40,21 +38,9 @@ func (s *Simulator) AWSManaged(ctx context.Context, arns []string) (map[string]M
 		}
 		names[i] = rest[strings.LastIndexByte(rest, '/')+1:]
 	}
-	in, err := json.Marshal(names)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, s.node, "--input-type=module", "--eval", managedScript)
-	cmd.Dir = s.root
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("iamsim: node: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
 	var byName map[string]ManagedPolicy
-	if err := json.Unmarshal(stdout.Bytes(), &byName); err != nil {
-		return nil, fmt.Errorf("iamsim: managed policies: %w", err)
+	if err := s.eval(ctx, managedScript, names, &byName, "managed policies"); err != nil {
+		return nil, err
 	}
 	out := make(map[string]ManagedPolicy, len(arns))
 	for i, arn := range arns {
