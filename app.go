@@ -51,6 +51,26 @@ func synth(root string, stderr io.Writer) int {
 	return synthApp(awscdk.NewApp(nil), root, os.Getenv, stderr)
 }
 
+// unbundled builds the app of cdk.json, asset bundling skipped, into a new temporary
+// directory (pattern names it): for the commands that read the app's constructs or
+// templates, which do not depend on the bundles. cleanup removes the directory.
+func unbundled(root, pattern string) (app awscdk.App, cfg *config.Config, built *stacks.App, cleanup func(), err error) {
+	ctx, err := repo.CDKContext(root)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if cfg, err = config.Load(ctx); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	outdir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	app = awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	return app, cfg, stacks.NewApp(app, cfg, root), func() { os.RemoveAll(outdir) }, nil
+}
+
 // synthApp builds what the context asks for into app: the configured environments and the
 // pipeline, or (with -c sandbox=<name>) one personal sandbox and nothing else. It then
 // synthesizes the cloud assembly and gates it, and returns the exit code. getenv reads the

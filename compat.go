@@ -25,6 +25,7 @@ import (
 
 	"github.com/example/notesplatform/constructs/assembly"
 	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
 // cfnTemplate is the part of a CloudFormation template the gate reads.
@@ -289,34 +290,6 @@ func envNames(fn cfnResource) []string {
 	return slices.Sorted(maps.Keys(vars))
 }
 
-// globMatch reports whether an IAM pattern ('*' any run, '?' one character) matches s,
-// case-insensitively as IAM compares actions.
-func globMatch(pattern, s string, fold bool) bool {
-	if fold {
-		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	}
-	p, i, star, mark := 0, 0, -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p, mark = star+1, mark+1
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
 // coversResource: "*" covers everything, an equal value covers itself, and a literal ARN
 // pattern covers the literal ARNs it matches. Intrinsics compare by value.
 func coversResource(pattern, resource string) bool {
@@ -327,11 +300,11 @@ func coversResource(pattern, resource string) bool {
 	if json.Unmarshal([]byte(pattern), &p) != nil || json.Unmarshal([]byte(resource), &r) != nil {
 		return false
 	}
-	return globMatch(p, r, false)
+	return deploypolicy.Match(p, r, false)
 }
 
 func (s statement) matches(action, resource string) bool {
-	return slices.ContainsFunc(s.Actions, func(a string) bool { return globMatch(a, action, true) }) &&
+	return slices.ContainsFunc(s.Actions, func(a string) bool { return deploypolicy.Match(a, action, true) }) &&
 		slices.ContainsFunc(s.Resources, func(r string) bool { return coversResource(r, resource) })
 }
 
@@ -427,7 +400,7 @@ func compareStacks(deployed, next stackTemplate) (findings []Finding, notes []st
 						continue
 					}
 					granted := !denied && slices.ContainsFunc(allows, func(n statement) bool {
-						return slices.ContainsFunc(n.Actions, func(p string) bool { return globMatch(p, a, true) })
+						return slices.ContainsFunc(n.Actions, func(p string) bool { return deploypolicy.Match(p, a, true) })
 					})
 					target := lostActions
 					if granted {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
 // The fixtures are a deployed Backend template (test/testdata/compat/deployed.json, with
@@ -159,7 +160,7 @@ func TestGlobMatch(t *testing.T) {
 		{"a*b*c", "aXXbYYc", true},
 		{"a*b*c", "aXXbYY", false},
 	} {
-		assert.Equal(t, c.want, globMatch(c.pattern, c.s, true), "%s ~ %s", c.pattern, c.s)
+		assert.Equal(t, c.want, deploypolicy.Match(c.pattern, c.s, true), "%s ~ %s", c.pattern, c.s)
 	}
 	assert.True(t, coversResource(`"arn:aws:s3:::b/*"`, `"arn:aws:s3:::b/k"`))
 	assert.False(t, coversResource(`"arn:aws:s3:::b/*"`, `{"Ref":"B"}`), "an intrinsic is only covered by an equal value or *")

@@ -5,14 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
@@ -36,14 +30,11 @@ func deployPolicy(args []string, root string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "deploy-policy:", err)
 		return 1
 	}
-	ctx, err := repo.CDKContext(root)
+	_, cfg, built, cleanup, err := unbundled(root, "deploy-policy-*") // only resource types matter
 	if err != nil {
 		return fail(err)
 	}
-	cfg, err := config.Load(ctx)
-	if err != nil {
-		return fail(err)
-	}
+	defer cleanup()
 	if _, ok := cfg.Environment(*envName); !ok {
 		var known []string
 		for _, e := range cfg.Environments {
@@ -51,14 +42,7 @@ func deployPolicy(args []string, root string, stdout, stderr io.Writer) int {
 		}
 		return fail(fmt.Errorf("--env %q: allowed is one of %v", *envName, known))
 	}
-	outdir, err := os.MkdirTemp("", "deploy-policy-*")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.RemoveAll(outdir)
-	ctx["aws:cdk:bundling-stacks"] = []any{} // only resource types matter: skip bundling
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
-	for _, stage := range stacks.NewApp(app, cfg, root).Stages {
+	for _, stage := range built.Stages {
 		if stage.Env.Name != *envName {
 			continue
 		}

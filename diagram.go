@@ -19,12 +19,9 @@ import (
 
 	"github.com/example/notesplatform/constructs/assembly"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // Markers around the generated block in README.md.
@@ -397,23 +394,12 @@ func replaceDiagram(readme, mermaid string) (string, error) {
 // synthShipped synthesizes the app of cdk.json (asset bundling skipped: the diagram does
 // not look at assets) into a temporary directory, removed by the returned function.
 func synthShipped(moduleRoot string) (string, func(), error) {
-	ctx, err := repo.CDKContext(moduleRoot)
+	app, _, _, cleanup, err := unbundled(moduleRoot, "diagram-*")
 	if err != nil {
 		return "", nil, err
 	}
-	cfg, err := config.Load(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	outdir, err := os.MkdirTemp("", "diagram-*")
-	if err != nil {
-		return "", nil, err
-	}
-	ctx["aws:cdk:bundling-stacks"] = []any{}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
-	stacks.NewApp(app, cfg, moduleRoot)
 	app.Synth(nil)
-	return outdir, func() { os.RemoveAll(outdir) }, nil
+	return *app.Outdir(), cleanup, nil
 }
 
 // diagramCommand is `go run . diagram [--check]`: it rewrites (or, with --check, compares)

@@ -2,7 +2,6 @@ package test
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -219,10 +218,7 @@ var awsManagedActions = map[string][]string{
 // the granted pattern can name, and no deny of the boundary cuts it.
 func checkWithinBoundary(t *testing.T, where, action string, denied []string) {
 	t.Helper()
-	covered := slices.ContainsFunc(stacks.BoundaryActions, func(allow string) bool {
-		ok, _ := path.Match(strings.ToLower(allow), strings.ToLower(action))
-		return ok
-	})
+	covered := slices.ContainsFunc(stacks.BoundaryActions, func(allow string) bool { return deploypolicy.Match(allow, action, true) })
 	assert.True(t, covered, "%s: %s is not covered by stacks.BoundaryActions: add it there", where, action)
 	for _, d := range denied {
 		assert.False(t, globsOverlap(action, d), "%s: %s is cut by the boundary's deny of %s", where, action, d)

@@ -92,12 +92,7 @@ func TestArtifactTestsStep(t *testing.T) {
 	}
 	assert.Contains(t, synthVars[stacks.ArtifactTestsDeferEnv], stacks.ArtifactTestsStepID, "the synth step names the step that runs the artifact tests")
 
-	var spec struct {
-		Phases map[string]struct {
-			RuntimeVersions map[string]any `json:"runtime-versions"`
-			Commands        []string       `json:"commands"`
-		} `json:"phases"`
-	}
+	var spec buildSpec
 	require.NoError(t, json.Unmarshal([]byte(stepSpec), &spec), stepSpec)
 	goVersion, err := repo.GoVersion(repoRoot(t))
 	require.NoError(t, err)

@@ -74,16 +74,8 @@ func TestCompatGateStep(t *testing.T) {
 		assert.Less(t, gate.RunOrder, deployOrder, "the gate runs before the stage's stacks change")
 
 		p := projectOf(t, s, *gate)
-		var spec struct {
-			Phases map[string]struct {
-				RuntimeVersions map[string]string `json:"runtime-versions"`
-				Commands        []string          `json:"commands"`
-			} `json:"phases"`
-			Cache struct {
-				Paths []string `json:"paths"`
-			} `json:"cache"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(buildSpecOf(t, p)), &spec))
+		spec := parseBuildSpec(t, p)
+		require.NotNil(t, spec.Cache, "no build cache")
 		want := "go run . compat-gate --assembly cdk.out --stage 'dev' --qualifier 'hnb659fds'" +
 			" --accept 'Backend/NotesRead:env:CURSOR_SECRET_ARN' --accept 'Backend/Health:*'"
 		assert.Equal(t, want, stacks.CompatGateCommand("dev", "hnb659fds", accept))

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,24 +34,6 @@ func gatedApp(t *testing.T) *synthesized {
 	})
 	require.NoError(t, gated.Err)
 	return &gated
-}
-
-// buildSpec is the part of a CodeBuild buildspec the tests read.
-type buildSpec struct {
-	Phases map[string]struct {
-		RuntimeVersions map[string]string `json:"runtime-versions"`
-		Commands        []string          `json:"commands"`
-	} `json:"phases"`
-	Cache *struct {
-		Paths []string `json:"paths"`
-	} `json:"cache"`
-}
-
-func parseBuildSpec(t *testing.T, project map[string]any) buildSpec {
-	t.Helper()
-	var spec buildSpec
-	require.NoError(t, json.Unmarshal([]byte(buildSpecOf(t, project)), &spec))
-	return spec
 }
 
 // roleStatements are the statements of the policies attached to a project's role.

@@ -100,6 +100,27 @@ func projectOf(t *testing.T, s *synthesized, a action) map[string]any {
 	return p["Properties"].(map[string]any)
 }
 
+// buildSpec is the part of a CodeBuild buildspec the tests read.
+type buildSpec struct {
+	Phases map[string]struct {
+		RuntimeVersions map[string]string `json:"runtime-versions"`
+		Commands        []string          `json:"commands"`
+	} `json:"phases"`
+	Cache *struct {
+		Paths []string `json:"paths"`
+	} `json:"cache"`
+	Artifacts struct {
+		BaseDirectory string `json:"base-directory"`
+	} `json:"artifacts"`
+}
+
+func parseBuildSpec(t *testing.T, project map[string]any) buildSpec {
+	t.Helper()
+	var spec buildSpec
+	require.NoError(t, json.Unmarshal([]byte(buildSpecOf(t, project)), &spec))
+	return spec
+}
+
 func buildSpecOf(t *testing.T, project map[string]any) string {
 	t.Helper()
 	spec, ok := project["Source"].(map[string]any)["BuildSpec"].(string)
@@ -200,19 +221,8 @@ func TestPipelineSynthStep(t *testing.T) {
 		assert.Equal(t, "aws/codebuild/amazonlinux-x86_64-standard:5.0", env["Image"])
 		goVersion, err := repo.GoVersion(repoRoot(t))
 		require.NoError(t, err)
-		var spec struct {
-			Phases map[string]struct {
-				RuntimeVersions map[string]string `json:"runtime-versions"`
-				Commands        []string          `json:"commands"`
-			} `json:"phases"`
-			Cache struct {
-				Paths []string `json:"paths"`
-			} `json:"cache"`
-			Artifacts struct {
-				BaseDirectory string `json:"base-directory"`
-			} `json:"artifacts"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(buildSpecOf(t, p)), &spec))
+		spec := parseBuildSpec(t, p)
+		require.NotNil(t, spec.Cache, "no build cache")
 		assert.Equal(t, map[string]string{"golang": goVersion, "nodejs": stacks.NodeMajor}, spec.Phases["install"].RuntimeVersions)
 		assert.Equal(t, []string{"make test", "npx cdk synth --quiet"}, spec.Phases["build"].Commands)
 		assert.Equal(t, "cdk.out", spec.Artifacts.BaseDirectory)

@@ -77,9 +77,7 @@ func TestGradualDeployments(t *testing.T) {
 						props := p["Properties"].(map[string]interface{})
 						if toJSON(props["Roles"]) == `[{"Ref":"`+roleID+`"}]` {
 							for _, stmt := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
-								for _, a := range asList(stmt.(map[string]interface{})["Action"]) {
-									actions = append(actions, a)
-								}
+								actions = append(actions, asList(stmt.(map[string]interface{})["Action"])...)
 							}
 						}
 					}

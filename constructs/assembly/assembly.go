@@ -312,17 +312,6 @@ func (a *Assembly) StageStacks(stage string) []*Stack {
 	return out
 }
 
-// Find returns the stack with a CloudFormation name in a region, as Fn::GetStackOutput
-// names it; nil when there is none.
-func (a *Assembly) Find(name, region string) *Stack {
-	for _, s := range a.Stacks {
-		if s.Name == name && s.Region == region {
-			return s
-		}
-	}
-	return nil
-}
-
 // Resources returns the template's resources, by logical id.
 func (s *Stack) Resources() map[string]map[string]any {
 	out := map[string]map[string]any{}

@@ -71,8 +71,9 @@ func TestRead(t *testing.T) {
 	}
 	assert.Equal(t, []string{"dev/Backend", "dev/Backend/ApiRoutes3", "dev/Base", "notes-pipeline"}, names)
 
-	backend := a.Find("notes-dev-backend", "eu-west-1")
-	require.NotNil(t, backend)
+	backend := a.Stacks[0]
+	assert.Equal(t, "notes-dev-backend", backend.Name)
+	assert.Equal(t, "eu-west-1", backend.Region)
 	assert.Equal(t, "dev", backend.Stage)
 	assert.Equal(t, "111111111111", backend.Account)
 	assert.Equal(t, []string{"devBase"}, backend.Dependencies, "asset manifests are not stack dependencies")

@@ -23,7 +23,10 @@ type assembly struct {
 	stacks []*stack
 	byName map[string]*stack // by CloudFormation stack name
 	assets map[string]asset  // by asset hash
+	sizes  map[string]sizes  // code sizes by asset path: stages share assets, zip each once
 }
+
+type sizes struct{ zipped, unzipped int64 }
 
 type asset struct {
 	path      string // absolute
@@ -59,7 +62,7 @@ func readAssembly(dir string) (*assembly, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quotas: %w", err)
 	}
-	a := &assembly{byName: map[string]*stack{}, assets: map[string]asset{}}
+	a := &assembly{byName: map[string]*stack{}, assets: map[string]asset{}, sizes: map[string]sizes{}}
 	for hash, f := range asm.Assets {
 		a.assets[hash] = asset{path: f.Path, packaging: f.Packaging}
 	}
@@ -374,14 +377,22 @@ func (a *assembly) code(st *stack, v any) (zipped, unzipped int64, ok bool, err 
 	if !found {
 		return 0, 0, false, nil
 	}
+	if sz, done := a.sizes[src.path]; done {
+		return sz.zipped, sz.unzipped, true, nil
+	}
 	info, err := os.Stat(src.path)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("code asset missing from the assembly: %v", err)
 	}
-	if !info.IsDir() {
-		return zipFileSizes(src.path)
+	if info.IsDir() {
+		zipped, unzipped, ok, err = dirSizes(src.path)
+	} else {
+		zipped, unzipped, ok, err = zipFileSizes(src.path)
 	}
-	return dirSizes(src.path)
+	if ok {
+		a.sizes[src.path] = sizes{zipped, unzipped}
+	}
+	return zipped, unzipped, ok, err
 }
 
 // dirSizes zips a directory the way the CDK CLI publishes it (deflate) and counts the

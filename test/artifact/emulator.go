@@ -106,7 +106,6 @@ type Instance struct {
 	out    *syncBuffer
 	exited chan struct{}
 	mu     sync.Mutex
-	inits  int
 }
 
 // Start starts the emulator for f on two free loopback ports, with exactly the

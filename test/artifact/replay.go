@@ -20,6 +20,7 @@ import (
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/awscalls"
+	"github.com/example/notesplatform/stacks/deploypolicy"
 	"github.com/example/notesplatform/test/iamsim"
 )
 
@@ -570,39 +571,7 @@ func (h *Harness) Replay(ctx context.Context, sim *iamsim.Simulator, roles map[s
 // matchAny reports whether a pattern with IAM's wildcards (* any run of characters, ?
 // one character) matches s; actions compare without case.
 func matchAny(patterns []string, s string, fold bool) bool {
-	for _, p := range patterns {
-		if fold {
-			p, s = strings.ToLower(p), strings.ToLower(s)
-		}
-		if wildcard(p, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func wildcard(p, s string) bool {
-	star, mark := -1, 0
-	i, j := 0, 0
-	for j < len(s) {
-		switch {
-		case i < len(p) && (p[i] == '?' || p[i] == s[j]):
-			i++
-			j++
-		case i < len(p) && p[i] == '*':
-			star, mark = i, j
-			i++
-		case star >= 0:
-			i, mark = star+1, mark+1
-			j = mark
-		default:
-			return false
-		}
-	}
-	for i < len(p) && p[i] == '*' {
-		i++
-	}
-	return i == len(p)
+	return slices.ContainsFunc(patterns, func(p string) bool { return deploypolicy.Match(p, s, fold) })
 }
 
 // Problem says why a verdict fails the test, "" when IAM allows the call: the call, and
