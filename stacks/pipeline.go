@@ -64,12 +64,66 @@ var (
 // NodeMajor is the Node.js major version of every build (jsii and the CDK CLI support it).
 const NodeMajor = "24"
 
-// Cache paths of the synth build: the Go module and build caches and npm's cache.
-const (
-	goModCache = "/root/.cache/go-mod"
-	goCache    = "/root/.cache/go-build"
-	npmCache   = "/root/.npm"
+// cacheDir is a cache of the builds: the variable that points a tool at it and its path.
+type cacheDir struct{ env, path string }
+
+// The caches a Go step may keep between runs in an S3 cache: Go's module and build caches
+// and npm's cache.
+var (
+	goModCache = cacheDir{"GOMODCACHE", "/root/.cache/go-mod"}
+	goCache    = cacheDir{"GOCACHE", "/root/.cache/go-build"}
+	npmCache   = cacheDir{"npm_config_cache", "/root/.npm"}
 )
+
+// goStep is what a step that runs Go shares with the others: not privileged; Go of
+// go.mod's version (a newer toolchain line is fetched, checksum-verified, by go), modules
+// read-only; Node.js NodeMajor when node is set; the given caches at their paths, which
+// the step's S3 cache keeps; and the extra variables.
+type goStep struct {
+	image     awscodebuild.IBuildImage
+	compute   awscodebuild.ComputeType
+	goVersion string
+	node      bool
+	caches    []cacheDir
+	extra     map[string]string
+}
+
+// environment is the step's CodeBuild environment.
+func (g goStep) environment() *awscodebuild.BuildEnvironment {
+	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
+		"GOTOOLCHAIN": {Value: jsii.String("auto")},
+		"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
+	}
+	for _, c := range g.caches {
+		vars[c.env] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(c.path)}
+	}
+	for k, v := range g.extra {
+		vars[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+	}
+	return &awscodebuild.BuildEnvironment{
+		BuildImage: g.image, ComputeType: g.compute, Privileged: jsii.Bool(false), EnvironmentVariables: &vars,
+	}
+}
+
+// buildSpec is the step's partial buildspec: the install phase's runtimes and the cache
+// paths.
+func (g goStep) buildSpec() awscodebuild.BuildSpec {
+	runtimes := map[string]interface{}{"golang": g.goVersion}
+	if g.node {
+		runtimes["nodejs"] = NodeMajor
+	}
+	spec := map[string]interface{}{
+		"phases": map[string]interface{}{"install": map[string]interface{}{"runtime-versions": runtimes}},
+	}
+	if len(g.caches) > 0 {
+		var paths []interface{}
+		for _, c := range g.caches {
+			paths = append(paths, c.path+"/**/*")
+		}
+		spec["cache"] = map[string]interface{}{"paths": paths}
+	}
+	return awscodebuild.BuildSpec_FromObject(&spec)
+}
 
 func (p *PipelineProps) validate() error {
 	var errs []error
@@ -160,19 +214,13 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		panic(fmt.Errorf("pipeline: source kind %q: allowed are codecommit and connection", p.Source.Kind))
 	}
 
-	synthEnv := map[string]*awscodebuild.BuildEnvironmentVariable{
-		"GOMODCACHE":       {Value: jsii.String(goModCache)},
-		"GOCACHE":          {Value: jsii.String(goCache)},
-		"npm_config_cache": {Value: jsii.String(npmCache)},
-		// A toolchain line newer than the image's Go is fetched (checksum-verified) by go.
-		"GOTOOLCHAIN": {Value: jsii.String("auto")},
-		"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
-		"CI":          {Value: jsii.String("true")},
-	}
 	// The x86 synth image cannot run the arm64 bundles (Amazon Linux 2023 has no qemu):
 	// `make test` there leaves the artifact tests to the ArtifactTests step, which runs
 	// them natively on ARM before anything deploys.
+	synthEnv := map[string]string{"CI": "true"}
 	maps.Copy(synthEnv, ArtifactTestsDeferral())
+	synthStep := goStep{image: synthImage(), compute: awscodebuild.ComputeType_MEDIUM, // 4 vCPU, 7 GB: jsii and the awscdk compile
+		goVersion: goVersion, node: true, caches: []cacheDir{goModCache, goCache, npmCache}, extra: synthEnv}
 	synth := pipelines.NewCodeBuildStep(jsii.String("Synth"), &pipelines.CodeBuildStepProps{
 		Input: source,
 		InstallCommands: jsii.Strings(
@@ -185,22 +233,8 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 			"npx cdk synth --quiet",
 		),
 		PrimaryOutputDirectory: jsii.String("cdk.out"),
-		BuildEnvironment: &awscodebuild.BuildEnvironment{
-			BuildImage:           synthImage(),
-			ComputeType:          awscodebuild.ComputeType_MEDIUM, // 4 vCPU, 7 GB: jsii and the awscdk compile
-			Privileged:           jsii.Bool(false),
-			EnvironmentVariables: &synthEnv,
-		},
-		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
-			"phases": map[string]interface{}{
-				"install": map[string]interface{}{
-					"runtime-versions": map[string]interface{}{"golang": goVersion, "nodejs": NodeMajor},
-				},
-			},
-			"cache": map[string]interface{}{
-				"paths": []interface{}{goModCache + "/**/*", goCache + "/**/*", npmCache + "/**/*"},
-			},
-		}),
+		BuildEnvironment:       synthStep.environment(),
+		PartialBuildSpec:       synthStep.buildSpec(),
 		// S3 cache on the artifact bucket: it survives between builds (a local cache lives
 		// only while CodeBuild keeps the same host warm, which pushes minutes apart rarely
 		// get), costs only storage, and is encrypted and expired like the artifacts.

@@ -45,43 +45,25 @@ func NewArtifactTestsStep(props *ArtifactTestsProps) pipelines.CodeBuildStep {
 	if props == nil || props.Source == nil || props.Synth == nil || props.GoVersion == "" {
 		panic(errors.New("pipeline: the artifact test step needs Source, Synth and GoVersion"))
 	}
+	step := goStep{image: defaultImage(), // aarch64 Amazon Linux 2023: the functions' architecture
+		compute: awscodebuild.ComputeType_MEDIUM, goVersion: props.GoVersion, node: true,
+		caches: []cacheDir{goModCache, goCache, npmCache}, extra: map[string]string{"CI": "true"}}
 	return pipelines.NewCodeBuildStep(jsii.String(ArtifactTestsStepID), &pipelines.CodeBuildStepProps{
 		Input:            props.Source,
 		AdditionalInputs: &map[string]pipelines.IFileSetProducer{"cdk.out": props.Synth},
 		InstallCommands:  jsii.Strings("go version", "node --version", "uname -m"),
 		Commands:         jsii.Strings(ArtifactTestsCommand),
-		BuildEnvironment: &awscodebuild.BuildEnvironment{
-			BuildImage:  defaultImage(), // aarch64 Amazon Linux 2023: the functions' architecture
-			ComputeType: awscodebuild.ComputeType_MEDIUM,
-			Privileged:  jsii.Bool(false),
-			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-				"GOMODCACHE":       {Value: jsii.String(goModCache)},
-				"GOCACHE":          {Value: jsii.String(goCache)},
-				"npm_config_cache": {Value: jsii.String(npmCache)},
-				"GOTOOLCHAIN":      {Value: jsii.String("auto")},
-				"GOFLAGS":          {Value: jsii.String("-mod=readonly")},
-				"CI":               {Value: jsii.String("true")},
-			},
-		},
-		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
-			"phases": map[string]interface{}{
-				"install": map[string]interface{}{
-					"runtime-versions": map[string]interface{}{"golang": props.GoVersion, "nodejs": NodeMajor},
-				},
-			},
-			"cache": map[string]interface{}{
-				"paths": []interface{}{goModCache + "/**/*", goCache + "/**/*", npmCache + "/**/*"},
-			},
-		}),
-		Cache:   props.Cache,
-		Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+		BuildEnvironment: step.environment(),
+		PartialBuildSpec: step.buildSpec(),
+		Cache:            props.Cache,
+		Timeout:          awscdk.Duration_Minutes(jsii.Number(30)),
 	})
 }
 
 // ArtifactTestsDeferral is the environment variable to add to the synth step: there,
 // `make test` leaves the artifact tests to the ArtifactTests step (and says so).
-func ArtifactTestsDeferral() map[string]*awscodebuild.BuildEnvironmentVariable {
-	return map[string]*awscodebuild.BuildEnvironmentVariable{
-		ArtifactTestsDeferEnv: {Value: jsii.String("the pipeline's " + ArtifactTestsStepID + " step, natively on arm64, on this synth's cdk.out")},
+func ArtifactTestsDeferral() map[string]string {
+	return map[string]string{
+		ArtifactTestsDeferEnv: "the pipeline's " + ArtifactTestsStepID + " step, natively on arm64, on this synth's cdk.out",
 	}
 }

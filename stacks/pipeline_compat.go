@@ -135,34 +135,17 @@ func CompatGateStep(props *CompatGateProps) pipelines.CodeBuildStep {
 				*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), p.PipelineName)),
 		}))
 	}
+	// Go and the CDK bindings compile as in the synth step, on the same image.
+	step := goStep{image: synthImage(), compute: awscodebuild.ComputeType_MEDIUM, goVersion: p.GoVersion, node: true,
+		caches: []cacheDir{goModCache, goCache}}
 	return pipelines.NewCodeBuildStep(jsii.String(CompatGateStepName), &pipelines.CodeBuildStepProps{
-		Input:            p.Source,
-		AdditionalInputs: &map[string]pipelines.IFileSetProducer{"cdk.out": p.Assembly},
-		InstallCommands:  jsii.Strings("go version"),
-		Commands:         jsii.Strings(commands...),
-		Env:              env,
-		BuildEnvironment: &awscodebuild.BuildEnvironment{
-			// Go and the CDK bindings compile as in the synth step, on the same image.
-			BuildImage:  synthImage(),
-			ComputeType: awscodebuild.ComputeType_MEDIUM,
-			Privileged:  jsii.Bool(false),
-			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-				"GOMODCACHE":  {Value: jsii.String(goModCache)},
-				"GOCACHE":     {Value: jsii.String(goCache)},
-				"GOTOOLCHAIN": {Value: jsii.String("auto")},
-				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
-			},
-		},
-		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
-			"phases": map[string]interface{}{
-				"install": map[string]interface{}{
-					"runtime-versions": map[string]interface{}{"golang": p.GoVersion, "nodejs": NodeMajor},
-				},
-			},
-			"cache": map[string]interface{}{
-				"paths": []interface{}{goModCache + "/**/*", goCache + "/**/*"},
-			},
-		}),
+		Input:                p.Source,
+		AdditionalInputs:     &map[string]pipelines.IFileSetProducer{"cdk.out": p.Assembly},
+		InstallCommands:      jsii.Strings("go version"),
+		Commands:             jsii.Strings(commands...),
+		Env:                  env,
+		BuildEnvironment:     step.environment(),
+		PartialBuildSpec:     step.buildSpec(),
 		Cache:                p.Cache,
 		RolePolicyStatements: &statements,
 		Timeout:              awscdk.Duration_Minutes(jsii.Number(30)),

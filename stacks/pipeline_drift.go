@@ -83,26 +83,13 @@ func DriftCheckStep(props *DriftCheckProps) pipelines.CodeBuildStep {
 	for _, st := range []awscdk.Stack{p.Stage.Base.Stack, p.Stage.Data.Stack, p.Stage.Backend.Stack, p.Stage.Frontend.Stack} {
 		names = append(names, *st.StackName())
 	}
+	step := goStep{image: defaultImage(), compute: awscodebuild.ComputeType_SMALL, goVersion: p.GoVersion}
 	return pipelines.NewCodeBuildStep(jsii.String(DriftCheckStepName), &pipelines.CodeBuildStepProps{
-		Input:           p.Source,
-		InstallCommands: jsii.Strings("go version"),
-		Commands:        jsii.Strings(DriftCheckCommand(e.Region, role, names, p.FailOnDrift)),
-		BuildEnvironment: &awscodebuild.BuildEnvironment{
-			BuildImage:  defaultImage(),
-			ComputeType: awscodebuild.ComputeType_SMALL,
-			Privileged:  jsii.Bool(false),
-			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-				"GOTOOLCHAIN": {Value: jsii.String("auto")},
-				"GOFLAGS":     {Value: jsii.String("-mod=readonly")},
-			},
-		},
-		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
-			"phases": map[string]interface{}{
-				"install": map[string]interface{}{
-					"runtime-versions": map[string]interface{}{"golang": p.GoVersion},
-				},
-			},
-		}),
+		Input:            p.Source,
+		InstallCommands:  jsii.Strings("go version"),
+		Commands:         jsii.Strings(DriftCheckCommand(e.Region, role, names, p.FailOnDrift)),
+		BuildEnvironment: step.environment(),
+		PartialBuildSpec: step.buildSpec(),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("DetectDriftAsLookupRole"),
 			Actions:   jsii.Strings("sts:AssumeRole"),

@@ -32,7 +32,10 @@ func artifactTestsPipeline(t *testing.T) assertions.Template {
 	source := pipelines.CodePipelineSource_Connection(jsii.String(testConnection.Repository), jsii.String("main"), &pipelines.ConnectionSourceOptions{
 		ConnectionArn: jsii.String(testConnection.ConnectionArn), ActionName: jsii.String("Source"),
 	})
-	deferral := stacks.ArtifactTestsDeferral()
+	deferral := map[string]*awscodebuild.BuildEnvironmentVariable{}
+	for k, v := range stacks.ArtifactTestsDeferral() {
+		deferral[k] = &awscodebuild.BuildEnvironmentVariable{Value: jsii.String(v)}
+	}
 	synth := pipelines.NewCodeBuildStep(jsii.String("Synth"), &pipelines.CodeBuildStepProps{
 		Input:                  source,
 		Commands:               jsii.Strings("make test", "npx cdk synth --quiet"),
