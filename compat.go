@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/example/notesplatform/constructs/assembly"
+	"github.com/example/notesplatform/stacks"
 	"github.com/example/notesplatform/stacks/config"
 	"github.com/example/notesplatform/stacks/deploypolicy"
 )
@@ -491,7 +492,7 @@ func readStage(dir, stage, qualifier string) ([]stageStack, error) {
 		}
 		role := strings.ReplaceAll(s.LookupRole, "${AWS::Partition}", "aws")
 		if role == "" {
-			role = fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", s.Account, qualifier, s.Account, s.Region)
+			role = stacks.LookupRoleArn(qualifier, s.Account, s.Region)
 		}
 		out = append(out, stageStack{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: role, Template: tpl})
 	}
