@@ -58,6 +58,14 @@ func TestRecordsEveryCallWithCallerActionAndResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// dynalite answers CreateTable with the table CREATING, as DynamoDB does: wait for it,
+	// through a client the recorder does not see.
+	waiter := dynamodb.NewTableExistsWaiter(dynamoClient(endpoint, "setup"), func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("notes")}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	item := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}
 	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("notes"), Item: item}); err != nil {
 		t.Fatal(err)

@@ -406,6 +406,13 @@ func (h *Harness) createTables(ctx context.Context) error {
 			if _, err := h.DynamoDB.CreateTable(ctx, &in); err != nil {
 				return fmt.Errorf("%s: create table %s in dynalite from the template: %w", s.Name, id, err)
 			}
+			// CreateTable answers with the table CREATING, as DynamoDB does.
+			waiter := dynamodb.NewTableExistsWaiter(h.DynamoDB, func(o *dynamodb.TableExistsWaiterOptions) {
+				o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
+			})
+			if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, 30*time.Second); err != nil {
+				return fmt.Errorf("%s: table %s in dynalite: %w", s.Name, id, err)
+			}
 		}
 	}
 	return nil
