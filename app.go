@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }

@@ -23,10 +23,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/example/notesplatform/constructs/assembly"
+	"github.com/example/notesplatform/internal/cfn"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
-	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
 // cfnTemplate is the part of a CloudFormation template the gate reads.
@@ -469,7 +469,7 @@ type stageStack struct {
 // readStage reads the stacks of one stage (a nested cloud assembly named for the stage)
 // from a cloud assembly directory such as cdk.out.
 func readStage(dir, stage, qualifier string) ([]stageStack, error) {
-	asm, err := assembly.ReadStage(dir, stage)
+	asm, err := cfn.ReadStage(dir, stage)
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
-	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
 // The fixtures are a deployed Backend template (test/testdata/compat/deployed.json, with

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
 // deployPolicy is `go run . deploy-policy --env <name>`: it synthesizes the app from

@@ -17,11 +17,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/example/notesplatform/constructs/assembly"
+	"github.com/example/notesplatform/internal/cfn"
 
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 // Markers around the generated block in README.md.
@@ -69,7 +69,7 @@ type asmStack struct {
 	Deps        []string
 	Template    map[string]any
 	Paths       map[string]string // logical id -> construct path without the stack's
-	src         *assembly.Stack
+	src         *cfn.Stack
 }
 
 type assemblyStage struct {
@@ -81,7 +81,7 @@ type assemblyStage struct {
 // each stage (nested assembly), in deployment order. Nested stacks are parts of their
 // parent here.
 func readAssembly(dir string) (top []*asmStack, stages []*assemblyStage, err error) {
-	asm, err := assembly.Read(dir)
+	asm, err := cfn.Read(dir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 func TestMain(m *testing.M) {

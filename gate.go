@@ -6,9 +6,9 @@ import (
 	"io"
 
 	"github.com/example/notesplatform/constructs/nag"
-	"github.com/example/notesplatform/constructs/quotas"
-	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/quotas"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 // gate fails synthesis on what the CDK CLI lets through: any error or warning annotation

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 // synthWith runs what `cdk synth` runs (synthApp) on cdk.json's context plus extra keys,

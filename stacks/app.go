@@ -5,8 +5,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/guard"
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // App is everything the CDK app deploys: one stage per environment, which can be

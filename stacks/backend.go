@@ -25,8 +25,8 @@ import (
 	"github.com/example/notesplatform/constructs/removal"
 	"github.com/example/notesplatform/constructs/restapi"
 	"github.com/example/notesplatform/constructs/rollout"
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // BackendStack is the REST API and its Go functions, generated from the route table in

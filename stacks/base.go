@@ -18,8 +18,8 @@ import (
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/network"
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // BaseStack holds what the other stacks of an environment rely on and what an auditor

@@ -10,8 +10,8 @@ import (
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/table"
 	"github.com/example/notesplatform/constructs/userpool"
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // DataStack holds the environment's state: the notes table and the user pool. It is

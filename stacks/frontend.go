@@ -18,8 +18,8 @@ import (
 	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/staticsite"
-	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 // FrontendStack serves the single-page app and routes /api/* to the REST API. It also

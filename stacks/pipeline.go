@@ -23,8 +23,8 @@ import (
 	"github.com/example/notesplatform/constructs/key"
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
-	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 // PipelineStack is the self-mutating CDK Pipelines pipeline that deploys the stages that

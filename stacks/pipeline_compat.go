@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/internal/config"
 )
 
 // CompatGateProps configures the old-version compatibility gate of one stage.

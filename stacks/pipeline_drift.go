@@ -19,7 +19,7 @@ const DriftCheckStepName = "DriftCheck"
 type DriftCheckProps struct {
 	// Stage is the deployed stage whose stacks are checked. Required.
 	Stage *Stage
-	// Source is the repository checkout: the step runs `go run ./stacks/driftcheck`.
+	// Source is the repository checkout: the step runs `go run ./cmd/driftcheck`.
 	// Required.
 	Source pipelines.IFileSetProducer
 	// GoVersion is the "major.minor" Go runtime for CodeBuild (GoVersion of go.mod).
@@ -42,7 +42,7 @@ func LookupRoleArn(qualifier, account, region string) string {
 
 // DriftCheckCommand is the command the step runs for the stacks of a stage.
 func DriftCheckCommand(region, role string, stackNames []string, failOnDrift bool) string {
-	args := []string{"go", "run", "./stacks/driftcheck", "--region", shellQuote(region), "--role", shellQuote(role)}
+	args := []string{"go", "run", "./cmd/driftcheck", "--region", shellQuote(region), "--role", shellQuote(role)}
 	for _, s := range stackNames {
 		args = append(args, "--stack", shellQuote(s))
 	}

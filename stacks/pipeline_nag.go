@@ -11,7 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/nag"
-	"github.com/example/notesplatform/stacks/config"
+	"github.com/example/notesplatform/internal/config"
 )
 
 // suppressPipelineFindings records the reviewed cdk-nag findings of the pipeline stack, each

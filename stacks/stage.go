@@ -10,9 +10,9 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/example/notesplatform/constructs/logging"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // Stage is one environment: the Base, Data, Backend and Frontend stacks, with the

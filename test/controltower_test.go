@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/constructs/guard"
-	"github.com/example/notesplatform/stacks/config"
-	"github.com/example/notesplatform/test/cfnresolve"
-	"github.com/example/notesplatform/test/controltower"
+	"github.com/example/notesplatform/internal/cfnresolve"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/controltower"
 )
 
 // bootstrapSSM answers the one SSM parameter the templates name: the CDK bootstrap

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
-	"github.com/example/notesplatform/stacks/deploypolicy"
 )
 
 // stageTemplates are the templates of one environment, by part ("Base", ...).

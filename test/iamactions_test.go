@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/example/notesplatform/stacks/deploypolicy"
+	"github.com/example/notesplatform/internal/deploypolicy"
 )
 
 // actionUses maps an action or action pattern to where it is written.

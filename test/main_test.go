@@ -10,14 +10,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 func TestMain(m *testing.M) {

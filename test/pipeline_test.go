@@ -12,13 +12,13 @@ import (
 	"testing"
 
 	"github.com/example/notesplatform/constructs/nag"
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 var (

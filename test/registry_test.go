@@ -14,11 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
+	"github.com/example/notesplatform/internal/deploypolicy/registry"
+	"github.com/example/notesplatform/internal/iamsim"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
-	"github.com/example/notesplatform/stacks/deploypolicy"
-	"github.com/example/notesplatform/stacks/deploypolicy/registry"
-	"github.com/example/notesplatform/test/iamsim"
 )
 
 var (

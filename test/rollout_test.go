@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // CodeDeploy's names of the predefined Lambda configurations.

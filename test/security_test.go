@@ -9,15 +9,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 // Every bucket is private, encrypted, versioned, TLS-only and (unless it is a log

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/build"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 // MaxZipBytes is the budget of one function's deployment package. Small zips keep cold

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/example/notesplatform/constructs/assembly"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/build"
 )
@@ -115,8 +115,8 @@ func LoadStage(cdkOut, stage string) (*Assembly, error) {
 	if _, err := os.Stat(filepath.Join(cdkOut, "manifest.json")); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no cloud assembly at %s: %w first (it writes cdk.out, which these tests run)", cdkOut, ErrRunSynth)
 	}
-	read, err := assembly.ReadStage(cdkOut, stage)
-	if errors.Is(err, assembly.ErrNoStage) {
+	read, err := cfn.ReadStage(cdkOut, stage)
+	if errors.Is(err, cfn.ErrNoStage) {
 		return nil, fmt.Errorf("%w: %w", err, ErrRunSynth)
 	}
 	if err != nil {

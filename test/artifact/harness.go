@@ -17,10 +17,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/notesplatform/lambdas/awscalls"
+	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/dynalite"
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/build"
-	"github.com/example/notesplatform/lambdas/dynalite"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 // Options configure Start.

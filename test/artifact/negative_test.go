@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/build"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 // devStage loads the dev stage of the repository's cdk.out and its Go functions.

@@ -14,10 +14,10 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/api/bodytest"
 	"github.com/example/notesplatform/lambdas/cmd/local/localserver"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 // templateModels reads the request models of the stage's REST API: each

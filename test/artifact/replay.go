@@ -18,10 +18,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/deploypolicy"
+	"github.com/example/notesplatform/internal/iamsim"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/awscalls"
-	"github.com/example/notesplatform/stacks/deploypolicy"
-	"github.com/example/notesplatform/test/iamsim"
 )
 
 // Role is a function's execution role as IAM evaluates it.

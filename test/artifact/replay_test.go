@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/notesplatform/lambdas/awscalls"
-	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/test/iamsim"
+	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/iamsim"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 var (

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 func synthetic() (*Resolver, *Stack) {

@@ -20,11 +20,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/nag"
-	"github.com/example/notesplatform/constructs/quotas"
+	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/quotas"
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/repo"
 	"github.com/example/notesplatform/stacks"
-	"github.com/example/notesplatform/stacks/config"
 )
 
 func TestMain(m *testing.M) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 // The corpus reads every committed fuzz corpus file, and its edge bodies are where their

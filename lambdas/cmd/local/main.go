@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 
 	"github.com/example/notesplatform/lambdas/cmd/local/localserver"
 )

@@ -26,9 +26,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/dynalite"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/lambdas/awscalls"
-	"github.com/example/notesplatform/lambdas/dynalite"
 	"github.com/example/notesplatform/lambdas/internal/apitest"
 	"github.com/example/notesplatform/lambdas/internal/app"
 	"github.com/example/notesplatform/lambdas/internal/notes"

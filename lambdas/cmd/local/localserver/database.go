@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/notesplatform/lambdas/dynalite"
+	"github.com/example/notesplatform/internal/dynalite"
 	"github.com/example/notesplatform/lambdas/internal/store"
 )
 

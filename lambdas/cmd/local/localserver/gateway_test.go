@@ -15,9 +15,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/api/bodytest"
-	"github.com/example/notesplatform/lambdas/repo"
 )
 
 func routeOf(t *testing.T, method, path string) api.Route {

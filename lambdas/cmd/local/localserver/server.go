@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/cmd/local/internal/localauth"

@@ -13,7 +13,7 @@ package cfnresolve
 import (
 	"fmt"
 
-	"github.com/example/notesplatform/constructs/assembly"
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // Stack is one CloudFormation stack of an assembly.
@@ -44,12 +44,12 @@ type Assembly struct {
 // Read loads the stacks of the cloud assembly in dir (cdk.out or a test's outdir), the
 // nested stacks (route shards) after their parents.
 func Read(dir string) (*Assembly, error) {
-	asm, err := assembly.Read(dir)
+	asm, err := cfn.Read(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cfnresolve: %w", err)
 	}
 	a := &Assembly{}
-	ours := map[*assembly.Stack]*Stack{}
+	ours := map[*cfn.Stack]*Stack{}
 	for _, s := range asm.Stacks { // parents come before their nested stacks
 		if s.Account == "" || s.Region == "" {
 			return nil, fmt.Errorf("cfnresolve: stack %s has no explicit account and region (environment-agnostic stacks cannot be resolved)", s.ID)

@@ -1,7 +1,7 @@
-// Command driftcheck runs CloudFormation drift detection on deployed stacks and reports,
+// Package driftcheck runs CloudFormation drift detection on deployed stacks and reports,
 // per resource, what was changed or deleted outside CloudFormation:
 //
-//	go run ./stacks/driftcheck --region eu-west-1 --stack notes-dev-base --stack notes-dev-data \
+//	go run ./cmd/driftcheck --region eu-west-1 --stack notes-dev-base --stack notes-dev-data \
 //	    [--role arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1] [--fail-on-drift]
 //
 // Each pipeline stage runs it after its smoke test (stacks.DriftCheckStep). CloudFormation
@@ -12,7 +12,7 @@
 //
 // Exit codes: 0 no drift, or drift reported without --fail-on-drift; 1 drift (or a
 // detection that could not check every resource) with --fail-on-drift; 2 usage or AWS error.
-package main
+package driftcheck
 
 import (
 	"cmp"
@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,14 +32,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
-
-func main() {
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, awsClients{load: func(ctx context.Context, region string) (aws.Config, error) {
-		return config.LoadDefaultConfig(ctx, config.WithRegion(region))
-	}}))
-}
 
 // cfnAPI is the part of CloudFormation the check calls.
 type cfnAPI interface {
@@ -236,7 +227,15 @@ var (
 	rolePattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
 )
 
-// run is the command; it returns the exit code.
+// Main is the driftcheck command, with the caller's AWS credentials (the pipeline step's
+// role, which assumes the lookup role): it returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdout, stderr, awsClients{load: func(ctx context.Context, region string) (aws.Config, error) {
+		return config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	}})
+}
+
+// run is the command with the given clients; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, cl clients) int {
 	fs := flag.NewFlagSet("driftcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)

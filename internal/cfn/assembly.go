@@ -3,7 +3,7 @@
 // with its template, environment, construct paths and dependencies, and the sources of
 // the file assets. The synth gate, the compatibility gate, the diagram and the tests that
 // read templates all read them here, so there is one reading of the manifest format.
-package assembly
+package cfn
 
 import (
 	"cmp"

@@ -1,4 +1,4 @@
-package main
+package driftcheck
 
 import (
 	"bytes"
@@ -319,7 +319,7 @@ func TestShorten(t *testing.T) {
 func TestPipelineCommandRuns(t *testing.T) {
 	line := stacks.DriftCheckCommand("eu-west-1", lookupRole, []string{"notes-dev-base", "notes-dev-backend"}, true)
 	args := strings.Fields(line)
-	require.Equal(t, []string{"go", "run", "./stacks/driftcheck"}, args[:3])
+	require.Equal(t, []string{"go", "run", "./cmd/driftcheck"}, args[:3])
 	for i, a := range args {
 		args[i] = strings.Trim(a, "'") // single-quoted words without quotes inside
 	}

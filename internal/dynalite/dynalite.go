@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/example/notesplatform/lambdas/repo"
+	"github.com/example/notesplatform/internal/repo"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"

@@ -1,21 +1,9 @@
-// Command registrygen rewrites stacks/deploypolicy/registry/handlers.json from AWS's
-// CloudFormation registry schemas: for each resource type, the IAM permissions that its
-// create, update and delete handlers list.
-//
-//	go run ./stacks/deploypolicy/registrygen -schemas <dir or zip> -source "<where, which date>"
-//
-// -schemas is AWS's CloudformationSchema.zip (published per region, see "Resource type
-// schemas" in the CloudFormation User Guide) or a folder of its files, such as a repository
-// that copies them verbatim. The types written are those already in the file, every type
-// of deploypolicy.Table, and any named with -add; a type missing from the schemas is an
-// error, so a regeneration never drops data silently.
-package main
+package registry
 
 import (
 	"archive/zip"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,25 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/example/notesplatform/stacks/deploypolicy"
-	"github.com/example/notesplatform/stacks/deploypolicy/registry"
 )
 
-// command is how the file says it was made.
-const command = "make registry-permissions SCHEMAS=<CloudformationSchema.zip or folder> SOURCE=<note>"
-
-func main() {
-	schemas := flag.String("schemas", "", "AWS's CloudformationSchema.zip or a folder holding its JSON files")
-	source := flag.String("source", "", "where the schemas come from and their date (written into the file)")
-	out := flag.String("out", "stacks/deploypolicy/registry/handlers.json", "file to write")
-	add := flag.String("add", "", "comma-separated CloudFormation types to add to the file")
-	flag.Parse()
-	if err := run(*schemas, *source, *out, *add); err != nil {
-		fmt.Fprintln(os.Stderr, "registrygen:", err)
-		os.Exit(1)
-	}
-}
+// Command is how the handlers file says it was made.
+const Command = "make registry-permissions SCHEMAS=<CloudformationSchema.zip or folder> SOURCE=<note>"
 
 // schema is the part of a registry schema that matters here.
 type schema struct {
@@ -51,7 +24,11 @@ type schema struct {
 	} `json:"handlers"`
 }
 
-func run(schemas, source, out, add string) error {
+// Generate rewrites the handlers file out from AWS's registry schemas (a
+// CloudformationSchema.zip or a folder of its JSON files), with source as the note of where
+// they come from. It writes the types already in out plus keep; a type missing from the
+// schemas is an error, so a regeneration never drops data silently.
+func Generate(schemas, source, out string, keep []string) error {
 	if schemas == "" || strings.TrimSpace(source) == "" {
 		return errors.New("-schemas and -source are required: name the schemas and where they come from")
 	}
@@ -61,7 +38,7 @@ func run(schemas, source, out, add string) error {
 	}
 	want := map[string]bool{}
 	if b, err := os.ReadFile(out); err == nil {
-		var old registry.File
+		var old File
 		if err := json.Unmarshal(b, &old); err != nil {
 			return fmt.Errorf("%s: %w", out, err)
 		}
@@ -69,15 +46,10 @@ func run(schemas, source, out, add string) error {
 			want[t] = true
 		}
 	}
-	for t := range deploypolicy.Table {
+	for _, t := range keep {
 		want[t] = true
 	}
-	for _, t := range strings.Split(add, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			want[t] = true
-		}
-	}
-	f := registry.File{Source: strings.TrimSpace(source), Regenerate: command, Types: map[string]registry.Handlers{}}
+	f := File{Source: strings.TrimSpace(source), Regenerate: Command, Types: map[string]Handlers{}}
 	var missing []string
 	for t := range want {
 		s, ok := all[t]
@@ -98,13 +70,13 @@ func run(schemas, source, out, add string) error {
 	return os.WriteFile(out, append(b, '\n'), 0o644)
 }
 
-func handlersOf(s schema) registry.Handlers {
+func handlersOf(s schema) Handlers {
 	list := func(name string) []string {
 		p := slices.Clone(s.Handlers[name].Permissions)
 		slices.Sort(p)
 		return slices.Compact(p)
 	}
-	h := registry.Handlers{Create: list("create"), Update: list("update"), Delete: list("delete")}
+	h := Handlers{Create: list("create"), Update: list("update"), Delete: list("delete")}
 	h.NoHandlers = len(s.Handlers) == 0
 	return h
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/example/notesplatform/lambdas/repo"
-	"github.com/example/notesplatform/test/cfnresolve"
+	"github.com/example/notesplatform/internal/cfnresolve"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 var (

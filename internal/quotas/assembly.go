@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	cloudassembly "github.com/example/notesplatform/constructs/assembly"
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // assembly is what the check reads of a cloud assembly: its stacks (nested stacks
@@ -58,7 +58,7 @@ type resource struct {
 }
 
 func readAssembly(dir string) (*assembly, error) {
-	asm, err := cloudassembly.Read(dir)
+	asm, err := cfn.Read(dir)
 	if err != nil {
 		return nil, fmt.Errorf("quotas: %w", err)
 	}
@@ -66,7 +66,7 @@ func readAssembly(dir string) (*assembly, error) {
 	for hash, f := range asm.Assets {
 		a.assets[hash] = asset{path: f.Path, packaging: f.Packaging}
 	}
-	byID := map[*cloudassembly.Stack]*stack{}
+	byID := map[*cfn.Stack]*stack{}
 	for _, s := range asm.Stacks {
 		st := &stack{name: s.Display, stackName: s.Name, account: s.Account, region: s.Region, bytes: len(s.Raw),
 			parent: byID[s.Parent], parentID: s.ParentID}

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
-	"github.com/example/notesplatform/lambdas/awscalls"
-	"github.com/example/notesplatform/lambdas/dynalite"
+	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/dynalite"
 )
 
 const account = "111111111111"

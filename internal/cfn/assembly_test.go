@@ -1,4 +1,4 @@
-package assembly
+package cfn
 
 import (
 	"encoding/json"
