@@ -10,17 +10,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/repo"
 )
 
-// synthWith runs what `cdk synth` runs (synthApp) on cdk.json's context plus extra keys,
-// offline, with the functions bundled (the gate measures them), and with CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION as the CDK
-// CLI would set them from credentials. It returns the exit code, stderr and the assembly.
+// synthWith runs what `cdk synth` runs (synth) on cdk.json's context plus extra keys,
+// offline, with the functions bundled (the gate measures them), and with
+// CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION as the CDK CLI would set them from
+// credentials. It returns the exit code, stderr and the assembly.
 func synthWith(t *testing.T, extra map[string]any, env map[string]string) (code int, stderr, assembly string) {
 	t.Helper()
 	root, err := repo.Root()
@@ -32,18 +32,10 @@ func synthWith(t *testing.T, extra map[string]any, env map[string]string) (code 
 	cfg, err := json.Marshal(ctx["config"])
 	require.NoError(t, err)
 	ctx["config"] = string(cfg)
-	for k, v := range extra {
-		ctx[k] = v
-	}
 	out := t.TempDir()
 	var errOut bytes.Buffer
-	defer func() {
-		if r := recover(); r != nil {
-			t.Fatalf("panic during synth: %v\n%s", r, errOut.String())
-		}
-	}()
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(out)})
-	code = synthApp(app, root, func(k string) string { return env[k] }, &errOut)
+	code = synth(cdkapp.Options{Root: root, Context: ctx, Extra: extra, Outdir: out,
+		Getenv: func(k string) string { return env[k] }}, &errOut)
 	return code, errOut.String(), out
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/network"
 	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -114,17 +115,13 @@ func NewBaseStack(scope constructs.Construct, id string, props *BaseProps) *Base
 	apigwaccount.New(stack, "ApiGateway", nil)
 
 	permissions := boundary.New(stack, "PermissionsBoundary", &boundary.Props{
-		Name:        BoundaryName(props.App, e.Name),
+		Name:        deploypolicy.BoundaryName(props.App, e.Name),
 		Description: "Maximum permissions of every role of " + prefix,
 		Allow:       BoundaryActions,
 		Deny:        BoundaryDenies,
 	})
 	return &BaseStack{Stack: stack, LogKey: key, Network: net, Boundary: permissions.ManagedPolicy}
 }
-
-// BoundaryName is the fixed name of the permissions boundary, so the deploy policy can
-// require it on every role the pipeline creates.
-func BoundaryName(app, env string) string { return app + "-" + env + "-permissions-boundary" }
 
 // endpointPolicies limits what may pass the VPC's endpoints to this environment's
 // resources in this account: the table actions the functions use on the environment's

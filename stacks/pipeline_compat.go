@@ -21,7 +21,7 @@ type CompatGateProps struct {
 	// Stage is the environment whose stacks are checked; its name is the --stage of the
 	// command, its account and region name the lookup role. Required.
 	Stage awscdk.Stage
-	// Source is the repository checkout the step runs `go run . compat-gate` in. Required.
+	// Source is the repository checkout the step runs `go run ./cmd/compatgate` in. Required.
 	Source pipelines.IFileSetProducer
 	// Assembly produces the cloud assembly (the synth step); it is placed at cdk.out.
 	// Required.
@@ -35,7 +35,7 @@ type CompatGateProps struct {
 	// Qualifier is the bootstrap qualifier of the target account. Default: "hnb659fds".
 	Qualifier string
 	// Cache keeps Go's module and build caches between runs. Default: no cache (the
-	// first `go run` of a build compiles the CDK bindings: minutes).
+	// command imports no CDK code; without a cache it downloads its modules each run).
 	Cache awscodebuild.Cache
 	// PipelineName is the pipeline that runs the step, in the step's own account and
 	// region: the step asks it whether the execution is a stage rollback (which deploys an
@@ -91,7 +91,7 @@ func executionTypeCommand(pipeline string) string {
 
 // CompatGateCommand is the command the step runs for a stage.
 func CompatGateCommand(stage string, qualifier string, accept []string) string {
-	args := []string{"go", "run", ".", "compat-gate", "--assembly", "cdk.out", "--stage", shellQuote(stage)}
+	args := []string{"go", "run", "./cmd/compatgate", "--assembly", "cdk.out", "--stage", shellQuote(stage)}
 	if qualifier != "" {
 		args = append(args, "--qualifier", shellQuote(qualifier))
 	}
@@ -135,7 +135,7 @@ func CompatGateStep(props *CompatGateProps) pipelines.CodeBuildStep {
 				*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), p.PipelineName)),
 		}))
 	}
-	// Go and the CDK bindings compile as in the synth step, on the same image.
+	// The same image and caches as the synth step; the command imports no CDK code.
 	step := goStep{image: synthImage(), compute: awscodebuild.ComputeType_MEDIUM, goVersion: p.GoVersion, node: true,
 		caches: []cacheDir{goModCache, goCache}}
 	return pipelines.NewCodeBuildStep(jsii.String(CompatGateStepName), &pipelines.CodeBuildStepProps{

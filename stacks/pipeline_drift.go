@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/internal/config"
 )
 
 // DriftCheckStepName is the step's id in the stage (the CodeBuild action is named after it).
@@ -30,14 +32,6 @@ type DriftCheckProps struct {
 	FailOnDrift bool
 	// Qualifier is the bootstrap qualifier of the target account. Default: "hnb659fds".
 	Qualifier string
-}
-
-// LookupRoleArn is the CDK bootstrap lookup role of an account and region: `cdk bootstrap
-// --trust` lets the pipeline account assume it; it may read everything (AWS's
-// ReadOnlyAccess) but decrypt nothing. The app deploys only to commercial regions
-// (config.Regions), hence the partition.
-func LookupRoleArn(qualifier, account, region string) string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", account, qualifier, account, region)
 }
 
 // DriftCheckCommand is the command the step runs for the stacks of a stage.
@@ -78,7 +72,7 @@ func DriftCheckStep(props *DriftCheckProps) pipelines.CodeBuildStep {
 		panic(err)
 	}
 	e := p.Stage.Env
-	role := LookupRoleArn(p.Qualifier, e.Account, e.Region)
+	role := config.LookupRoleArn(p.Qualifier, e.Account, e.Region)
 	var names []string
 	for _, st := range []awscdk.Stack{p.Stage.Base.Stack, p.Stage.Data.Stack, p.Stage.Backend.Stack, p.Stage.Frontend.Stack} {
 		names = append(names, *st.StackName())

@@ -55,11 +55,11 @@ func boundaryOf(t *testing.T, s *synthesized, e config.Environment) boundaryRef 
 	base := stageTemplates(t, s, e.Name)["Base"]
 	b := boundaryRef{baseStack: *s.Stacks[e.Name+"/Base"].StackName(), outputs: map[string]bool{}, exports: map[string]bool{}}
 	for id, p := range resourcesOf(base, "AWS::IAM::ManagedPolicy") {
-		if propsOf(p)["ManagedPolicyName"] == stacks.BoundaryName(s.Config.AppName, e.Name) {
+		if propsOf(p)["ManagedPolicyName"] == deploypolicy.BoundaryName(s.Config.AppName, e.Name) {
 			b.logicalID = id
 		}
 	}
-	require.NotEmpty(t, b.logicalID, "%s: no boundary policy %s in the Base stack", e.Name, stacks.BoundaryName(s.Config.AppName, e.Name))
+	require.NotEmpty(t, b.logicalID, "%s: no boundary policy %s in the Base stack", e.Name, deploypolicy.BoundaryName(s.Config.AppName, e.Name))
 	outs, _ := base["Outputs"].(map[string]any)
 	for name, o := range outs {
 		om := o.(map[string]any)
@@ -104,7 +104,7 @@ func TestDeployPolicyRolesCarryBoundary(t *testing.T) {
 					for id, r := range resourcesOf(tpl, "AWS::IAM::Role") {
 						roles++
 						pb := propsOf(r)["PermissionsBoundary"]
-						assert.True(t, b.is(part, pb), "%s/%s role %s: PermissionsBoundary %v is not %s", e.Name, part, id, pb, stacks.BoundaryName(s.Config.AppName, e.Name))
+						assert.True(t, b.is(part, pb), "%s/%s role %s: PermissionsBoundary %v is not %s", e.Name, part, id, pb, deploypolicy.BoundaryName(s.Config.AppName, e.Name))
 					}
 				}
 				assert.Positive(t, roles)
@@ -316,7 +316,7 @@ func checkDeployPolicy(b *deploypolicy.Bundle, types []string, app, env, account
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	used := usedServices(types)
 	prefix := app + "-" + env + "-"
-	boundary := fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, stacks.BoundaryName(app, env))
+	boundary := fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, deploypolicy.BoundaryName(app, env))
 	needBoundary := []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:AttachRolePolicy"}
 	denied := map[string]bool{}
 	for _, p := range b.ExecutionPolicies {
@@ -387,7 +387,7 @@ func stageTypes(t *testing.T, s *synthesized, env string) []string {
 // environment: derived from the resource types of its synthesized stage.
 func stageBundle(t *testing.T, s *synthesized, e config.Environment) (*deploypolicy.Bundle, error) {
 	return deploypolicy.New(deploypolicy.Options{App: s.Config.AppName, Env: e.Name, Account: e.Account,
-		Region: e.Region, BoundaryName: stacks.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
+		Region: e.Region, BoundaryName: deploypolicy.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
 }
 
 // Every resource type in every stage template is in the policy table.
@@ -429,7 +429,7 @@ func TestDeployPolicyGrantsOnlyWhatTemplatesNeed(t *testing.T) {
 func TestDeployPolicyCheckerRejectsBroadGrants(t *testing.T) {
 	types := []string{"AWS::S3::Bucket", "AWS::IAM::Role"}
 	good, err := deploypolicy.New(deploypolicy.Options{App: "notes", Env: "dev", Account: "111111111111", Region: "eu-west-1",
-		BoundaryName: stacks.BoundaryName("notes", "dev"), ResourceTypes: types})
+		BoundaryName: deploypolicy.BoundaryName("notes", "dev"), ResourceTypes: types})
 	require.NoError(t, err)
 	require.Empty(t, checkDeployPolicy(good, types, "notes", "dev", "111111111111"))
 	for name, st := range map[string]deploypolicy.Statement{
@@ -442,7 +442,7 @@ func TestDeployPolicyCheckerRejectsBroadGrants(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			b, err := deploypolicy.New(deploypolicy.Options{App: "notes", Env: "dev", Account: "111111111111", Region: "eu-west-1",
-				BoundaryName: stacks.BoundaryName("notes", "dev"), ResourceTypes: types})
+				BoundaryName: deploypolicy.BoundaryName("notes", "dev"), ResourceTypes: types})
 			require.NoError(t, err)
 			doc := b.ExecutionPolicies[0].Document
 			doc.Statement = append(doc.Statement, st)

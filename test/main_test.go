@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/stacks"
 )
@@ -81,33 +82,25 @@ func synthesize(t testing.TB, ctx map[string]interface{}) synthesized {
 
 // synthesizeWith is synthesize with the app's options (another route table).
 func synthesizeWith(t testing.TB, ctx map[string]interface{}, opts stacks.Options) (s synthesized) {
+	app, err := cdkapp.Build(cdkapp.Options{Root: repoRoot(t), Context: ctx, SkipBundling: true, Routes: opts.Routes})
+	if err != nil {
+		return synthesized{Err: err}
+	}
+	dir, err := app.Synth()
+	if err != nil {
+		return synthesized{Err: err}
+	}
+	s = synthesized{Config: app.Config, App: app.App, Stages: app.Stages, Templates: map[string]assertions.Template{},
+		Stacks: map[string]awscdk.Stack{}, Assembly: dir}
 	defer func() {
 		if r := recover(); r != nil {
-			s.Err = fmt.Errorf("panic during synth: %v", r)
+			s = synthesized{Err: fmt.Errorf("panic reading the templates: %v", r)}
 		}
 	}()
-	cfg, err := config.Load(ctx)
-	if err != nil {
-		return synthesized{Err: err}
+	if app.Pipeline != nil {
+		s.Pipeline = assertions.Template_FromStack(app.Pipeline.Stack, nil)
 	}
-	withBundlingOff := map[string]interface{}{"aws:cdk:bundling-stacks": []interface{}{}}
-	for k, v := range ctx {
-		withBundlingOff[k] = v
-	}
-	outdir, err := os.MkdirTemp("", "cdk-test-*")
-	if err != nil {
-		return synthesized{Err: err}
-	}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &withBundlingOff, Outdir: jsii.String(outdir)})
-	built := stacks.NewAppWith(app, cfg, repoRoot(t), opts)
-	stages := built.Stages
-	assembly := app.Synth(nil)
-	s = synthesized{Config: cfg, App: built, Stages: stages, Templates: map[string]assertions.Template{},
-		Stacks: map[string]awscdk.Stack{}, Assembly: *assembly.Directory()}
-	if built.Pipeline != nil {
-		s.Pipeline = assertions.Template_FromStack(built.Pipeline.Stack, nil)
-	}
-	for _, st := range stages {
+	for _, st := range app.Stages {
 		for _, stack := range []awscdk.Stack{st.Base.Stack, st.Data.Stack, st.Backend.Stack, st.Frontend.Stack} {
 			path := *stack.Node().Path()
 			s.Stacks[path] = stack

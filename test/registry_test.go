@@ -18,7 +18,6 @@ import (
 	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/internal/deploypolicy/registry"
 	"github.com/example/notesplatform/internal/iamsim"
-	"github.com/example/notesplatform/stacks"
 )
 
 var (
@@ -324,7 +323,7 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 
 	for _, eb := range all {
 		res := envResources(eb.app, eb.env)
-		boundary := stacks.BoundaryName(eb.app, eb.env.Name)
+		boundary := deploypolicy.BoundaryName(eb.app, eb.env.Name)
 		principal := fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", eb.env.Account, deploypolicy.DefaultQualifier, eb.env.Account, eb.env.Region)
 		var identity []iamsim.Policy
 		for _, p := range eb.bundle.ExecutionPolicies {

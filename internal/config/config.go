@@ -582,3 +582,11 @@ func (e Environment) DriftFails() bool {
 
 // Destroy reports whether this environment's stateful resources are deleted with the stack.
 func (e Environment) Destroy() bool { return e.RemovalPolicy == Destroy }
+
+// LookupRoleArn is the CDK bootstrap lookup role of an account and region: `cdk bootstrap
+// --trust` lets the pipeline account assume it; it may read everything (AWS's
+// ReadOnlyAccess) but decrypt nothing. The app deploys only to commercial regions
+// (config.Regions), hence the partition.
+func LookupRoleArn(qualifier, account, region string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-lookup-role-%s-%s", account, qualifier, account, region)
+}

@@ -7,7 +7,7 @@
 // and explicit denies for removing the boundary or touching identities and the account.
 //
 // It is plain Go without jsii: the table and the generator are tested on their own, and
-// `go run . deploy-policy --env <name>` feeds it the templates of a synthesized stage.
+// `go run ./cmd/deploypolicy --env <name>` feeds it the templates of a synthesized stage.
 package deploypolicy
 
 import (
@@ -17,6 +17,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/example/notesplatform/internal/config"
 )
 
 // DefaultQualifier is the CDK bootstrap qualifier used when Options.Qualifier is empty.
@@ -47,7 +49,7 @@ type Options struct {
 	App, Env string
 	// Account and Region are the environment's.
 	Account, Region string
-	// BoundaryName is the permissions boundary every role must carry (stacks.BoundaryName).
+	// BoundaryName is the permissions boundary every role must carry (BoundaryName).
 	BoundaryName string
 	// PolicyName is the name under which this policy is created in the account, so that it
 	// can deny changes to itself. Default: PolicyName(App, Env).
@@ -400,4 +402,18 @@ func ResourceTypes(templates ...map[string]any) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// BoundaryName is the fixed name of the permissions boundary, so the deploy policy can
+// require it on every role the pipeline creates.
+func BoundaryName(app, env string) string { return app + "-" + env + "-permissions-boundary" }
+
+// ForEnvironment is the execution policy bundle of one environment, from the resource
+// types of its synthesized templates: what `cmd/deploypolicy` prints and the tests check.
+func ForEnvironment(app string, e config.Environment, templates ...map[string]any) (*Bundle, error) {
+	return New(Options{
+		App: app, Env: e.Name, Account: e.Account, Region: e.Region,
+		BoundaryName:  BoundaryName(app, e.Name),
+		ResourceTypes: ResourceTypes(templates...),
+	})
 }

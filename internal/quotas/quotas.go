@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/example/notesplatform/internal/config"
 )
 
 // Threshold is the share of a limit at which synthesis fails: far enough below the limit
@@ -176,4 +178,16 @@ func Table(ms []Measure) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// RaisedBy are the quotas the configuration declares as raised in an environment's
+// account (environments[].apiResourcesQuota), for Check.
+func RaisedBy(cfg *config.Config) []Raise {
+	var out []Raise
+	for _, e := range cfg.Environments {
+		if float64(e.APIResourcesQuota) != APIResources.Max {
+			out = append(out, Raise{StackPrefix: e.Name + "/", Limit: APIResources, Max: float64(e.APIResourcesQuota)})
+		}
+	}
+	return out
 }

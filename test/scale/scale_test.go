@@ -16,15 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/constructs/nag"
-	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/quotas"
-	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks"
 )
 
 func TestMain(m *testing.M) {
@@ -49,24 +46,15 @@ type result struct {
 // asset bundling skipped (bundles do not depend on the routes).
 func synth(t testing.TB, table api.Table) result {
 	t.Helper()
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := repo.CDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx["aws:cdk:bundling-stacks"] = []any{}
-	out := t.TempDir()
 	start := time.Now()
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(out)})
-	stacks.NewAppWith(app, cfg, root, stacks.Options{Routes: &table})
-	app.Synth(nil)
+	app, err := cdkapp.Build(cdkapp.Options{SkipBundling: true, Routes: &table, Outdir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := app.Synth()
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := result{routes: len(table.Routes), elapsed: time.Since(start)}
 	if r.measures, err = quotas.Check(out); err != nil {
 		t.Fatal(err)

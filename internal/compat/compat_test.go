@@ -1,4 +1,4 @@
-package main
+package compat
 
 import (
 	"bytes"
@@ -27,9 +27,9 @@ import (
 	"github.com/example/notesplatform/stacks"
 )
 
-// The fixtures are a deployed Backend template (test/testdata/compat/deployed.json, with
+// The fixtures are a deployed Backend template (testdata/deployed.json, with
 // aws:cdk:path metadata) and new templates that change it in one way each.
-const fixtures = "test/testdata/compat"
+const fixtures = "testdata"
 
 func fixture(t *testing.T, name string) stackTemplate {
 	t.Helper()
@@ -450,7 +450,7 @@ func shellWords(t *testing.T, line string) []string {
 func TestPipelineCommandRuns(t *testing.T) {
 	line := stacks.CompatGateCommand("dev", "hnb659fds", []string{"Backend/NotesRead:action:secretsmanager:GetSecretValue", "it's:*"})
 	args := shellWords(t, line)
-	require.Equal(t, []string{"go", "run", ".", "compat-gate"}, args[:4])
+	require.Equal(t, []string{"go", "run", "./cmd/compatgate"}, args[:3])
 	assert.Contains(t, args, "it's:*", "quotes survive the shell")
 	args = slices.DeleteFunc(args, func(a string) bool { return a == "it's:*" })
 	args = args[:len(args)-1] // the --accept of the removed entry
@@ -459,7 +459,7 @@ func TestPipelineCommandRuns(t *testing.T) {
 	work := t.TempDir()
 	require.NoError(t, os.Symlink(assembly, filepath.Join(work, "cdk.out")))
 	t.Chdir(work)
-	code, out, errOut := runGate(t, append(args[4:], "--deployed", deployed)...)
+	code, out, errOut := runGate(t, append(args[3:], "--deployed", deployed)...)
 	assert.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "accepted Backend/NotesRead:action:secretsmanager:GetSecretValue")
 }

@@ -1,13 +1,14 @@
-package main
-
-// The old-version compatibility gate: `go run . compat-gate --assembly cdk.out --stage dev`.
+// Package compat is the old-version compatibility gate (`go run ./cmd/compatgate
+// --assembly cdk.out --stage dev`).
 //
 // During a gradual (canary or linear) deploy the version that runs now keeps serving part of
 // the traffic, but with the new template's execution role: a grant that the new template
 // drops is gone for it too, and so is the resource behind a dropped environment variable.
 // The gate compares, per Lambda function, the deployed template with the new one and fails
 // when the new one removes an IAM action, narrows the resources of an action, drops a
-// managed policy or removes an environment variable that the deployed function has.
+// managed policy or removes an environment variable that the deployed function has. It
+// imports no CDK code, so the pipeline step that runs it compiles in seconds.
+package compat
 
 import (
 	"context"
@@ -26,7 +27,6 @@ import (
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/deploypolicy"
-	"github.com/example/notesplatform/stacks"
 )
 
 // cfnTemplate is the part of a CloudFormation template the gate reads.
@@ -492,7 +492,7 @@ func readStage(dir, stage, qualifier string) ([]stageStack, error) {
 		}
 		role := strings.ReplaceAll(s.LookupRole, "${AWS::Partition}", "aws")
 		if role == "" {
-			role = stacks.LookupRoleArn(qualifier, s.Account, s.Region)
+			role = config.LookupRoleArn(qualifier, s.Account, s.Region)
 		}
 		out = append(out, stageStack{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: role, Template: tpl})
 	}
@@ -540,8 +540,15 @@ new template's role: what the new template removes is removed for it too. Do it 
   2. contract: remove it in the next release, and accept the contraction (the deployed version no
      longer uses it) with its id below; delete the acceptance after that release.`
 
-// compatGate runs the gate and returns the exit code: 0 when no function loses anything
-// (or every loss is accepted), 1 when one does, 2 on a usage or read error.
+// Main is the compatibility gate command, reading deployed templates with the caller's AWS
+// credentials through the lookup role (or from --deployed). It returns the exit code: 0
+// when no function loses anything (or every loss is accepted), 1 when one does, 2 on a
+// usage or read error.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return compatGate(ctx, args, stdout, stderr, newDeployedReader)
+}
+
+// compatGate is Main with the reader of deployed templates.
 func compatGate(ctx context.Context, args []string, stdout, stderr io.Writer, reader func(dir string) deployedTemplates) int {
 	fs := flag.NewFlagSet("compat-gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -1,3 +1,13 @@
+// Command deploypolicy prints an environment's CloudFormation execution policy
+// (internal/deploypolicy), for `cdk bootstrap --cloudformation-execution-policies`: it
+// builds the app of cdk.json (asset bundling skipped, nothing written but a temporary
+// assembly) and derives the policy from the resource types of the environment's templates.
+//
+//	go run ./cmd/deploypolicy --env prod [--names | --name <policy name>]
+//
+// Without flags it prints the bundle as JSON: {"executionPolicies": [{"name", "document"}...],
+// "boundary": {"name", "document"}}. --names prints the policy names, one a line; --name
+// prints that one policy document, ready for `aws iam create-policy`.
 package main
 
 import (
@@ -5,19 +15,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"os"
+	"slices"
 
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/deploypolicy"
-	"github.com/example/notesplatform/stacks"
 )
 
-// deployPolicy is `go run . deploy-policy --env <name>`: it synthesizes the app from
-// cdk.json (asset bundling skipped, nothing written but a temporary assembly) and prints
-// the environment's CloudFormation execution policy bundle as JSON, for `cdk bootstrap
-// --cloudformation-execution-policies`: {"executionPolicies": [{"name", "document"}...],
-// "boundary": {"name", "document"}}. --names prints the policy names, one a line; --name
-// prints that one policy document, ready for `aws iam create-policy`. It returns the exit
-// code.
-func deployPolicy(args []string, root string, stdout, stderr io.Writer) int {
+func main() {
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	jsii.Close()
+	os.Exit(code)
+}
+
+// run is the command; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("deploy-policy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envName := fs.String("env", "", "environment name in cdk.json (config.environments[].name)")
@@ -30,11 +45,12 @@ func deployPolicy(args []string, root string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "deploy-policy:", err)
 		return 1
 	}
-	_, cfg, built, cleanup, err := unbundled(root, "deploy-policy-*") // only resource types matter
+	app, err := cdkapp.Build(cdkapp.Options{SkipBundling: true}) // only resource types matter
 	if err != nil {
 		return fail(err)
 	}
-	defer cleanup()
+	defer app.Cleanup()
+	cfg := app.Config
 	if _, ok := cfg.Environment(*envName); !ok {
 		var known []string
 		for _, e := range cfg.Environments {
@@ -42,11 +58,11 @@ func deployPolicy(args []string, root string, stdout, stderr io.Writer) int {
 		}
 		return fail(fmt.Errorf("--env %q: allowed is one of %v", *envName, known))
 	}
-	for _, stage := range built.Stages {
+	for _, stage := range app.Stages {
 		if stage.Env.Name != *envName {
 			continue
 		}
-		bundle, err := stagePolicy(cfg.AppName, stage)
+		bundle, err := deploypolicy.ForEnvironment(cfg.AppName, stage.Env, slices.Collect(maps.Values(stage.Templates()))...)
 		if err != nil {
 			return fail(err)
 		}
@@ -72,19 +88,4 @@ func deployPolicy(args []string, root string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	return fail(fmt.Errorf("no stage %q was built", *envName))
-}
-
-// stagePolicy is the execution policy bundle of one stage, from the resource types its
-// synthesized stacks contain.
-func stagePolicy(app string, stage *stacks.Stage) (*deploypolicy.Bundle, error) {
-	var templates []map[string]any
-	for _, t := range stage.Templates() {
-		templates = append(templates, t)
-	}
-	e := stage.Env
-	return deploypolicy.New(deploypolicy.Options{
-		App: app, Env: e.Name, Account: e.Account, Region: e.Region,
-		BoundaryName:  stacks.BoundaryName(app, e.Name),
-		ResourceTypes: deploypolicy.ResourceTypes(templates...),
-	})
 }

@@ -1,108 +1,15 @@
-package main
+package diagram
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/example/notesplatform/internal/config"
-	"github.com/example/notesplatform/internal/repo"
-	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shippedCleanup != nil {
-		shippedCleanup()
-	}
-	jsii.Close() // one jsii kernel per test binary (the diagram test synthesizes)
-	os.Exit(code)
-}
-
-var (
-	shippedOnce     sync.Once
-	shippedAssembly string
-	shippedCleanup  func()
-	shippedErr      error
-)
-
-// shipped synthesizes the app of cdk.json once, exactly as `go run . diagram` does.
-func shipped(t *testing.T) string {
-	t.Helper()
-	shippedOnce.Do(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				shippedErr = fmt.Errorf("panic during synth: %v", r)
-			}
-		}()
-		root, err := repo.Root()
-		if err != nil {
-			shippedErr = err
-			return
-		}
-		shippedAssembly, shippedCleanup, shippedErr = synthShipped(root)
-	})
-	require.NoError(t, shippedErr)
-	return shippedAssembly
-}
-
-// The diagram in README.md is the one the current code generates.
-func TestDiagramUpToDate(t *testing.T) {
-	mermaid, err := Diagram(shipped(t))
-	require.NoError(t, err)
-	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	want, err := replaceDiagram(string(readme), mermaid)
-	require.NoError(t, err)
-	if want != string(readme) {
-		t.Errorf("README.md: the architecture diagram is out of date: run `make diagram` and commit README.md. It should be:\n%s", diagramBlock(mermaid))
-	}
-}
-
-// The generated diagram shows what the app deploys: the pipeline deploying every
-// environment, the first environment's four stacks with their functions, and the
-// cross-stack references of its stacks.
-func TestDiagramShowsTheApp(t *testing.T) {
-	mermaid, err := Diagram(shipped(t))
-	require.NoError(t, err)
-	root, err := repo.Root()
-	require.NoError(t, err)
-	ctx, err := repo.CDKContext(root)
-	require.NoError(t, err)
-	cfg, err := config.Load(ctx)
-	require.NoError(t, err)
-	first := cfg.Environments[0]
-
-	assert.True(t, strings.HasPrefix(mermaid, "flowchart TB\n"))
-	assert.Contains(t, mermaid, `subgraph top_`+mermaidID(stacks.PipelineStackName(cfg.AppName)))
-	for _, e := range cfg.Environments {
-		assert.Contains(t, mermaid, `-->|"deploys"| stage_`+e.Name, "the pipeline deploys %s", e.Name)
-		assert.Contains(t, mermaid, "environment "+e.Name+" ("+e.Account+", "+e.Region+")")
-	}
-	for _, part := range []string{"Base", "Data", "Backend", "Frontend"} {
-		assert.Contains(t, mermaid, `subgraph `+first.Name+`_`+part+`["`+part+`<br/>`+cfg.AppName+"-"+first.Name+"-"+strings.ToLower(part)+`"]`)
-	}
-	for _, f := range api.Functions {
-		assert.Contains(t, mermaid, `["Lambda function<br/>`+f.Name+`"]`, "function %s", f.Name)
-	}
-	for _, main := range []string{"DynamoDB table", "Cognito user pool", "REST API", "CloudFront distribution", "CloudTrail trail", "VPC", "KMS key", "S3 bucket"} {
-		assert.Contains(t, mermaid, `["`+main+`<br/>`)
-	}
-	assert.NotContains(t, mermaid, "Custom::", "CDK's own custom-resource handlers are not architecture")
-	// Backend reads the table and the user pool of Data, and the log key of Base.
-	assert.Regexp(t, first.Name+`_Backend -->\|"[^"]*Notes[^"]*Users[^"]*"\| `+first.Name+`_Data`, mermaid)
-	assert.Regexp(t, first.Name+`_Backend -->\|"[^"]*LogKey[^"]*"\| `+first.Name+`_Base`, mermaid)
-	assert.Regexp(t, first.Name+`_Frontend -->\|"[^"]*Api[^"]*"\| `+first.Name+`_Backend`, mermaid)
-}
 
 // writeAssembly writes a small cloud assembly: stages dev and qa with stacks Store and Web
 // (Web reads Store's bucket and key through Fn::GetStackOutput), qa with an extra table.
@@ -182,15 +89,15 @@ func TestDiagramOfAnAssembly(t *testing.T) {
 
 func TestReplaceDiagram(t *testing.T) {
 	readme := "# x\n\n" + diagramStart + "\nold\n" + diagramEnd + "\n\nrest\n"
-	out, err := replaceDiagram(readme, "flowchart TB\n")
+	out, err := Replace(readme, "flowchart TB\n")
 	require.NoError(t, err)
-	assert.Equal(t, "# x\n\n"+diagramBlock("flowchart TB\n")+"\n\nrest\n", out)
-	again, err := replaceDiagram(out, "flowchart TB\n")
+	assert.Equal(t, "# x\n\n"+Block("flowchart TB\n")+"\n\nrest\n", out)
+	again, err := Replace(out, "flowchart TB\n")
 	require.NoError(t, err)
 	assert.Equal(t, out, again, "idempotent")
 
-	_, err = replaceDiagram("# no markers\n", "x")
+	_, err = Replace("# no markers\n", "x")
 	assert.ErrorContains(t, err, "0 <!-- diagram:start --> ... <!-- diagram:end --> sections")
-	_, err = replaceDiagram(readme+readme, "x")
+	_, err = Replace(readme+readme, "x")
 	assert.ErrorContains(t, err, "2 <!-- diagram:start -->")
 }

@@ -1,30 +1,25 @@
-package main
-
-// The README's architecture diagram, generated from the cloud assembly:
-// `go run . diagram` (make diagram) synthesizes the app and rewrites the Mermaid block
-// between the diagram markers of README.md; `--check` only compares.
+// Package diagram draws the architecture diagram from a cloud assembly, so the picture in
+// the docs is generated from what the app deploys rather than drawn by hand: the pipeline,
+// every environment, the first environment's stacks with their main resources, and the
+// cross-stack references between them (Mermaid). `make diagram` (cmd/diagram) writes it
+// between the markers of Doc.
+package diagram
 
 import (
-	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/example/notesplatform/internal/cfn"
-
-	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/notesplatform/internal/repo"
 )
 
-// Markers around the generated block in README.md.
+// Doc is the page, relative to the repository root, that holds the generated diagram.
+const Doc = "README.md"
+
+// Markers around the generated block in Doc.
 const (
 	diagramStart = "<!-- diagram:start -->"
 	diagramEnd   = "<!-- diagram:end -->"
@@ -255,7 +250,8 @@ func (s *asmStack) outputSource(output string) string {
 
 var nonID = regexp.MustCompile(`[^A-Za-z0-9_]`)
 
-func mermaidID(parts ...string) string {
+// ID is a Mermaid node id made of parts: letters, digits and underscores only.
+func ID(parts ...string) string {
 	return nonID.ReplaceAllString(strings.Join(parts, "_"), "_")
 }
 
@@ -301,7 +297,7 @@ func Diagram(assembly string) (string, error) {
 		}
 		w(`%ssubgraph %s["%s"]`, indent, id, title)
 		for _, n := range s.mainNodes() {
-			w(`%s  %s["%s<br/>%s"]`, indent, mermaidID(id, n.Name), mermaidText(mainTypes[n.Type]), mermaidText(n.Name))
+			w(`%s  %s["%s<br/>%s"]`, indent, ID(id, n.Name), mermaidText(mainTypes[n.Type]), mermaidText(n.Name))
 		}
 		w("%send", indent)
 	}
@@ -320,13 +316,13 @@ func Diagram(assembly string) (string, error) {
 	first := stages[0]
 	ids := map[*asmStack]string{}
 	for _, s := range top {
-		ids[s] = mermaidID("top", stackPart(s))
+		ids[s] = ID("top", stackPart(s))
 		stackBlock("  ", s, ids[s])
 	}
-	stageID := mermaidID("stage", first.Name)
+	stageID := ID("stage", first.Name)
 	w(`  subgraph %s["environment %s (%s)"]`, stageID, mermaidText(first.Name), mermaidText(first.Env))
 	for _, s := range first.Stacks {
-		ids[s] = mermaidID(first.Name, stackPart(s))
+		ids[s] = ID(first.Name, stackPart(s))
 		stackBlock("    ", s, ids[s])
 	}
 	w("  end")
@@ -361,19 +357,19 @@ func Diagram(assembly string) (string, error) {
 			}
 			text = "as " + mermaidText(first.Name) + ", except:<br/>" + strings.Join(diff, "<br/>")
 		}
-		w(`  %s["environment %s (%s)<br/>%s"]`, mermaidID("stage", st.Name), mermaidText(st.Name), mermaidText(st.Env), text)
+		w(`  %s["environment %s (%s)<br/>%s"]`, ID("stage", st.Name), mermaidText(st.Name), mermaidText(st.Env), text)
 	}
 	for _, s := range top {
 		for _, st := range stages {
-			w(`  %s -->|"deploys"| %s`, ids[s], mermaidID("stage", st.Name))
+			w(`  %s -->|"deploys"| %s`, ids[s], ID("stage", st.Name))
 		}
 	}
 	edges(first.Stacks, func(s *asmStack) string { return ids[s] })
 	return b.String(), nil
 }
 
-// diagramBlock is what goes between the README markers.
-func diagramBlock(mermaid string) string {
+// Block is what goes between the markers of Doc.
+func Block(mermaid string) string {
 	return diagramStart + "\n" +
 		"Generated from the cloud assembly by `make diagram` (main resources only; an arrow is a\n" +
 		"cross-stack reference, labelled with what is referenced). Do not edit by hand.\n\n" +
@@ -382,72 +378,11 @@ func diagramBlock(mermaid string) string {
 
 var diagramSection = regexp.MustCompile(`(?s)` + regexp.QuoteMeta(diagramStart) + `.*?` + regexp.QuoteMeta(diagramEnd))
 
-// replaceDiagram puts the block between the markers of a README.
-func replaceDiagram(readme, mermaid string) (string, error) {
+// Replace puts the block between the markers of a page.
+func Replace(readme, mermaid string) (string, error) {
 	if n := len(diagramSection.FindAllStringIndex(readme, -1)); n != 1 {
-		return "", fmt.Errorf("README: %d %s ... %s sections: want exactly one", n, diagramStart, diagramEnd)
+		return "", fmt.Errorf("%d %s ... %s sections: want exactly one", n, diagramStart, diagramEnd)
 	}
-	block := diagramBlock(mermaid)
+	block := Block(mermaid)
 	return diagramSection.ReplaceAllLiteralString(readme, block), nil
-}
-
-// synthShipped synthesizes the app of cdk.json (asset bundling skipped: the diagram does
-// not look at assets) into a temporary directory, removed by the returned function.
-func synthShipped(moduleRoot string) (string, func(), error) {
-	app, _, _, cleanup, err := unbundled(moduleRoot, "diagram-*")
-	if err != nil {
-		return "", nil, err
-	}
-	app.Synth(nil)
-	return *app.Outdir(), cleanup, nil
-}
-
-// diagramCommand is `go run . diagram [--check]`: it rewrites (or, with --check, compares)
-// the diagram in README.md. It returns the exit code.
-func diagramCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	check := fs.Bool("check", false, "only report whether README.md is up to date")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "diagram:", err)
-		return 1
-	}
-	defer jsii.Close()
-	root, err := repo.Root()
-	if err != nil {
-		return fail(err)
-	}
-	assembly, cleanup, err := synthShipped(root)
-	if err != nil {
-		return fail(err)
-	}
-	defer cleanup()
-	mermaid, err := Diagram(assembly)
-	if err != nil {
-		return fail(err)
-	}
-	path := filepath.Join(root, "README.md")
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return fail(err)
-	}
-	updated, err := replaceDiagram(string(old), mermaid)
-	if err != nil {
-		return fail(err)
-	}
-	if bytes.Equal(old, []byte(updated)) {
-		fmt.Fprintln(stdout, "README.md: the diagram is up to date")
-		return 0
-	}
-	if *check {
-		return fail(errors.New("README.md: the diagram is out of date: run make diagram"))
-	}
-	if err := os.WriteFile(path, []byte(updated), 0o644); err != nil {
-		return fail(err)
-	}
-	fmt.Fprintln(stdout, "README.md: diagram rewritten")
-	return 0
 }
