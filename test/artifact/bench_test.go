@@ -1,7 +1,8 @@
-package artifact
+package artifact_test
 
 import (
 	"context"
+	"github.com/example/notesplatform/internal/artifact"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,7 +13,7 @@ import (
 
 // coldRequests is the first request each function serves in the benchmark: its most
 // common route, with the AWS calls it makes (against dynalite, on loopback).
-var coldRequests = map[string]Request{
+var coldRequests = map[string]artifact.Request{
 	"Health":     {Method: "GET", Path: "/health"},
 	"NotesRead":  {Method: "GET", Path: "/notes", User: "c0ffee00-0000-4000-8000-000000000001", Query: url.Values{"limit": {"20"}}},
 	"NotesWrite": {Method: "POST", Path: "/notes", User: "c0ffee00-0000-4000-8000-000000000001", Body: `{"title":"cold","tags":["bench"]}`, Header: map[string][]string{"content-type": {"application/json"}}},
@@ -34,7 +35,7 @@ var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 func BenchmarkColdStart(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	h, err := Start(ctx, Options{NativeBuild: true, BuildDir: b.TempDir(), Log: logWriter()})
+	h, err := artifact.Start(ctx, artifact.Options{NativeBuild: true, BuildDir: b.TempDir(), Log: logWriter()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func BenchmarkColdStart(b *testing.B) {
 					in.Stop()
 					b.Fatal(err)
 				}
-				if resp, err := toResponse(f.Name, out); err != nil || resp.Status >= 300 {
+				if resp, err := artifact.ToResponse(f.Name, out); err != nil || resp.Status >= 300 {
 					in.Stop()
 					b.Fatalf("%s answered %d %s (%v)", f.Name, resp.Status, resp.Body, err)
 				}

@@ -1,7 +1,8 @@
-package artifact
+package artifact_test
 
 import (
 	"encoding/json"
+	"github.com/example/notesplatform/internal/artifact"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // own credentials, in the stage's region, and named only resources that function is given
 // in its environment. Whether the IAM policies allow each call, and grant nothing more, is
 // the replay's (TestLeastPrivilegeByReplay) on the same record.
-func checkCalls(t *testing.T, h *Harness) {
+func checkCalls(t *testing.T, h *artifact.Harness) {
 	calls := h.Calls()
 	if len(calls) == 0 {
 		t.Fatal("no AWS call was recorded: the functions did not reach the recorder")
@@ -54,7 +55,7 @@ func checkCalls(t *testing.T, h *Harness) {
 
 // checkLogs: everything a function writes is one JSON object per line (what the
 // template's JSON log format expects), request lines with the request id and route.
-func checkLogs(t *testing.T, h *Harness) {
+func checkLogs(t *testing.T, h *artifact.Harness) {
 	for _, name := range h.FunctionNames() {
 		out := strings.TrimSpace(h.Instances[name].FunctionOutput())
 		if out == "" {
@@ -80,7 +81,7 @@ func checkLogs(t *testing.T, h *Harness) {
 // checkMemory: after the flows, no bootstrap used more memory than its template's
 // MemorySize (Lambda kills an environment that does). Under qemu the figure includes
 // the emulator's own memory, so it errs high; bench_test.go measures the native figure.
-func checkMemory(t *testing.T, h *Harness) {
+func checkMemory(t *testing.T, h *artifact.Harness) {
 	for _, f := range h.Functions {
 		in := h.Instances[f.Name]
 		rss, err := in.PeakRSS()

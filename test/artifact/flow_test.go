@@ -1,6 +1,7 @@
-package artifact
+package artifact_test
 
 import (
+	"github.com/example/notesplatform/internal/artifact"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,7 +31,7 @@ type page struct {
 }
 
 // do sends one request through the deployed API's routes to the running artifacts.
-func do(t *testing.T, h *Harness, req Request) Response {
+func do(t *testing.T, h *artifact.Harness, req artifact.Request) artifact.Response {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -42,7 +43,7 @@ func do(t *testing.T, h *Harness, req Request) Response {
 }
 
 // expect checks status and the headers every answer carries, and decodes a JSON body.
-func expect(t *testing.T, resp Response, status int, into any) {
+func expect(t *testing.T, resp artifact.Response, status int, into any) {
 	t.Helper()
 	if resp.Status != status {
 		t.Fatalf("status %d, want %d; body %s", resp.Status, status, resp.Body)
@@ -71,7 +72,7 @@ func expect(t *testing.T, resp Response, status int, into any) {
 }
 
 // expectError checks the one error shape and its code.
-func expectError(t *testing.T, resp Response, status int, code string) {
+func expectError(t *testing.T, resp artifact.Response, status int, code string) {
 	t.Helper()
 	var e struct {
 		Error struct {
@@ -114,7 +115,7 @@ func TestStage(t *testing.T) {
 // checkRoutes: the REST API in the template routes exactly the
 // methods of lambdas/api.Routes to their functions, with the Cognito authorizer exactly
 // on the User routes, so driving the template's routes drives the route table.
-func checkRoutes(t *testing.T, h *Harness) {
+func checkRoutes(t *testing.T, h *artifact.Harness) {
 	var got, want []string
 	for _, r := range h.Gateway.Routes {
 		got = append(got, fmt.Sprintf("%s %s -> %s cognito=%v", r.Method, r.Path, r.Function.Name, r.Cognito))
@@ -140,9 +141,9 @@ func checkRoutes(t *testing.T, h *Harness) {
 
 // checkHealth: the public route answers with the values the
 // template sets, which only works if code and template agree on the variable names.
-func checkHealth(t *testing.T, h *Harness) {
+func checkHealth(t *testing.T, h *artifact.Harness) {
 	var got map[string]string
-	expect(t, do(t, h, Request{Method: "GET", Path: "/health", Header: map[string][]string{"accept": {"application/json"}}}), 200, &got)
+	expect(t, do(t, h, artifact.Request{Method: "GET", Path: "/health", Header: map[string][]string{"accept": {"application/json"}}}), 200, &got)
 	env := h.Environments["Health"]
 	want := map[string]string{"app": env[api.EnvAppName], "environment": env[api.EnvEnvironment], "version": env[api.EnvBuildVersion]}
 	if want["app"] == "" || want["environment"] == "" || want["version"] == "" {
@@ -158,7 +159,7 @@ func checkHealth(t *testing.T, h *Harness) {
 // notesFlow drives every user route through the artifacts with the events the
 // deployed gateway sends: create (and replay), list, page, read, isolation, update,
 // conflict, delete.
-func notesFlow(t *testing.T, h *Harness) {
+func notesFlow(t *testing.T, h *artifact.Harness) {
 	alice, bob := "7d2f7a48-0c4e-4f6a-9c1e-"+fmt.Sprintf("%012d", time.Now().UnixNano()%1e12), "0b8e5c1a-3f2d-4e7b-8a6c-"+fmt.Sprintf("%012d", time.Now().UnixNano()%1e12+1)
 	jsonHeaders := func(extra ...string) map[string][]string {
 		hd := map[string][]string{"content-type": {"application/json"}, "accept": {"application/json"}}
@@ -169,11 +170,11 @@ func notesFlow(t *testing.T, h *Harness) {
 	}
 
 	// No token: the authorizer answers, no function runs.
-	expectError(t, do(t, h, Request{Method: "GET", Path: "/notes"}), 401, "unauthorized")
+	expectError(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes"}), 401, "unauthorized")
 
 	// Create, then replay with the same Idempotency-Key.
 	input := map[string]any{"title": "Groceries", "body": "milk, eggs", "tags": []string{"home", "errands"}}
-	create := Request{Method: "POST", Path: "/notes", User: alice, Body: jsonBody(input),
+	create := artifact.Request{Method: "POST", Path: "/notes", User: alice, Body: jsonBody(input),
 		Header: jsonHeaders("idempotency-key", "6f1c0b8e-2d7a-4c55-9a43-0c3b9f1f2a10")}
 	resp := do(t, h, create)
 	var first note
@@ -194,7 +195,7 @@ func notesFlow(t *testing.T, h *Harness) {
 	if replay.ID != first.ID || resp.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay gave %s (Idempotent-Replayed %q), want the same note %s", replay.ID, resp.Get("Idempotent-Replayed"), first.ID)
 	}
-	expectError(t, do(t, h, Request{Method: "POST", Path: "/notes", User: alice, Body: jsonBody(map[string]any{"title": ""}), Header: jsonHeaders()}), 400, "validation_failed")
+	expectError(t, do(t, h, artifact.Request{Method: "POST", Path: "/notes", User: alice, Body: jsonBody(map[string]any{"title": ""}), Header: jsonHeaders()}), 400, "validation_failed")
 
 	// Two more notes, then list newest first, two per page.
 	var ids []string
@@ -204,62 +205,62 @@ func notesFlow(t *testing.T, h *Harness) {
 		if i == 1 {
 			tags = []string{"home"}
 		}
-		expect(t, do(t, h, Request{Method: "POST", Path: "/notes", User: alice, Body: jsonBody(map[string]any{"title": title, "tags": tags}), Header: jsonHeaders()}), 201, &n)
+		expect(t, do(t, h, artifact.Request{Method: "POST", Path: "/notes", User: alice, Body: jsonBody(map[string]any{"title": title, "tags": tags}), Header: jsonHeaders()}), 201, &n)
 		ids = append(ids, n.ID)
 	}
 	var p1, p2 page
-	expect(t, do(t, h, Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"limit": {"2"}}}), 200, &p1)
+	expect(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"limit": {"2"}}}), 200, &p1)
 	if len(p1.Items) != 2 || p1.Items[0].ID != ids[1] || p1.Items[1].ID != ids[0] || p1.NextCursor == "" {
 		t.Fatalf("page 1: %+v, want %s then %s and a nextCursor", p1, ids[1], ids[0])
 	}
-	expect(t, do(t, h, Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"limit": {"2"}, "cursor": {p1.NextCursor}}}), 200, &p2)
+	expect(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"limit": {"2"}, "cursor": {p1.NextCursor}}}), 200, &p2)
 	if len(p2.Items) != 1 || p2.Items[0].ID != first.ID || p2.NextCursor != "" {
 		t.Errorf("page 2: %+v, want only %s and no nextCursor", p2, first.ID)
 	}
-	expectError(t, do(t, h, Request{Method: "GET", Path: "/notes", User: bob, Query: url.Values{"limit": {"2"}, "cursor": {p1.NextCursor}}}), 400, "bad_request")
-	expectError(t, do(t, h, Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"limit": {"2", "3"}}}), 400, "bad_request")
+	expectError(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes", User: bob, Query: url.Values{"limit": {"2"}, "cursor": {p1.NextCursor}}}), 400, "bad_request")
+	expectError(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"limit": {"2", "3"}}}), 400, "bad_request")
 	var tagged page
-	expect(t, do(t, h, Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"tag": {"home"}}}), 200, &tagged)
+	expect(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes", User: alice, Query: url.Values{"tag": {"home"}}}), 200, &tagged)
 	if len(tagged.Items) != 2 || tagged.Items[0].ID != ids[1] || tagged.Items[1].ID != first.ID {
 		t.Errorf("tag home: %+v, want %s and %s", tagged.Items, ids[1], first.ID)
 	}
 
 	// Read; another user sees nothing.
 	path := "/notes/" + first.ID
-	resp = do(t, h, Request{Method: "GET", Path: path, User: alice})
+	resp = do(t, h, artifact.Request{Method: "GET", Path: path, User: alice})
 	var got note
 	expect(t, resp, 200, &got)
 	if got.ID != first.ID || resp.Get("ETag") != `"1"` {
 		t.Errorf("GET %s: %+v, ETag %q", path, got, resp.Get("ETag"))
 	}
-	expectError(t, do(t, h, Request{Method: "GET", Path: path, User: bob}), 404, "not_found")
+	expectError(t, do(t, h, artifact.Request{Method: "GET", Path: path, User: bob}), 404, "not_found")
 	var empty page
-	expect(t, do(t, h, Request{Method: "GET", Path: "/notes", User: bob}), 200, &empty)
+	expect(t, do(t, h, artifact.Request{Method: "GET", Path: "/notes", User: bob}), 200, &empty)
 	if len(empty.Items) != 0 {
 		t.Errorf("bob lists %d of alice's notes", len(empty.Items))
 	}
 
 	// Update with If-Match; a stale ETag is a conflict; no ETag is refused.
 	update := map[string]any{"title": "Groceries", "body": "milk", "tags": []string{}}
-	resp = do(t, h, Request{Method: "PUT", Path: path, User: alice, Body: jsonBody(update), Header: jsonHeaders("if-match", `"1"`)})
+	resp = do(t, h, artifact.Request{Method: "PUT", Path: path, User: alice, Body: jsonBody(update), Header: jsonHeaders("if-match", `"1"`)})
 	var updated note
 	expect(t, resp, 200, &updated)
 	if updated.Version != 2 || updated.Body != "milk" || len(updated.Tags) != 0 || resp.Get("ETag") != `"2"` {
 		t.Errorf("updated %+v, ETag %q", updated, resp.Get("ETag"))
 	}
-	expectError(t, do(t, h, Request{Method: "PUT", Path: path, User: alice, Body: jsonBody(update), Header: jsonHeaders("if-match", `"1"`)}), 412, "precondition_failed")
-	expectError(t, do(t, h, Request{Method: "PUT", Path: path, User: alice, Body: jsonBody(update), Header: jsonHeaders()}), 428, "precondition_required")
-	expectError(t, do(t, h, Request{Method: "PUT", Path: path, User: bob, Body: jsonBody(update), Header: jsonHeaders("if-match", `"2"`)}), 404, "not_found")
+	expectError(t, do(t, h, artifact.Request{Method: "PUT", Path: path, User: alice, Body: jsonBody(update), Header: jsonHeaders("if-match", `"1"`)}), 412, "precondition_failed")
+	expectError(t, do(t, h, artifact.Request{Method: "PUT", Path: path, User: alice, Body: jsonBody(update), Header: jsonHeaders()}), 428, "precondition_required")
+	expectError(t, do(t, h, artifact.Request{Method: "PUT", Path: path, User: bob, Body: jsonBody(update), Header: jsonHeaders("if-match", `"2"`)}), 404, "not_found")
 
 	// Delete is idempotent; the note is gone.
-	expect(t, do(t, h, Request{Method: "DELETE", Path: path, User: alice}), 204, nil)
-	expectError(t, do(t, h, Request{Method: "GET", Path: path, User: alice}), 404, "not_found")
-	expect(t, do(t, h, Request{Method: "DELETE", Path: path, User: alice}), 204, nil)
+	expect(t, do(t, h, artifact.Request{Method: "DELETE", Path: path, User: alice}), 204, nil)
+	expectError(t, do(t, h, artifact.Request{Method: "GET", Path: path, User: alice}), 404, "not_found")
+	expect(t, do(t, h, artifact.Request{Method: "DELETE", Path: path, User: alice}), 204, nil)
 }
 
 // checkEveryRouteDriven makes sure the flows reach every route of the table: a route
 // added later without a flow fails here. Each function logs the route of every request.
-func checkEveryRouteDriven(t *testing.T, h *Harness) {
+func checkEveryRouteDriven(t *testing.T, h *artifact.Harness) {
 	driven := map[string]bool{}
 	for _, name := range h.FunctionNames() {
 		for _, line := range strings.Split(h.Instances[name].FunctionOutput(), "\n") {

@@ -1,9 +1,10 @@
-package artifact
+package artifact_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/example/notesplatform/internal/artifact"
 	"io"
 	"os"
 	"strings"
@@ -21,7 +22,7 @@ const deferredEnv = "ARTIFACT_TESTS_RUN_IN"
 
 var (
 	sharedOnce sync.Once
-	shared     *Harness
+	shared     *artifact.Harness
 	sharedErr  error
 )
 
@@ -45,7 +46,7 @@ func logWriter() io.Writer {
 // deferred returns why a test may skip: the emulator is missing here and deferredEnv
 // names where the tests run instead; "" otherwise.
 func deferred(err error) string {
-	var missing *MissingQEMUError
+	var missing *artifact.MissingQEMUError
 	where := os.Getenv(deferredEnv)
 	if where == "" || !errors.As(err, &missing) {
 		return ""
@@ -56,13 +57,13 @@ func deferred(err error) string {
 // stage starts the dev stage once for the package (dynalite, the stand-ins, every
 // function under the emulator) and returns it, or fails the test with the reason it did
 // not start (skips only as deferred() allows).
-func stage(t *testing.T) *Harness {
+func stage(t *testing.T) *artifact.Harness {
 	t.Helper()
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		start := time.Now()
-		shared, sharedErr = Start(ctx, Options{Log: logWriter()})
+		shared, sharedErr = artifact.Start(ctx, artifact.Options{Log: logWriter()})
 		if sharedErr == nil {
 			t.Logf("stage %s: %d API functions and %d operational (%s) under %s (emulation: %v), started in %s",
 				shared.Assembly.Stage, len(shared.Functions), len(shared.Operational), strings.Join(names(shared.Operational), ", "),
@@ -78,7 +79,7 @@ func stage(t *testing.T) *Harness {
 	return shared
 }
 
-func names(fns []*Function) []string {
+func names(fns []*artifact.Function) []string {
 	out := make([]string, len(fns))
 	for i, f := range fns {
 		out[i] = f.Name

@@ -1,8 +1,9 @@
-package artifact
+package artifact_test
 
 import (
 	"context"
 	"errors"
+	"github.com/example/notesplatform/internal/artifact"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +16,13 @@ import (
 )
 
 // devStage loads the dev stage of the repository's cdk.out and its Go functions.
-func devStage(t *testing.T) (root string, asm *Assembly, fns []*Function) {
+func devStage(t *testing.T) (root string, asm *artifact.Assembly, fns []*artifact.Function) {
 	t.Helper()
 	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if asm, err = LoadStage(filepath.Join(root, "cdk.out"), "dev"); err != nil {
+	if asm, err = artifact.LoadStage(filepath.Join(root, "cdk.out"), "dev"); err != nil {
 		t.Fatal(err)
 	}
 	if fns, _, err = asm.Functions(); err != nil {
@@ -33,7 +34,7 @@ func devStage(t *testing.T) (root string, asm *Assembly, fns []*Function) {
 // copyStage copies the dev stage of the repository's cdk.out (manifests, templates and the
 // bundles of our functions) into a temporary cdk.out, to break a copy and never the real
 // one. It returns the copy's directory and the functions as found in it.
-func copyStage(t *testing.T) (string, map[string]*Function) {
+func copyStage(t *testing.T) (string, map[string]*artifact.Function) {
 	t.Helper()
 	root, asm, fns := devStage(t)
 	out := t.TempDir()
@@ -61,7 +62,7 @@ func copyStage(t *testing.T) (string, map[string]*Function) {
 	for _, f := range append(fns, ops...) {
 		copyFile(t, filepath.Join(f.AssetDir, "bootstrap"), filepath.Join(out, filepath.Base(f.AssetDir), "bootstrap"))
 	}
-	copied, err := LoadStage(out, "dev")
+	copied, err := artifact.LoadStage(out, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func copyStage(t *testing.T) (string, map[string]*Function) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*Function{}
+	byName := map[string]*artifact.Function{}
 	for _, f := range cfns {
 		byName[f.Name] = f
 	}
@@ -117,16 +118,16 @@ func buildBootstrap(t *testing.T, pkg, dir, goarch string, extra ...string) {
 // and says what to do.
 func TestMissingStageSaysRunMakeSynth(t *testing.T) {
 	root, _, _ := devStage(t)
-	_, err := LoadStage(filepath.Join(root, "cdk.out"), "qa")
-	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), `stage "qa"`) || !strings.Contains(err.Error(), "dev, prod") {
+	_, err := artifact.LoadStage(filepath.Join(root, "cdk.out"), "qa")
+	if !errors.Is(err, artifact.ErrRunSynth) || !strings.Contains(err.Error(), `stage "qa"`) || !strings.Contains(err.Error(), "dev, prod") {
 		t.Errorf("want an error naming the stage, the stages there are and make synth, got %v", err)
 	}
 }
 
 // TestMissingCDKOutSaysRunMakeSynth: no cloud assembly is a failure that says what to do.
 func TestMissingCDKOutSaysRunMakeSynth(t *testing.T) {
-	_, err := Load(Options{CDKOut: t.TempDir()})
-	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), "run make synth") {
+	_, err := artifact.Load(artifact.Options{CDKOut: t.TempDir()})
+	if !errors.Is(err, artifact.ErrRunSynth) || !strings.Contains(err.Error(), "run make synth") {
 		t.Errorf("want an error telling to run make synth, got %v", err)
 	}
 }
@@ -148,8 +149,8 @@ func TestStaleBundleSaysRunMakeSynth(t *testing.T) {
 	if err := os.WriteFile(tpl, []byte(strings.ReplaceAll(string(b), `"`+version+`"`, `"000000000000"`)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Load(Options{CDKOut: out})
-	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), "Health: cdk.out is stale") {
+	_, err = artifact.Load(artifact.Options{CDKOut: out})
+	if !errors.Is(err, artifact.ErrRunSynth) || !strings.Contains(err.Error(), "Health: cdk.out is stale") {
 		t.Errorf("want a stale Health bundle reported with run make synth, got %v", err)
 	}
 }
@@ -188,14 +189,14 @@ func TestBrokenBundlesFail(t *testing.T) {
 	// The control: the stand-in built right passes, so each failure below is the break's.
 	out, fns := copyStage(t)
 	buildBootstrap(t, "test/artifact/testdata/health", fns["Health"].AssetDir, "arm64")
-	if _, err := Load(Options{CDKOut: out}); err != nil {
+	if _, err := artifact.Load(artifact.Options{CDKOut: out}); err != nil {
 		t.Fatalf("the correctly built stand-in of Health is refused: %v", err)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out, fns := copyStage(t)
 			c.breakIt(t, fns["Health"].AssetDir)
-			_, err := Load(Options{CDKOut: out})
+			_, err := artifact.Load(artifact.Options{CDKOut: out})
 			if err == nil {
 				t.Fatal("the broken bundle was accepted")
 			}
@@ -219,7 +220,7 @@ func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
 	buildBootstrap(t, "test/artifact/testdata/panicinit", fns["Health"].AssetDir, "arm64")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	h, err := Start(ctx, Options{CDKOut: out, Log: logWriter()})
+	h, err := artifact.Start(ctx, artifact.Options{CDKOut: out, Log: logWriter()})
 	if err != nil {
 		if reason := deferred(err); reason != "" {
 			t.Skip(reason)
@@ -227,8 +228,8 @@ func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
 		t.Fatalf("the stage with a panicking Health did not even start: %v", err)
 	}
 	defer h.Close()
-	_, err = h.Do(ctx, Request{Method: "GET", Path: "/health"})
-	var se *StartError
+	_, err = h.Do(ctx, artifact.Request{Method: "GET", Path: "/health"})
+	var se *artifact.StartError
 	if !errors.As(err, &se) {
 		t.Fatalf("want a StartError for the first request, got %v", err)
 	}
@@ -245,7 +246,7 @@ func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
 // stale cdk.out.
 func TestStaleOperationalBundleSaysRunMakeSynth(t *testing.T) {
 	out, _ := copyStage(t)
-	asm, err := LoadStage(out, "dev")
+	asm, err := artifact.LoadStage(out, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,9 +254,9 @@ func TestStaleOperationalBundleSaysRunMakeSynth(t *testing.T) {
 	if err != nil || len(ops) != 1 {
 		t.Fatalf("operational functions %v, %v: want the PreTrafficCheck", ops, err)
 	}
-	buildBootstrap(t, "test/artifact/testdata/health", ops[0].AssetDir, goarch(ops[0].Architecture))
-	_, err = Load(Options{CDKOut: out})
-	if !errors.Is(err, ErrRunSynth) || !strings.Contains(err.Error(), "PreTrafficCheck: cdk.out is stale") {
+	buildBootstrap(t, "test/artifact/testdata/health", ops[0].AssetDir, artifact.GoArch(ops[0].Architecture))
+	_, err = artifact.Load(artifact.Options{CDKOut: out})
+	if !errors.Is(err, artifact.ErrRunSynth) || !strings.Contains(err.Error(), "PreTrafficCheck: cdk.out is stale") {
 		t.Errorf("want a stale PreTrafficCheck bundle reported with run make synth, got %v", err)
 	}
 }

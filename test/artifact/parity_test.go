@@ -1,9 +1,10 @@
-package artifact
+package artifact_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/example/notesplatform/internal/artifact"
 	"reflect"
 	"sort"
 	"strings"
@@ -24,7 +25,7 @@ import (
 // AWS::ApiGateway::Model by name, and the model each method validates its
 // application/json body with ("POST /notes" -> "NoteInput"), checking that those methods
 // have a validator that validates bodies.
-func templateModels(t *testing.T, h *Harness) (models map[string]any, byRoute map[string]string) {
+func templateModels(t *testing.T, h *artifact.Harness) (models map[string]any, byRoute map[string]string) {
 	t.Helper()
 	models, byRoute = map[string]any{}, map[string]string{}
 	for _, s := range h.Assembly.Stacks {
@@ -49,7 +50,7 @@ func templateModels(t *testing.T, h *Harness) (models map[string]any, byRoute ma
 			}
 			ref, _ := rm["application/json"].(map[string]any)
 			model := names[fmt.Sprint(ref["Ref"])]
-			path, err := resourcePath(s, res.Properties["ResourceId"])
+			path, err := artifact.ResourcePath(s, res.Properties["ResourceId"])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +74,7 @@ func templateModels(t *testing.T, h *Harness) (models map[string]any, byRoute ma
 // validate bodies are the routes with a Model, so the route table, the template and the
 // local server cannot drift apart.
 func TestModelsAreTheRouteTables(t *testing.T) {
-	h, err := Load(Options{})
+	h, err := artifact.Load(artifact.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestGatewayParity(t *testing.T) {
 	defer cancel()
 	user := fmt.Sprintf("parity-%d", time.Now().UnixNano())
 	jsonHeader := map[string][]string{"content-type": {"application/json"}}
-	created, err := h.Do(ctx, Request{Method: "POST", Path: "/notes", User: user, Body: `{"title":"parity"}`, Header: jsonHeader})
+	created, err := h.Do(ctx, artifact.Request{Method: "POST", Path: "/notes", User: user, Body: `{"title":"parity"}`, Header: jsonHeader})
 	if err != nil || created.Status != 201 {
 		t.Fatalf("creating the note to replace: %v %d %s", err, created.Status, created.Body)
 	}
@@ -245,7 +246,7 @@ func TestGatewayParity(t *testing.T) {
 	put := map[string][]string{"content-type": {"application/json"}, "if-match": {"*"}}
 
 	handler := func(method, path string, body []byte, header map[string][]string, ok int) verdict {
-		resp, err := h.Do(ctx, Request{Method: method, Path: path, User: user, Body: string(body), Header: header})
+		resp, err := h.Do(ctx, artifact.Request{Method: method, Path: path, User: user, Body: string(body), Header: header})
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}

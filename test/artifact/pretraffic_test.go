@@ -1,7 +1,8 @@
-package artifact
+package artifact_test
 
 import (
 	"context"
+	"github.com/example/notesplatform/internal/artifact"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,13 +23,13 @@ func TestPreTrafficCheck(t *testing.T) {
 	}
 	for _, f := range h.Functions {
 		t.Run(f.Name, func(t *testing.T) {
-			d := checkDeployment(t, h, f, VersionNumber)
+			d := checkDeployment(t, h, f, artifact.VersionNumber)
 			if d.Status != "Succeeded" || d.Reports != 1 {
 				t.Errorf("the check reported %q (%d reports) for the real %s artifact, want Succeeded once; its log:\n%s",
 					d.Status, d.Reports, f.Name, h.Instances["PreTrafficCheck"].FunctionOutput())
 			}
 			name, _ := h.Resolver.Ref(f.Stack, f.LogicalID)
-			want := h.Lambda.ARN(name, VersionNumber)
+			want := h.Lambda.ARN(name, artifact.VersionNumber)
 			invoked := 0
 			for _, c := range h.Recorder.CallsBy("PreTrafficCheck") {
 				if c.Action == "lambda:InvokeFunction" && slices.Contains(c.Resources, want) {
@@ -44,7 +45,7 @@ func TestPreTrafficCheck(t *testing.T) {
 }
 
 // checkDeployment runs the hook for a deployment of f to version target.
-func checkDeployment(t *testing.T, h *Harness, f *Function, target string) Deployment {
+func checkDeployment(t *testing.T, h *artifact.Harness, f *artifact.Function, target string) artifact.Deployment {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -58,8 +59,8 @@ func checkDeployment(t *testing.T, h *Harness, f *Function, target string) Deplo
 // brokenVersionFails publishes, as Health's next version, the panic-at-init bundle of the
 // negative tests, and deploys it: the check must report Failed (CodeDeploy then rolls
 // back before the version gets traffic).
-func brokenVersionFails(t *testing.T, h *Harness) {
-	var health *Function
+func brokenVersionFails(t *testing.T, h *artifact.Harness) {
+	var health *artifact.Function
 	for _, f := range h.Functions {
 		if f.Name == "Health" {
 			c := *f
@@ -70,7 +71,7 @@ func brokenVersionFails(t *testing.T, h *Harness) {
 		t.Fatal("no Health function")
 	}
 	health.AssetDir = filepath.Join(t.TempDir(), "asset.broken")
-	buildBootstrap(t, "test/artifact/testdata/panicinit", health.AssetDir, goarch(health.Architecture))
+	buildBootstrap(t, "test/artifact/testdata/panicinit", health.AssetDir, artifact.GoArch(health.Architecture))
 	in, err := h.StartInstance(health)
 	if err != nil {
 		t.Fatal(err)

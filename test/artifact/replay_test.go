@@ -1,9 +1,10 @@
-package artifact
+package artifact_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/example/notesplatform/internal/artifact"
 	"maps"
 	"os"
 	"os/exec"
@@ -35,10 +36,10 @@ type replay struct {
 
 // stageReplay is the replay against one stage.
 type stageReplay struct {
-	h        *Harness
-	roles    map[string]*Role
-	calls    []Call
-	verdicts []Verdict
+	h        *artifact.Harness
+	roles    map[string]*artifact.Role
+	calls    []artifact.Call
+	verdicts []artifact.Verdict
 }
 
 // replayedStages are the stages of cdk.out whose roles are replayed; the first runs.
@@ -61,7 +62,7 @@ func replayStage(t *testing.T) *replay {
 	return replayed
 }
 
-func newReplay(h *Harness) (*replay, error) {
+func newReplay(h *artifact.Harness) (*replay, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	root, err := repo.Root()
@@ -72,7 +73,7 @@ func newReplay(h *Harness) (*replay, error) {
 	if err != nil {
 		return nil, err
 	}
-	artifact, err := Recorded(h.Calls(), "artifact tests", nil)
+	fromArtifacts, err := artifact.Recorded(h.Calls(), "artifact tests", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -80,20 +81,20 @@ func newReplay(h *Harness) (*replay, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := Recorded(record, "store integration tests", h.MapStoreTable)
+	store, err := artifact.Recorded(record, "store integration tests", h.MapStoreTable)
 	if err != nil {
 		return nil, err
 	}
 	for i := range store { // the store tests' client signs for another region
 		store[i].Context = map[string][]string{"aws:RequestedRegion": {h.Functions[0].Stack.Region}}
 	}
-	recorded := append(artifact, store...)
+	recorded := append(fromArtifacts, store...)
 	rp := &replay{sim: sim}
 	for _, name := range replayedStages {
 		sh := h
 		calls := recorded
 		if name != h.Assembly.Stage {
-			if sh, err = Load(Options{Stage: name}); err != nil {
+			if sh, err = artifact.Load(artifact.Options{Stage: name}); err != nil {
 				return nil, fmt.Errorf("stage %s: %w", name, err)
 			}
 			calls = h.CallsIn(sh, recorded)
@@ -109,11 +110,11 @@ func newReplay(h *Harness) (*replay, error) {
 
 // replayIn evaluates recorded calls, with the platform's calls they imply, against a
 // stage's roles.
-func replayIn(ctx context.Context, sim *iamsim.Simulator, h *Harness, recorded []Call) (*stageReplay, error) {
-	sr := &stageReplay{h: h, roles: map[string]*Role{}, calls: slices.Clone(recorded)}
+func replayIn(ctx context.Context, sim *iamsim.Simulator, h *artifact.Harness, recorded []artifact.Call) (*stageReplay, error) {
+	sr := &stageReplay{h: h, roles: map[string]*artifact.Role{}, calls: slices.Clone(recorded)}
 	var err error
 	for _, f := range h.All() {
-		if sr.roles[f.Name], err = h.Resolver.RoleOf(f, ManagedFrom(ctx, sim)); err != nil {
+		if sr.roles[f.Name], err = h.Resolver.RoleOf(f, artifact.ManagedFrom(ctx, sim)); err != nil {
 			return nil, err
 		}
 	}
@@ -159,14 +160,14 @@ func recordStoreTests(ctx context.Context, root string) ([]awscalls.Call, error)
 
 // ensureDriven runs the notes flow and the pre-traffic checks when the tests before did
 // not (a run filtered with -run), so that the replay sees every function's calls.
-func ensureDriven(t *testing.T, h *Harness) {
+func ensureDriven(t *testing.T, h *artifact.Harness) {
 	t.Helper()
 	if len(h.Recorder.CallsBy("NotesWrite")) == 0 || len(h.Recorder.CallsBy("NotesRead")) == 0 {
 		notesFlow(t, h)
 	}
 	if len(h.Recorder.CallsBy("PreTrafficCheck")) == 0 {
 		for _, f := range h.Functions {
-			checkDeployment(t, h, f, VersionNumber)
+			checkDeployment(t, h, f, artifact.VersionNumber)
 		}
 	}
 }
@@ -178,7 +179,7 @@ func ensureDriven(t *testing.T, h *Harness) {
 // reviewed list ReviewedGrants with its reason.
 func TestLeastPrivilegeByReplay(t *testing.T) {
 	rp := replayStage(t)
-	used := make([]bool, len(ReviewedGrants))
+	used := make([]bool, len(artifact.ReviewedGrants))
 	for _, sr := range rp.stages {
 		t.Run(sr.h.Assembly.Stage, func(t *testing.T) {
 			byFunction := map[string]int{}
@@ -197,22 +198,22 @@ func TestLeastPrivilegeByReplay(t *testing.T) {
 			}
 			for _, v := range sr.verdicts {
 				if v.Result.Unvalidated {
-					d, _ := disagreement(v.Call.Action)
+					d, _ := artifact.Disagreement(v.Call.Action)
 					t.Logf("evaluated without catalog validation (CatalogDisagreements): %s on %s: %s", v.Call.Action, v.Call.Resource, d.Evidence)
 				}
 			}
-			for _, g := range Unexercised(sr.roles, sr.verdicts) {
-				i := slices.IndexFunc(ReviewedGrants, func(r ReviewedGrant) bool { return r.Matches(g) })
+			for _, g := range artifact.Unexercised(sr.roles, sr.verdicts) {
+				i := slices.IndexFunc(artifact.ReviewedGrants, func(r artifact.ReviewedGrant) bool { return r.Matches(g) })
 				if i < 0 {
 					t.Errorf("stage %s: %s, and no test exercises it: take it out of the role, or add a test that makes the call, or list it in ReviewedGrants (test/artifact/grants.go) with the reason it must stay", sr.h.Assembly.Stage, g)
 					continue
 				}
 				used[i] = true
-				t.Logf("unexercised, kept (ReviewedGrants): %s: %s", g, ReviewedGrants[i].Reason)
+				t.Logf("unexercised, kept (ReviewedGrants): %s: %s", g, artifact.ReviewedGrants[i].Reason)
 			}
 		})
 	}
-	for i, r := range ReviewedGrants {
+	for i, r := range artifact.ReviewedGrants {
 		if !used[i] {
 			t.Errorf("ReviewedGrants lists %+v, which is no unexercised grant in any stage (a test exercises it now, or no role grants it): remove the entry", r)
 		}
@@ -229,8 +230,8 @@ func TestLeastPrivilegeByReplay(t *testing.T) {
 func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
 	rp := replayStage(t).stages[0] // the stage whose artifacts ran
 	type mutation struct {
-		grant Grant
-		role  *Role
+		grant artifact.Grant
+		role  *artifact.Role
 	}
 	var muts []mutation
 	seen := map[string]bool{}
@@ -238,7 +239,7 @@ func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
 		for _, st := range v.Granted {
 			for _, a := range st.Actions {
 				key := v.Call.Function + st.String() + a
-				if !matchAny([]string{a}, v.Call.Action, true) || seen[key] {
+				if !artifact.MatchAny([]string{a}, v.Call.Action, true) || seen[key] {
 					continue
 				}
 				seen[key] = true
@@ -246,7 +247,7 @@ func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				muts = append(muts, mutation{Grant{Function: v.Call.Function, Action: a, Statement: st}, role})
+				muts = append(muts, mutation{artifact.Grant{Function: v.Call.Function, Action: a, Statement: st}, role})
 			}
 		}
 	}
@@ -254,9 +255,9 @@ func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
 		t.Fatalf("only %d exercised grants to remove: the replay saw too few calls", len(muts))
 	}
 	// One batch: every mutation with every call of its function.
-	var calls []Call
+	var calls []artifact.Call
 	var owner []int
-	roles := map[string]*Role{}
+	roles := map[string]*artifact.Role{}
 	for i, m := range muts {
 		name := fmt.Sprintf("%s#%d", m.grant.Function, i)
 		r := *m.role
@@ -288,7 +289,7 @@ func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
 		switch {
 		case msg == "":
 			t.Errorf("without %s the replay still allows every call: the grant is not needed, or a wider one covers it", m.grant)
-		case !strings.Contains(msg, m.grant.Function) || !strings.Contains(msg, "Missing statement") || !matchAny([]string{m.grant.Action}, actionOf(msg), true):
+		case !strings.Contains(msg, m.grant.Function) || !strings.Contains(msg, "Missing statement") || !artifact.MatchAny([]string{m.grant.Action}, actionOf(msg), true):
 			t.Errorf("without %s the failure does not name the function, the call's action and the missing statement:\n%s", m.grant, msg)
 		default:
 			t.Logf("without %s:\n%s", m.grant, msg)

@@ -1,7 +1,10 @@
-package artifact
+package artifact_test
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"github.com/example/notesplatform/internal/artifact"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,21 +17,21 @@ import (
 	"github.com/example/notesplatform/lambdas/api"
 )
 
-func synthetic() (*Resolver, *Stack) {
-	data := &Stack{Name: "app-dev-data", Account: "111111111111", Region: "eu-west-1",
-		Resources: map[string]Resource{"Table1": {Type: "AWS::DynamoDB::Table", Properties: map[string]any{}}},
-		Outputs:   map[string]Output{"TableRef": {Value: map[string]any{"Ref": "Table1"}}, "TableArn": {Value: map[string]any{"Fn::GetAtt": []any{"Table1", "Arn"}}}},
+func synthetic() (*artifact.Resolver, *artifact.Stack) {
+	data := &artifact.Stack{Name: "app-dev-data", Account: "111111111111", Region: "eu-west-1",
+		Resources: map[string]artifact.Resource{"Table1": {Type: "AWS::DynamoDB::Table", Properties: map[string]any{}}},
+		Outputs:   map[string]artifact.Output{"TableRef": {Value: map[string]any{"Ref": "Table1"}}, "TableArn": {Value: map[string]any{"Fn::GetAtt": []any{"Table1", "Arn"}}}},
 	}
-	backend := &Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1",
-		Resources: map[string]Resource{
+	backend := &artifact.Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1",
+		Resources: map[string]artifact.Resource{
 			"Secret1": {Type: "AWS::SecretsManager::Secret", Properties: map[string]any{}},
 			"Named":   {Type: "AWS::SecretsManager::Secret", Properties: map[string]any{"Name": "cursor"}},
 			"Role1":   {Type: "AWS::IAM::Role", Properties: map[string]any{}},
 			"Bucket1": {Type: "AWS::S3::Bucket", Properties: map[string]any{}},
 		},
 	}
-	asm := &Assembly{Stage: "dev", Stacks: []*Stack{data, backend}}
-	return NewResolver(asm), backend
+	asm := &artifact.Assembly{Stage: "dev", Stacks: []*artifact.Stack{data, backend}}
+	return artifact.NewResolver(asm), backend
 }
 
 // TestResolverIntrinsics: each intrinsic resolves to the same physical ids everywhere,
@@ -51,7 +54,7 @@ func TestResolverIntrinsics(t *testing.T) {
 		{map[string]any{"Fn::Sub": []any{"${X}-${!Literal}", map[string]any{"X": map[string]any{"Ref": "AWS::StackName"}}}}, "app-dev-backend-${Literal}"},
 		{map[string]any{"Fn::Select": []any{"1", map[string]any{"Fn::Split": []any{",", "a,b,c"}}}}, "b"},
 		{map[string]any{"Fn::GetAtt": []any{"Role1", "Arn"}}, "arn:aws:iam::111111111111:role/" + mustRef(t, r, s, "Role1")},
-		{map[string]any{"Ref": "Named"}, "arn:aws:secretsmanager:eu-west-1:111111111111:secret:cursor-" + hashOf("cursor")[:6]},
+		{map[string]any{"Ref": "Named"}, "arn:aws:secretsmanager:eu-west-1:111111111111:secret:cursor-" + fmt.Sprintf("%x", sha256.Sum256([]byte("cursor")))[:6]},
 	}
 	for _, c := range cases {
 		got, err := r.String(s, c.in)
@@ -83,7 +86,7 @@ func TestResolverIntrinsics(t *testing.T) {
 	}
 }
 
-func mustRef(t *testing.T, r *Resolver, s *Stack, id string) string {
+func mustRef(t *testing.T, r *artifact.Resolver, s *artifact.Stack, id string) string {
 	t.Helper()
 	v, err := r.Ref(s, id)
 	if err != nil {
@@ -97,7 +100,7 @@ func mustRef(t *testing.T, r *Resolver, s *Stack, id string) string {
 // dynalite and the secret in the stand-in.
 func TestStageEnvironmentResolves(t *testing.T) {
 	_, asm, fns := devStage(t)
-	r := NewResolver(asm)
+	r := artifact.NewResolver(asm)
 	var tables, secrets []string
 	for _, s := range asm.Stacks {
 		for id, res := range s.Resources {
@@ -130,7 +133,7 @@ func TestStageEnvironmentResolves(t *testing.T) {
 // TestDeferralOnlyForAMissingEmulator: the tests skip only where the emulator is missing
 // and the pipeline said where they run instead; any other failure stays a failure.
 func TestDeferralOnlyForAMissingEmulator(t *testing.T) {
-	missing := &MissingQEMUError{Architecture: "arm64", Program: "qemu-aarch64-static"}
+	missing := &artifact.MissingQEMUError{Architecture: "arm64", Program: "qemu-aarch64-static"}
 	t.Setenv(deferredEnv, "")
 	os.Unsetenv(deferredEnv)
 	if deferred(missing) != "" {
@@ -140,7 +143,7 @@ func TestDeferralOnlyForAMissingEmulator(t *testing.T) {
 	if got := deferred(missing); !strings.Contains(got, "the ArtifactTests step") || !strings.Contains(got, "apt-get install -y qemu-user-static") {
 		t.Errorf("deferral reason %q does not say where they run and how to run them here", got)
 	}
-	if deferred(errors.New("dynalite did not start")) != "" || deferred(ErrRunSynth) != "" {
+	if deferred(errors.New("dynalite did not start")) != "" || deferred(artifact.ErrRunSynth) != "" {
 		t.Error("a failure other than a missing emulator was deferred")
 	}
 }
@@ -157,15 +160,15 @@ func TestMissingQEMUSaysHowToInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := "arm64"
-	if HostArchitecture() == "arm64" {
+	if artifact.HostArchitecture() == "arm64" {
 		other = "x86_64"
 	}
-	if e, err := NewEmulator(root, []string{HostArchitecture()}); err != nil || e.RIE == "" || len(e.QEMU) != 0 {
+	if e, err := artifact.NewEmulator(root, []string{artifact.HostArchitecture()}); err != nil || e.RIE == "" || len(e.QEMU) != 0 {
 		t.Errorf("the host's own architecture needs no qemu: %+v, %v", e, err)
 	}
 	t.Setenv("PATH", filepath.Dir(goBin)) // go, and nothing else
-	_, err = NewEmulator(root, []string{other})
-	var missing *MissingQEMUError
+	_, err = artifact.NewEmulator(root, []string{other})
+	var missing *artifact.MissingQEMUError
 	if !errors.As(err, &missing) {
 		t.Fatalf("want a MissingQEMUError, got %v", err)
 	}

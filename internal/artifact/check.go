@@ -152,7 +152,7 @@ func checkBinary(f *Function, path string) []error {
 		if got == "" {
 			got = ef.Machine.String()
 		}
-		errs = append(errs, fmt.Errorf("bootstrap is built for %s, but the template runs the function on %s (Architectures): Lambda cannot start it (exec format error, Runtime.InvalidEntrypoint); build with GOARCH=%s as lambdas/build does", got, f.Architecture, goarch(f.Architecture)))
+		errs = append(errs, fmt.Errorf("bootstrap is built for %s, but the template runs the function on %s (Architectures): Lambda cannot start it (exec format error, Runtime.InvalidEntrypoint); build with GOARCH=%s as lambdas/build does", got, f.Architecture, GoArch(f.Architecture)))
 	}
 	if ef.Class != elf.ELFCLASS64 {
 		errs = append(errs, errors.New("bootstrap is a 32-bit program: Lambda runs 64-bit programs only"))
@@ -179,7 +179,8 @@ func checkBinary(f *Function, path string) []error {
 	return errs
 }
 
-func goarch(lambdaArch string) string {
+// GoArch is the GOARCH of a Lambda architecture (x86_64, arm64).
+func GoArch(lambdaArch string) string {
 	if lambdaArch == "x86_64" {
 		return "amd64"
 	}

@@ -504,7 +504,8 @@ var CatalogDisagreements = []CatalogDisagreement{
 	{"codedeploy:PutLifecycleEventHookExecutionStatus", "The catalog lists it with no resource type (wildcard only), yet AWS's own templates scope it to deployment groups: AWS SAM's gradual-deployment hooks grant it on arn:...:deploymentgroup:<application>/*, and CDK's LambdaDeploymentGroup.addPreHook grants it on the group's ARN, which is how the PreTrafficCheck role gets it. A hook that could not report would fail every deployment, which those templates would have shown."},
 }
 
-func disagreement(action string) (CatalogDisagreement, bool) {
+// Disagreement is the reviewed catalog disagreement of an action, if there is one.
+func Disagreement(action string) (CatalogDisagreement, bool) {
 	i := slices.IndexFunc(CatalogDisagreements, func(d CatalogDisagreement) bool { return d.Action == action })
 	if i < 0 {
 		return CatalogDisagreement{}, false
@@ -532,7 +533,7 @@ func (h *Harness) Replay(ctx context.Context, sim *iamsim.Simulator, roles map[s
 		if err != nil {
 			return nil, err
 		}
-		_, skip := disagreement(c.Action)
+		_, skip := Disagreement(c.Action)
 		reqs[i] = iamsim.Request{Principal: role.ARN, Identity: role.Identity, Boundary: role.Boundary,
 			ResourcePolicy: rp, Action: c.Action, Resource: c.Resource, Context: c.Context, SkipValidation: skip}
 	}
@@ -558,7 +559,7 @@ func (h *Harness) Replay(ctx context.Context, sim *iamsim.Simulator, roles map[s
 			// No statement is named without validation: the statements whose action and
 			// resource patterns match the call are the ones that allowed it.
 			for _, st := range role.Statements {
-				if matchAny(st.Actions, c.Action, true) && matchAny(st.Resources, c.Resource, false) {
+				if MatchAny(st.Actions, c.Action, true) && MatchAny(st.Resources, c.Resource, false) {
 					v.Granted = append(v.Granted, st)
 				}
 			}
@@ -568,9 +569,9 @@ func (h *Harness) Replay(ctx context.Context, sim *iamsim.Simulator, roles map[s
 	return out, nil
 }
 
-// matchAny reports whether a pattern with IAM's wildcards (* any run of characters, ?
+// MatchAny reports whether a pattern with IAM's wildcards (* any run of characters, ?
 // one character) matches s; actions compare without case.
-func matchAny(patterns []string, s string, fold bool) bool {
+func MatchAny(patterns []string, s string, fold bool) bool {
 	return slices.ContainsFunc(patterns, func(p string) bool { return deploypolicy.Match(p, s, fold) })
 }
 
@@ -609,7 +610,7 @@ func (v Verdict) Problem(role *Role) string {
 		fmt.Fprintf(&b, "\n  No statement of %s's role %s (policies %s) allows it. Missing statement: %s",
 			role.Function, role.LogicalID, strings.Join(names, ", "), missing)
 		for _, st := range role.Statements {
-			if matchAny(st.Actions, c.Action, true) {
+			if MatchAny(st.Actions, c.Action, true) {
 				fmt.Fprintf(&b, "\n  (%s grants %s only on %s)", st, c.Action, strings.Join(st.Resources, ", "))
 			}
 		}
@@ -639,7 +640,7 @@ func Unexercised(roles map[string]*Role, verdicts []Verdict) []Grant {
 		}
 		for _, st := range v.Granted {
 			for _, a := range st.Actions {
-				if matchAny([]string{a}, v.Call.Action, true) {
+				if MatchAny([]string{a}, v.Call.Action, true) {
 					used[v.Call.Function+"\x00"+st.String()+"\x00"+a] = true
 				}
 			}

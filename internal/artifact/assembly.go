@@ -342,7 +342,7 @@ func checkRebuilt(moduleRoot string, f *Function) error {
 		}
 		defer os.RemoveAll(dir)
 		cmd := build.Command(moduleRoot, f.API.Package, dir)
-		cmd.Env = append(cmd.Env, "GOARCH="+goarch(f.Architecture))
+		cmd.Env = append(cmd.Env, "GOARCH="+GoArch(f.Architecture))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: build %s to compare with its bundle: %v\n%s", f.Name, f.API.Package, err, out)
 		}

@@ -305,7 +305,7 @@ func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return toResponse(route.Function.Name, out)
+	return ToResponse(route.Function.Name, out)
 }
 
 // Calls returns every AWS call the functions made, in order (see awscalls.Call).

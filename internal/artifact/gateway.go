@@ -79,7 +79,7 @@ func newGateway(a *Assembly, r *Resolver, fns []*Function) (*Gateway, error) {
 				continue
 			}
 			method, _ := res.Properties["HttpMethod"].(string)
-			path, err := resourcePath(s, res.Properties["ResourceId"])
+			path, err := ResourcePath(s, res.Properties["ResourceId"])
 			if err != nil {
 				return nil, fmt.Errorf("%s: method %s: %w", s.Name, id, err)
 			}
@@ -108,8 +108,8 @@ func newGateway(a *Assembly, r *Resolver, fns []*Function) (*Gateway, error) {
 	return g, nil
 }
 
-// resourcePath follows AWS::ApiGateway::Resource parents up to the API's root.
-func resourcePath(s *Stack, ref any) (string, error) {
+// ResourcePath follows AWS::ApiGateway::Resource parents up to the API's root.
+func ResourcePath(s *Stack, ref any) (string, error) {
 	var parts []string
 	for range 50 {
 		m, _ := ref.(map[string]any)
@@ -393,9 +393,9 @@ type proxyResponse struct {
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 }
 
-// toResponse turns a function's answer into the HTTP response API Gateway sends, or an
+// ToResponse turns a function's answer into the HTTP response API Gateway sends, or an
 // error where API Gateway would answer 502 (malformed proxy response).
-func toResponse(function string, payload []byte) (Response, error) {
+func ToResponse(function string, payload []byte) (Response, error) {
 	var pr proxyResponse
 	dec := json.NewDecoder(strings.NewReader(string(payload)))
 	if err := dec.Decode(&pr); err != nil || pr.StatusCode < 100 || pr.StatusCode > 599 {
