@@ -109,7 +109,7 @@ bench: tools
 	go test -run '^$$' -bench . -benchtime 1x ./lambdas/build
 
 quotas: synth
-	@go run . quotas cdk.out
+	@go run ./cmd/quotas cdk.out
 
 # Synthesizes the app with N generated routes on new paths (test/scale; the shipped route
 # table is not edited) and prints what they cost against the shipped app.
@@ -118,19 +118,19 @@ bench-scale: tools
 	N=$(N) go test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m -v ./test/scale
 
 deploy-policy: tools
-	@go run . deploy-policy --env $(ENV)
+	@go run ./cmd/deploypolicy --env $(ENV)
 
 # Synthesizes the app (bundling skipped) and rewrites the Mermaid block between the
 # diagram markers of README.md; the root package's test fails when it is stale.
 diagram: tools
-	go run . diagram
+	go run ./cmd/diagram
 
-# Rewrites stacks/deploypolicy/registry/handlers.json from AWS's CloudFormation registry
+# Rewrites internal/deploypolicy/registry/handlers.json from AWS's CloudFormation registry
 # schemas: SCHEMAS is AWS's CloudformationSchema.zip (or a folder of its files, e.g. a
 # repository that copies them verbatim), SOURCE a note of where they come from and their
 # date, written into the file. Keeps the file's types, adds deploypolicy.Table's and ADD's.
 registry-permissions:
-	go run ./stacks/deploypolicy/registrygen -schemas "$(SCHEMAS)" -source "$(SOURCE)" -add "$(ADD)"
+	go run ./cmd/registrygen -schemas "$(SCHEMAS)" -source "$(SOURCE)" -add "$(ADD)"
 
 clean:
 	rm -rf cdk.out
@@ -138,7 +138,7 @@ clean:
 # --- Personal sandboxes -------------------------------------------------------------------
 # A sandbox is one environment named for a person (stacks <app>-<NAME>-base, -data, ...),
 # deployed with the CDK CLI from this checkout and never by the pipeline: the app builds
-# only that stage when the context holds sandbox=<NAME> (validated by stacks/config).
+# only that stage when the context holds sandbox=<NAME> (validated by internal/config).
 # ACCOUNT and REGION default to those of the AWS credentials (AWS_PROFILE); the account
 # must be bootstrapped (npx cdk bootstrap aws://ACCOUNT/REGION). The values reach the
 # shell through the environment, never pasted into a command line. Each sandbox's cloud

@@ -396,7 +396,7 @@ func TestDeployPolicyCoversEveryResourceType(t *testing.T) {
 	for _, e := range s.Config.Environments {
 		types := stageTypes(t, s, e.Name)
 		require.NotEmpty(t, types)
-		assert.Empty(t, deploypolicy.Uncovered(types), "%s: add these types to stacks/deploypolicy.Table", e.Name)
+		assert.Empty(t, deploypolicy.Uncovered(types), "%s: add these types to internal/deploypolicy.Table", e.Name)
 	}
 }
 

@@ -76,7 +76,7 @@ func TestCompatGateStep(t *testing.T) {
 		p := projectOf(t, s, *gate)
 		spec := parseBuildSpec(t, p)
 		require.NotNil(t, spec.Cache, "no build cache")
-		want := "go run . compat-gate --assembly cdk.out --stage 'dev' --qualifier 'hnb659fds'" +
+		want := "go run ./cmd/compatgate --assembly cdk.out --stage 'dev' --qualifier 'hnb659fds'" +
 			" --accept 'Backend/NotesRead:env:CURSOR_SECRET_ARN' --accept 'Backend/Health:*'"
 		assert.Equal(t, want, stacks.CompatGateCommand("dev", "hnb659fds", accept))
 		// A stage rollback (CodePipeline executionType ROLLBACK) deploys an older release: the

@@ -242,7 +242,7 @@ func TestPipelineDriftChecks(t *testing.T) {
 		assert.NotContains(t, command(shippedApp(t), "dev"), "--fail-on-drift", "dev only reports by default")
 		assert.True(t, strings.HasSuffix(command(gatedApp(t), "dev"), " --fail-on-drift"), "failOnDrift: true")
 		assert.NotContains(t, command(gatedApp(t), "prod"), "--fail-on-drift", "failOnDrift: false")
-		assert.Contains(t, command(shippedApp(t), "dev"), "go run ./stacks/driftcheck --region 'eu-west-1' --role 'arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1'"+
+		assert.Contains(t, command(shippedApp(t), "dev"), "go run ./cmd/driftcheck --region 'eu-west-1' --role 'arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1'"+
 			" --stack 'notes-dev-base' --stack 'notes-dev-data' --stack 'notes-dev-backend' --stack 'notes-dev-frontend'")
 	})
 }

@@ -190,7 +190,7 @@ func neededPermissions(reg *registry.File, types []string) ([]registryCheck, []e
 		}
 		h, ok := reg.Lookup(registryType(t))
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s: not in stacks/deploypolicy/registry/handlers.json: run make registry-permissions ADD=%s", t, t))
+			errs = append(errs, fmt.Errorf("%s: not in internal/deploypolicy/registry/handlers.json: run make registry-permissions ADD=%s", t, t))
 			continue
 		}
 		if h.NoHandlers {

@@ -3,7 +3,7 @@ package artifact
 // Least privilege by replay: the AWS calls the functions really make (recorded by the
 // artifact tests and the store's dynalite integration tests, plus the calls the platform
 // makes with a function's role, which no recorder sees) are evaluated by a real IAM
-// policy evaluator (test/iamsim) against each function's role as the synthesized
+// policy evaluator (internal/iamsim) against each function's role as the synthesized
 // template defines it: its inline and managed policies, AWS managed ones included,
 // within its permissions boundary. Both sides use the Resolver's local names, so the
 // ARNs the functions call are the ARNs the policies name.

@@ -343,7 +343,7 @@ func (r *resolver) intrinsic(fn string, arg any, at string) (any, error) {
 		}
 		return nil, r.errorf(at, "wrong number of operands: %v", v)
 	}
-	return nil, r.errorf(at, "intrinsic function %s is not supported by cfnresolve: add it (test/cfnresolve) rather than judge an unresolved template", fn)
+	return nil, r.errorf(at, "intrinsic function %s is not supported by cfnresolve: add it (internal/cfnresolve) rather than judge an unresolved template", fn)
 }
 
 // scalar renders a resolved string, number or boolean the way CloudFormation joins it.
@@ -476,7 +476,7 @@ func (r *resolver) getAtt(arg any, at string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ph.attr(attr, r.errorf(at, "no placeholder for attribute %s of %s (%s): add it to test/cfnresolve/names.go", attr, id, ph.typ))
+	return ph.attr(attr, r.errorf(at, "no placeholder for attribute %s of %s (%s): add it to internal/cfnresolve/names.go", attr, id, ph.typ))
 }
 
 // sub implements Fn::Sub: "${Name}", "${Resource.Attribute}", "${!Literal}".

@@ -1,7 +1,7 @@
 package deploypolicy
 
 // Unneeded is a group of permissions that AWS's registry schema of a resource type lists
-// for its handlers (stacks/deploypolicy/registry) and that the execution policy
+// for its handlers (internal/deploypolicy/registry) and that the execution policy
 // deliberately does not grant: schemas list the actions of every optional feature of a
 // type, and the app's templates use few of them.
 //

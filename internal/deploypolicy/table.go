@@ -44,7 +44,7 @@ var withBoundary = map[string]map[string][]string{"StringEquals": {"iam:Permissi
 // CloudFormation's handlers for that type call. A stage template with a type missing here
 // fails the tests and `deploy-policy`: add the type with the actions of its handlers (the
 // "handlers" section of the type's schema in the CloudFormation registry). The tests hold
-// the table against AWS's registry data vendored in stacks/deploypolicy/registry: every
+// the table against AWS's registry data vendored in internal/deploypolicy/registry: every
 // handler permission of a type the templates use is granted here or listed, with its
 // reason, in NotNeeded.
 var Table = map[string][]Grant{

@@ -39,7 +39,7 @@ import (
 // reads) and the store contract suite, which is no function's code path.
 var client *dynamodb.Client
 
-// Every call the handlers make goes through a recorder of AWS calls (lambdas/awscalls)
+// Every call the handlers make goes through a recorder of AWS calls (internal/awscalls)
 // in front of dynalite. A call is attributed to the function whose code path it is: the
 // handlers are built as each function's main builds them (app.Handlers with that
 // function's client), and each function's client signs with its own access key, which
