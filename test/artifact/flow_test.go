@@ -1,10 +1,10 @@
 package artifact_test
 
 import (
-	"github.com/example/notesplatform/internal/artifact"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/example/notesplatform/internal/artifact"
 	"net/url"
 	"regexp"
 	"slices"
