@@ -2,13 +2,14 @@ package artifact_test
 
 import (
 	"context"
-	"github.com/example/notesplatform/internal/artifact"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/example/notesplatform/internal/artifact"
 )
 
 // coldRequests is the first request each function serves in the benchmark: its most

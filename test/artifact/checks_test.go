@@ -2,10 +2,10 @@ package artifact_test
 
 import (
 	"encoding/json"
-	"github.com/example/notesplatform/internal/artifact"
 	"strings"
 	"testing"
 
+	"github.com/example/notesplatform/internal/artifact"
 	"github.com/example/notesplatform/lambdas/api"
 )
 

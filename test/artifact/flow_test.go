@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/example/notesplatform/internal/artifact"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/notesplatform/internal/artifact"
 	"github.com/example/notesplatform/lambdas/api"
 )
 

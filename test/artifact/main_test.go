@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/example/notesplatform/internal/artifact"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/example/notesplatform/internal/artifact"
 )
 
 // deferredEnv names where the artifact tests run instead when this machine cannot run

@@ -3,7 +3,6 @@ package artifact_test
 import (
 	"context"
 	"errors"
-	"github.com/example/notesplatform/internal/artifact"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/notesplatform/internal/artifact"
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/build"
 )

@@ -2,12 +2,13 @@ package artifact_test
 
 import (
 	"context"
-	"github.com/example/notesplatform/internal/artifact"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/notesplatform/internal/artifact"
 )
 
 // TestPreTrafficCheck runs the PreTrafficCheck bundle of cdk.out as CodeDeploy runs it

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/example/notesplatform/internal/artifact"
 	"maps"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/notesplatform/internal/artifact"
 	"github.com/example/notesplatform/internal/awscalls"
 	"github.com/example/notesplatform/internal/iamsim"
 	"github.com/example/notesplatform/internal/repo"
