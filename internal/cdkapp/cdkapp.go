@@ -91,13 +91,15 @@ func Build(opts Options) (a *App, err error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	var ctx map[string]any
 	if opts.CLI {
 		if opts.Context != nil || opts.Outdir != "" || opts.SkipBundling || len(opts.Extra) > 0 {
 			return nil, errors.New("cdkapp: a CLI build takes its context, output directory and bundling from the CDK CLI")
 		}
 		a.CDK = awscdk.NewApp(nil)
+		ctx, _ = a.CDK.Node().GetAllContext(nil).(map[string]any)
 	} else {
-		ctx := opts.Context
+		ctx = opts.Context
 		if ctx == nil {
 			if ctx, err = repo.CDKContext(a.Root); err != nil {
 				return nil, err
@@ -117,7 +119,8 @@ func Build(opts Options) (a *App, err error) {
 		}
 		a.CDK = awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 	}
-	ctx, _ := a.CDK.Node().GetAllContext(nil).(map[string]any)
+	// A Go map given to jsii as context comes back wrapped ({"$jsii.map": ...}): the
+	// configuration is read from the map given, and from jsii only as the CLI passes it.
 	if a.Config, err = config.Load(ctx); err == nil {
 		a.Sandbox, err = a.Config.Sandbox(ctx, getenv("CDK_DEFAULT_ACCOUNT"), getenv("CDK_DEFAULT_REGION"))
 	}
