@@ -75,8 +75,8 @@ func (l *lostAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
 			msg := `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected: applied, answer lost"}`
 			return &http.Response{
 				StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
-				Header:  http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
-				Body:    io.NopCloser(strings.NewReader(msg)), ContentLength: int64(len(msg)),
+				Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+				Body:   io.NopCloser(strings.NewReader(msg)), ContentLength: int64(len(msg)),
 				Request: r, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			}, nil
 		}
