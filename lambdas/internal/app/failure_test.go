@@ -6,6 +6,7 @@ package app_test
 // shape, in time.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,19 +124,21 @@ func checkRetryable(t *testing.T, resp events.APIGatewayProxyResponse, status in
 // within SDKMaxBackoff per retry.
 func TestThrottlingAndServerErrorsAre503(t *testing.T) {
 	for _, c := range []struct {
-		status int
-		code   string
+		status  int
+		code    string
+		failure string // as the log names it, for dashboards
 	}{
-		{400, "com.amazonaws.dynamodb.v20120810#ThrottlingException"},
-		{400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"},
-		{400, "com.amazonaws.dynamodb.v20120810#RequestLimitExceeded"},
-		{500, "com.amazonaws.dynamodb.v20120810#InternalServerError"},
-		{503, "ServiceUnavailable"},
+		{400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "throttled"},
+		{400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", "throttled"},
+		{400, "com.amazonaws.dynamodb.v20120810#RequestLimitExceeded", "throttled"},
+		{500, "com.amazonaws.dynamodb.v20120810#InternalServerError", "unavailable"},
+		{503, "ServiceUnavailable", "unavailable"},
 	} {
 		t.Run(c.code[strings.LastIndex(c.code, "#")+1:], func(t *testing.T) {
 			t.Parallel()
 			f := &fakeAWS{script: []func(http.ResponseWriter, *http.Request){awsError(c.status, c.code)}}
-			h := app.Handlers(app.Deps{TableName: "notes", DB: dynamodb.NewFromConfig(awsConfig(t, f))})
+			var logs bytes.Buffer
+			h := app.Handlers(app.Deps{TableName: "notes", DB: dynamodb.NewFromConfig(awsConfig(t, f)), Logger: httpapi.NewLogger(&logs)})
 			ctx, _ := lambdaContext(t, 10*time.Second)
 			start := time.Now()
 			resp, err := h["NotesWrite"](ctx, apitest.Event(apitest.Req{Method: "POST", Path: "/notes", Sub: alice,
@@ -144,6 +147,7 @@ func TestThrottlingAndServerErrorsAre503(t *testing.T) {
 			checkRetryable(t, resp, 503, api.CodeUnavailable)
 			assert.EqualValues(t, app.SDKMaxAttempts, f.calls.Load(), "the SDK's retry budget")
 			assert.Less(t, time.Since(start), time.Duration(app.SDKMaxAttempts-1)*app.SDKMaxBackoff+time.Second)
+			assert.Contains(t, logs.String(), `"level":"WARN","msg":"dependency failed","requestId":"test-request-id","function":"NotesWrite","failure":"`+c.failure+`"`)
 		})
 	}
 }
