@@ -351,7 +351,7 @@ func (w *Writer) Create(ctx context.Context, owner string, in Input, key string)
 		}
 		return mine.Note, false, nil
 	}
-	return Note{}, false, &InProgressError{RetryAfter: time.Second}
+	return Note{}, false, &InProgressError{RetryAfter: api.RetryAfterSeconds * time.Second}
 }
 
 // lockEnd is when the pending record of an attempt that starts at now stops blocking
@@ -446,8 +446,8 @@ func (w *Writer) Delete(ctx context.Context, owner, id string) error {
 	return w.store.DeleteNote(ctx, owner, id)
 }
 
-// newAttemptID names one attempt at a create: 128 random bits, so no two attempts (two
-// invocations, or two concurrent requests in one) ever share a name.
+// newAttemptID names one attempt at a create: at least 128 random bits (rand.Text), so no
+// two attempts (two invocations, or two concurrent requests in one process) share a name.
 func newAttemptID() string {
 	return rand.Text()
 }
