@@ -101,6 +101,7 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	rest := restapi.New(stack, "Api", &restapi.Props{
 		Description: "REST API generated from the route table in lambdas/api",
 		Errors:      gatewayErrors,
+		RetryAfter:  api.RetryAfterSeconds * time.Second, // the functions' own Retry-After
 		MethodNotAllowed: restapi.MethodNotAllowed{
 			Allow: api.AllowHeader[string],
 			Body: func(path string) string {

@@ -1,7 +1,8 @@
 // Package restapi makes an API Gateway REST API that is safe by construction: every route
 // is Cognito-authorized unless declared public, bodies are validated against models before
 // a function runs, access logs are JSON, execution logging, metrics and X-Ray are on, the
-// stage is throttled, and gateway errors use the app's JSON error shape.
+// stage is throttled, and gateway errors use the app's JSON error shape, with Retry-After
+// on those worth retrying.
 package restapi
 
 import (
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -75,6 +77,11 @@ type Props struct {
 	// Errors renders API Gateway's own error responses (keyed by response type, such as
 	// UNAUTHORIZED) in the app's error shape. Default: none, API Gateway's {"message"}.
 	Errors map[string]ErrorResponse
+	// RetryAfter is the Retry-After header of those of Errors that invite a retry:
+	// throttling (Status 429), every Status of 500 and above (an integration timeout, a
+	// refused invocation) and DEFAULT_5XX (a function that failed). Whole seconds.
+	// Default: 1 second.
+	RetryAfter time.Duration
 	// MethodNotAllowed renders the 405 answer of the ANY method that each resource with
 	// routes gets for the methods its routes do not list. Required.
 	MethodNotAllowed MethodNotAllowed
@@ -106,6 +113,7 @@ func (p *Props) withDefaults() Props {
 	out.RateLimit = cmp.Or(out.RateLimit, 50)
 	out.BurstLimit = cmp.Or(out.BurstLimit, 100)
 	out.RouteShards = cmp.Or(out.RouteShards, 8)
+	out.RetryAfter = cmp.Or(out.RetryAfter, time.Second)
 	return out
 }
 
@@ -129,6 +137,9 @@ func (p *Props) validate() error {
 	if p.MethodNotAllowed.Allow == nil || p.MethodNotAllowed.Body == nil {
 		errs = append(errs, errors.New("restapi: MethodNotAllowed.Allow and .Body are required: every resource answers other methods with 405"))
 	}
+	if p.RetryAfter < time.Second || p.RetryAfter > time.Hour || p.RetryAfter%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("restapi: RetryAfter %s: allowed is whole seconds from 1s to 1h (Retry-After counts seconds)", p.RetryAfter))
+	}
 	if p.RateLimit < 1 || p.BurstLimit < 1 || p.BurstLimit > 5000 {
 		errs = append(errs, fmt.Errorf("restapi: RateLimit %d and BurstLimit %d: allowed are >= 1 and 1..5000", p.RateLimit, p.BurstLimit))
 	}
@@ -149,6 +160,13 @@ type MethodNotAllowed struct {
 	Allow func(methods []string) string
 	// Body is the application/json response template (VTL) for a resource path.
 	Body func(path string) string
+}
+
+// invitesRetry reports whether API Gateway's answer of this kind asks the client to
+// come back later, and so carries Retry-After: throttling, and the 5xx answers (API
+// Gateway's own 5xx, whatever its status, for DEFAULT_5XX).
+func (e ErrorResponse) invitesRetry(kind string) bool {
+	return e.Status == 429 || e.Status >= 500 || kind == "DEFAULT_5XX"
 }
 
 // gatewayResponseID turns DEFAULT_4XX into Default4xx: a stable construct id.
@@ -213,6 +231,10 @@ func New(scope constructs.Construct, id string, props *Props) *RestAPI {
 		}
 		if e.Status != 0 {
 			opts.StatusCode = jsii.String(strconv.Itoa(e.Status))
+		}
+		if e.invitesRetry(kind) {
+			seconds := strconv.Itoa(int(p.RetryAfter / time.Second))
+			opts.ResponseHeaders = &map[string]*string{"Retry-After": jsii.String("'" + seconds + "'")}
 		}
 		api.AddGatewayResponse(jsii.String(gatewayResponseID(kind)), opts)
 	}

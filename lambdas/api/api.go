@@ -193,6 +193,15 @@ const (
 	GatewayRequestTooLarge  GatewayResponseType = "REQUEST_TOO_LARGE"
 	GatewayUnsupportedMedia GatewayResponseType = "UNSUPPORTED_MEDIA_TYPE"
 	GatewayBadRequestBody   GatewayResponseType = "BAD_REQUEST_BODY"
+	// GatewayIntegrationTimeout: the function did not answer within API Gateway's
+	// integration timeout (29 s; the functions answer long before, see httpapi's
+	// deadline).
+	GatewayIntegrationTimeout GatewayResponseType = "INTEGRATION_TIMEOUT"
+	// GatewayIntegrationFailure: Lambda refused the invocation, for example because the
+	// function's or the account's concurrency is exhausted (Lambda throttling). A function
+	// that runs and fails (an error, a crash, Lambda's own timeout, a malformed response)
+	// is DEFAULT_5XX's 502 instead.
+	GatewayIntegrationFailure GatewayResponseType = "INTEGRATION_FAILURE"
 )
 
 // GatewayError is how the API answers one gateway response type (no or bad token,
@@ -216,4 +225,14 @@ var GatewayErrors = map[GatewayResponseType]GatewayError{
 	GatewayRequestTooLarge:  {Status: 413, Code: CodePayloadTooLarge},
 	GatewayUnsupportedMedia: {Status: 415, Code: CodeUnsupportedMedia},
 	GatewayBadRequestBody:   {Status: 400, Code: CodeValidation},
+	// API Gateway's own status for these is 504 for both: a refused invocation is a
+	// dependency that is unavailable, not a timeout.
+	GatewayIntegrationTimeout: {Status: 504, Code: CodeTimeout},
+	GatewayIntegrationFailure: {Status: 503, Code: CodeUnavailable},
 }
+
+// GatewayRetryable reports whether an answer the gateway gives itself, with the status it
+// ends up with, invites a retry: throttling (429) and every 5xx. Such answers carry
+// Retry-After: RetryAfterSeconds, from the deployed API (constructs/restapi, Props.RetryAfter)
+// and from the local server alike.
+func GatewayRetryable(status int) bool { return status == 429 || status >= 500 }

@@ -27,7 +27,21 @@ const (
 	CodePreconditionRequired ErrorCode = "precondition_required"
 	CodeThrottled            ErrorCode = "throttled"
 	CodeInternal             ErrorCode = "internal_error"
+	// CodeUnavailable (503): a dependency (DynamoDB, Secrets Manager, Lambda itself)
+	// throttled or failed after the SDK's retries. Retrying later is the right move.
+	CodeUnavailable ErrorCode = "unavailable"
+	// CodeTimeout (504): the request ran out of its time before it could finish. Whether
+	// a write took effect is unknown: retry it (with its Idempotency-Key or If-Match).
+	CodeTimeout ErrorCode = "timeout"
 )
+
+// RetryAfterSeconds is the Retry-After, in seconds, of every answer that invites a retry
+// and knows no better time: 503 unavailable, 504 timeout, and the gateway's own 429 and
+// 5xx answers (see GatewayRetryable). One second: the SDK has already backed off for up
+// to two seconds inside the request, DynamoDB adapts its capacity within seconds, and
+// clients add their own backoff on top. An idempotency key still held by another attempt
+// is answered with the time that attempt may still run instead.
+const RetryAfterSeconds = 1
 
 // ErrorJSON renders the API's one error shape, {"error":{"code","message","requestId"}},
 // from a code and two parts that are already JSON values. It is the only place the shape

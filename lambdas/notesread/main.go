@@ -12,7 +12,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -39,7 +38,7 @@ func setup(ctx context.Context, getenv func(string) string, logOut io.Writer) (a
 	if table == "" || secretARN == "" {
 		return nil, errors.New("notesread: " + api.EnvTableName + " and " + api.EnvCursorSecretArn + " must be set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := app.LoadAWSConfig(ctx) // the retry budget that fits the deadline
 	if err != nil {
 		return nil, fmt.Errorf("notesread: load AWS config: %w", err)
 	}

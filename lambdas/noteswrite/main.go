@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/example/notesplatform/lambdas/api"
@@ -35,7 +34,7 @@ func setup(ctx context.Context, getenv func(string) string, logOut io.Writer) (a
 	if table == "" {
 		return nil, errors.New("noteswrite: " + api.EnvTableName + " must be set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := app.LoadAWSConfig(ctx) // the retry budget that fits the deadline
 	if err != nil {
 		return nil, fmt.Errorf("noteswrite: load AWS config: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -211,7 +212,9 @@ func noteResponse(status int, n notes.Note, h map[string]string) events.APIGatew
 }
 
 // domainError maps domain errors to client errors. Anything it does not know stays a Go
-// error, which the router logs and reports as a 500 without details.
+// error, which the router turns into a 503 or 504 when it is a dependency's failure
+// (throttling, a 5xx, the deadline) and otherwise logs and reports as a 500 without
+// details.
 func domainError(err error) error {
 	var ve *notes.ValidationError
 	switch {
@@ -220,14 +223,28 @@ func domainError(err error) error {
 	case errors.Is(err, notes.ErrNotFound):
 		return httpapi.NotFound()
 	case errors.Is(err, notes.ErrVersionMismatch):
-		return httpapi.Errorf(http.StatusPreconditionFailed, api.CodePreconditionFailed,
+		e := httpapi.Errorf(http.StatusPreconditionFailed, api.CodePreconditionFailed,
 			"the note has changed since that version; GET it again and retry")
+		var mismatch *notes.VersionMismatchError
+		if errors.As(err, &mismatch) {
+			// The current version, so a client whose update's answer was lost can tell
+			// whether the note now holds its update.
+			e.Header = map[string]string{"ETag": mismatch.Current.ETag()}
+		}
+		return e
 	case errors.Is(err, notes.ErrKeyReused):
 		return httpapi.Errorf(http.StatusUnprocessableEntity, api.CodeUnprocessable,
 			"this Idempotency-Key was already used with a different request")
 	case errors.Is(err, notes.ErrInProgress):
-		return httpapi.Errorf(http.StatusConflict, api.CodeConflict,
+		e := httpapi.Errorf(http.StatusConflict, api.CodeConflict,
 			"a request with this Idempotency-Key is still in progress; retry later")
+		retryAfter := time.Duration(api.RetryAfterSeconds) * time.Second
+		var busy *notes.InProgressError
+		if errors.As(err, &busy) {
+			retryAfter = busy.RetryAfter // until the other attempt's deadline
+		}
+		e.Header = map[string]string{"Retry-After": httpapi.RetryAfter(retryAfter)}
+		return e
 	case errors.Is(err, notes.ErrInvalidCursor):
 		return httpapi.BadRequest("cursor is not valid for this caller and query")
 	}

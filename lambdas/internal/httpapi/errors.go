@@ -7,6 +7,8 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/example/notesplatform/lambdas/api"
 )
@@ -58,4 +60,29 @@ func MethodNotAllowed(method, path string, allowed []api.Method) *Error {
 	e := Errorf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "%s", api.MethodNotAllowedMessage(method, path))
 	e.Header = map[string]string{"Allow": api.AllowHeader(allowed)}
 	return e
+}
+
+// Unavailable is the 503 for a dependency that throttled or failed after the SDK's
+// retries. Its Retry-After says when to try again (RetryAfter).
+func Unavailable(retryAfter time.Duration) *Error {
+	e := Errorf(http.StatusServiceUnavailable, api.CodeUnavailable, "a service this API depends on is busy or failing; retry later")
+	e.Header = map[string]string{"Retry-After": RetryAfter(retryAfter)}
+	return e
+}
+
+// Timeout is the 504 for a request that ran out of its time (the invocation's deadline
+// less DeadlineMargin) before it could finish. A write may or may not have taken effect,
+// so the message says how to retry safely.
+func Timeout(retryAfter time.Duration) *Error {
+	e := Errorf(http.StatusGatewayTimeout, api.CodeTimeout,
+		"the request could not finish in time; retry it (a create with the same Idempotency-Key, an update with the same If-Match)")
+	e.Header = map[string]string{"Retry-After": RetryAfter(retryAfter)}
+	return e
+}
+
+// RetryAfter formats d as a Retry-After value: whole seconds, rounded up, at least one
+// (RFC 9110 allows only whole seconds, and 0 would invite an immediate retry storm).
+func RetryAfter(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(s, 1), 10)
 }

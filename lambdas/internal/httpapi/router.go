@@ -19,7 +19,9 @@ import (
 )
 
 // HandlerFunc serves one route. It returns a response, or an error: an *Error becomes
-// that status in the error shape; any other error becomes a logged 500.
+// that status in the error shape; an AWS error that is the dependency's fault (throttling,
+// a 5xx, the deadline) becomes a 503 or 504 with Retry-After (see dependencyFailure); any
+// other error becomes a logged 500.
 type HandlerFunc func(ctx context.Context, r *Request) (events.APIGatewayProxyResponse, error)
 
 // Router dispatches the events of one Lambda function over that function's routes in a
@@ -78,7 +80,9 @@ func NewRouter(table api.Table, function string, log *slog.Logger, handlers map[
 	return rt, nil
 }
 
-// Handle is the Lambda handler. Its error result is always nil.
+// Handle is the Lambda handler. Its error result is always nil. Handlers get a context
+// whose deadline is the invocation's less DeadlineMargin, so a request whose AWS calls
+// cannot finish answers 503 or 504 in the error shape before Lambda would time it out.
 func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, _ error) {
 	start := time.Now()
 	reqID := requestID(ctx, &ev)
@@ -94,6 +98,8 @@ func (rt *Router) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 		log.Info("request", slog.String("method", ev.HTTPMethod), slog.String("route", routeName),
 			slog.Int("status", resp.StatusCode), slog.Int64("durationUs", time.Since(start).Microseconds()))
 	}()
+	ctx, cancel := callContext(ctx)
+	defer cancel()
 	resp = rt.serve(ctx, &ev, reqID, log, &routeName)
 	return resp, nil
 }
@@ -142,6 +148,10 @@ func (rt *Router) serve(ctx context.Context, ev *events.APIGatewayProxyRequest, 
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
+			return fail(e)
+		}
+		if e, kind := dependencyFailure(ctx, err); e != nil {
+			log.Warn("dependency failed", slog.String("failure", kind), slog.String("error", err.Error()))
 			return fail(e)
 		}
 		log.Error("request failed", slog.String("error", err.Error()))

@@ -100,7 +100,7 @@ func (s *Store) UpdateNote(_ context.Context, owner, id string, in notes.Input, 
 		return notes.Note{}, notes.ErrNotFound
 	}
 	if ifVersion > 0 && n.Version != ifVersion {
-		return notes.Note{}, notes.ErrVersionMismatch
+		return notes.Note{}, &notes.VersionMismatchError{Current: clone(n)}
 	}
 	n.Title, n.Body, n.Tags, n.UpdatedAt = in.Title, in.Body, slices.Clone(in.Tags), notes.At(updatedAt)
 	n.Version++
@@ -134,7 +134,8 @@ func (s *Store) PutIdempotency(_ context.Context, owner string, rec notes.Idempo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Calls["PutIdempotency"]++
-	if old, ok := s.records[owner][rec.Key]; ok && now.Before(old.ExpiresAt) {
+	if old, ok := s.records[owner][rec.Key]; ok && now.Before(old.ExpiresAt) &&
+		!(rec.Attempt != "" && old.Attempt == rec.Attempt && !old.Done) {
 		return notes.ErrConflict
 	}
 	if s.records[owner] == nil {
@@ -143,6 +144,7 @@ func (s *Store) PutIdempotency(_ context.Context, owner string, rec notes.Idempo
 	rec.Done = false
 	rec.Note = clone(rec.Note)
 	rec.ExpiresAt = rec.ExpiresAt.Truncate(time.Second) // like the TTL attribute: epoch seconds
+	rec.LockedUntil = rec.LockedUntil.Truncate(time.Millisecond)
 	s.records[owner][rec.Key] = rec
 	return nil
 }
@@ -157,6 +159,20 @@ func (s *Store) CompleteIdempotency(_ context.Context, owner, key string) error 
 		return notes.ErrNotFound
 	}
 	r.Done = true
+	s.records[owner][key] = r
+	return nil
+}
+
+// ReleaseIdempotency implements notes.Store.
+func (s *Store) ReleaseIdempotency(_ context.Context, owner, key, attempt string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Calls["ReleaseIdempotency"]++
+	r, ok := s.records[owner][key]
+	if !ok || r.Done || attempt == "" || r.Attempt != attempt {
+		return notes.ErrConflict
+	}
+	r.LockedUntil = at.Truncate(time.Millisecond)
 	s.records[owner][key] = r
 	return nil
 }

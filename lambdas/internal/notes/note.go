@@ -91,6 +91,28 @@ var (
 	ErrInvalidCursor = errors.New("notes: invalid cursor")
 )
 
+// VersionMismatchError is ErrVersionMismatch with the note as it is now, so the client's
+// 412 can name the current version (its ETag).
+type VersionMismatchError struct {
+	Current Note
+}
+
+func (e *VersionMismatchError) Error() string { return ErrVersionMismatch.Error() }
+
+// Unwrap makes errors.Is(err, ErrVersionMismatch) hold.
+func (e *VersionMismatchError) Unwrap() error { return ErrVersionMismatch }
+
+// InProgressError is ErrInProgress with how long the attempt that holds the key may
+// still run: the client's Retry-After.
+type InProgressError struct {
+	RetryAfter time.Duration
+}
+
+func (e *InProgressError) Error() string { return ErrInProgress.Error() }
+
+// Unwrap makes errors.Is(err, ErrInProgress) hold.
+func (e *InProgressError) Unwrap() error { return ErrInProgress }
+
 // ValidationError lists every broken limit of a request, so a client fixes them all at
 // once instead of one per round trip.
 type ValidationError struct {

@@ -2,9 +2,11 @@ package notes
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/example/notesplatform/lambdas/api"
@@ -22,9 +24,15 @@ const (
 	// IdempotencyTTL is how long a retry with the same Idempotency-Key returns the first
 	// result. After it the table's TTL removes the record and the key is free again.
 	IdempotencyTTL = 24 * time.Hour
-	// PendingTimeout is how long a started create may take before a retry assumes it
-	// died between its writes and finishes it. Longer than any function timeout.
+	// PendingTimeout is how long a pending record blocks other attempts when it names no
+	// deadline of its own: written by an attempt whose context had none (tests, direct
+	// callers), or before records named their attempt. Attempts served by the functions
+	// always have one (the invocation's), and their records block only until it.
 	PendingTimeout = 60 * time.Second
+	// ReleaseTimeout bounds the call with which a failed attempt releases the key it
+	// holds. It runs after the request's own deadline may have passed, inside the margin
+	// that httpapi.DeadlineMargin keeps for answering, so it must stay well below it.
+	ReleaseTimeout = 250 * time.Millisecond
 	// MaxIdempotencyKeyLen bounds the Idempotency-Key header.
 	MaxIdempotencyKeyLen = 255
 )
@@ -51,6 +59,22 @@ type Idempotency struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the record stops counting (the table's TTL attribute).
 	ExpiresAt time.Time
+	// Attempt names the attempt that wrote the record: random, one per call of
+	// Writer.Create. The SDK's retry of that attempt's own write carries the same name,
+	// so it is recognized as itself instead of meeting "its" pending record as another's.
+	Attempt string
+	// LockedUntil is when a pending record stops blocking other attempts: the deadline
+	// of the attempt that wrote it, or the moment it gave up and released the key. Zero
+	// on records written before attempts had deadlines: CreatedAt + PendingTimeout.
+	LockedUntil time.Time
+}
+
+// lockEnd is when rec stops blocking other attempts.
+func (rec Idempotency) lockEnd() time.Time {
+	if rec.LockedUntil.IsZero() {
+		return rec.CreatedAt.Add(PendingTimeout)
+	}
+	return rec.LockedUntil
 }
 
 // ReadStore is what reading notes needs from storage. NotesRead is built on it alone, so
@@ -78,10 +102,16 @@ type Store interface {
 	// may still be returned; the caller checks ExpiresAt.
 	GetIdempotency(ctx context.Context, owner, key string) (Idempotency, error)
 	// PutIdempotency writes a pending record unless a live (unexpired at now) record
-	// for the key exists, in which case it returns ErrConflict.
+	// for the key exists, in which case it returns ErrConflict. A pending record of the
+	// same (non-empty) Attempt does not count: writing it again is the retry of a write
+	// whose answer was lost, and succeeds.
 	PutIdempotency(ctx context.Context, owner string, rec Idempotency, now time.Time) error
 	// CompleteIdempotency marks the record done.
 	CompleteIdempotency(ctx context.Context, owner, key string) error
+	// ReleaseIdempotency ends the lock of the key's record at `at`, if the record is
+	// still pending and was written by attempt; otherwise it changes nothing and returns
+	// ErrConflict.
+	ReleaseIdempotency(ctx context.Context, owner, key, attempt string, at time.Time) error
 }
 
 // KeyFunc returns the cursor-signing key; it may fetch it lazily and cache it.
@@ -269,10 +299,18 @@ func (w *Writer) newNote(in Input, now time.Time) Note {
 // Without DynamoDB transactions (which dynalite, our test server, lacks), the create is
 // made safe by ordering: (1) a pending idempotency record holding the complete note is
 // written conditionally, so only one attempt per key proceeds; (2) the note is written;
-// (3) the record is marked done. A retry that finds a done record replays it; one that
-// finds a pending record younger than PendingTimeout gets ErrInProgress; an older pending
-// record means the first attempt died after (1), so the retry performs (2) and (3) itself
-// with the same note. Every crash point thus ends in exactly one note.
+// (3) the record is marked done. A retry that finds a done record replays it. A pending
+// record is locked until the deadline of the attempt that wrote it (ctx's deadline: the
+// invocation's, less the margin in which it answers) and then blocks nobody: a retry that
+// finds it locked gets an *InProgressError (how long to wait), one that finds it unlocked
+// knows its attempt is over and performs (2) and (3) itself with the same note. Every
+// crash point thus ends in exactly one note.
+//
+// Lost answers are safe too. The pending record names its attempt, so the SDK's retry of
+// a write (1) that DynamoDB applied but whose answer was lost overwrites its own record
+// instead of conflicting with it; a retried write (2) that finds its note already there
+// counts as written. An attempt that fails after (1) releases the key before it answers,
+// so the client's retry can finish the create at once, rather than wait for the lock.
 func (w *Writer) Create(ctx context.Context, owner string, in Input, key string) (n Note, replayed bool, err error) {
 	if err := in.Validate(); err != nil {
 		return Note{}, false, err
@@ -281,9 +319,11 @@ func (w *Writer) Create(ctx context.Context, owner string, in Input, key string)
 	now := w.clock()
 	if key == "" {
 		n := w.newNote(in, now)
-		return n, false, w.store.PutNote(ctx, owner, n)
+		return n, false, w.putNote(ctx, owner, n)
 	}
 	hash := in.Hash()
+	mine := Idempotency{Key: key, RequestHash: hash, Note: w.newNote(in, now), CreatedAt: now,
+		ExpiresAt: now.Add(IdempotencyTTL), Attempt: newAttemptID(), LockedUntil: w.lockEnd(ctx, now)}
 	for range 2 {
 		rec, err := w.store.GetIdempotency(ctx, owner, key)
 		switch {
@@ -292,25 +332,60 @@ func (w *Writer) Create(ctx context.Context, owner string, in Input, key string)
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return Note{}, false, err
 		}
-		n := w.newNote(in, now)
-		rec = Idempotency{Key: key, RequestHash: hash, Note: n, CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL)}
-		err = w.store.PutIdempotency(ctx, owner, rec, now)
+		err = w.store.PutIdempotency(ctx, owner, mine, now)
 		if errors.Is(err, ErrConflict) {
 			continue // a concurrent attempt with this key won; look at its record
 		}
-		if err != nil {
-			return Note{}, false, err
+		if err == nil {
+			err = w.putNote(ctx, owner, mine.Note)
 		}
-		if err := w.store.PutNote(ctx, owner, n); err != nil {
+		if err != nil {
+			// The record may be written even if the call failed (its answer lost).
+			w.release(ctx, owner, mine)
 			return Note{}, false, err
 		}
 		if err := w.store.CompleteIdempotency(ctx, owner, key); err != nil {
-			// The note exists; a retry after PendingTimeout will see it and finish.
+			// The note exists; the next retry finds the record unlocked and finishes.
 			w.log.Warn("idempotency record left pending", slog.String("error", err.Error()))
+			w.release(ctx, owner, mine)
 		}
-		return n, false, nil
+		return mine.Note, false, nil
 	}
-	return Note{}, false, ErrInProgress
+	return Note{}, false, &InProgressError{RetryAfter: api.RetryAfterSeconds * time.Second}
+}
+
+// lockEnd is when the pending record of an attempt that starts at now stops blocking
+// others: at ctx's deadline, after which the attempt makes no call. The deadline is on
+// the real clock and now on the writer's, so the remaining time carries over.
+func (w *Writer) lockEnd(ctx context.Context, now time.Time) time.Time {
+	if deadline, ok := ctx.Deadline(); ok {
+		return now.Add(time.Until(deadline))
+	}
+	return now.Add(PendingTimeout)
+}
+
+// putNote writes a new note. ErrConflict means that an item with its id exists; ids are
+// new for each note (80 random bits), so that item is this note: written by an earlier
+// try whose answer was lost (the SDK's retry of PutItem then fails its condition), or by
+// a retry that finished an abandoned create with the same note.
+func (w *Writer) putNote(ctx context.Context, owner string, n Note) error {
+	if err := w.store.PutNote(ctx, owner, n); err != nil && !errors.Is(err, ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// release gives up the key held by a failed attempt, so that the client's retry need not
+// wait for the lock. It is best effort (when DynamoDB is failing, it fails too, and the
+// lock ends at the attempt's deadline anyway) and gets its own ReleaseTimeout, since the
+// request's context may be the reason the attempt failed.
+func (w *Writer) release(ctx context.Context, owner string, mine Idempotency) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ReleaseTimeout)
+	defer cancel()
+	err := w.store.ReleaseIdempotency(ctx, owner, mine.Key, mine.Attempt, w.clock())
+	if err != nil && !errors.Is(err, ErrConflict) {
+		w.log.Warn("idempotency key not released; it frees itself at the attempt's deadline", slog.String("error", err.Error()))
+	}
 }
 
 func (w *Writer) replay(ctx context.Context, owner string, rec Idempotency, hash string, now time.Time) (Note, bool, error) {
@@ -320,11 +395,11 @@ func (w *Writer) replay(ctx context.Context, owner string, rec Idempotency, hash
 	if rec.Done {
 		return rec.Note, true, nil
 	}
-	if now.Sub(rec.CreatedAt) < PendingTimeout {
-		return Note{}, false, ErrInProgress
+	if end := rec.lockEnd(); now.Before(end) {
+		return Note{}, false, &InProgressError{RetryAfter: end.Sub(now)}
 	}
 	w.log.Warn("finishing an idempotent create whose first attempt did not complete")
-	if err := w.store.PutNote(ctx, owner, rec.Note); err != nil && !errors.Is(err, ErrConflict) {
+	if err := w.putNote(ctx, owner, rec.Note); err != nil {
 		return Note{}, false, err
 	}
 	if err := w.store.CompleteIdempotency(ctx, owner, rec.Key); err != nil {
@@ -334,6 +409,11 @@ func (w *Writer) replay(ctx context.Context, owner string, rec Idempotency, hash
 }
 
 // Update replaces a note's content if its version is still ifVersion (0: any version).
+// It applies at most once per version: an update conditioned on ifVersion that DynamoDB
+// applied but whose answer was lost fails its condition when the SDK retries it; if the
+// note is then exactly what this update wrote (version ifVersion+1, this content, this
+// update's time), that retry was this update, and it succeeded. Anything else is a
+// *VersionMismatchError with the note as it is now: a newer version is never overwritten.
 func (w *Writer) Update(ctx context.Context, owner, id string, in Input, ifVersion int64) (Note, error) {
 	if !ValidID(id) {
 		return Note{}, ErrNotFound
@@ -341,7 +421,21 @@ func (w *Writer) Update(ctx context.Context, owner, id string, in Input, ifVersi
 	if err := in.Validate(); err != nil {
 		return Note{}, err
 	}
-	return w.store.UpdateNote(ctx, owner, id, in.normalized(), w.clock(), ifVersion)
+	in, now := in.normalized(), w.clock()
+	n, err := w.store.UpdateNote(ctx, owner, id, in, now, ifVersion)
+	var mismatch *VersionMismatchError
+	if errors.As(err, &mismatch) && ifVersion > 0 && mismatch.Current.wrote(in, now, ifVersion) {
+		w.log.Warn("an update's answer was lost and its retry found it applied")
+		return mismatch.Current, nil
+	}
+	return n, err
+}
+
+// wrote reports whether n is what an update of version ifVersion with in at updatedAt
+// made of its note.
+func (n Note) wrote(in Input, updatedAt time.Time, ifVersion int64) bool {
+	return n.Version == ifVersion+1 && n.UpdatedAt.Equal(updatedAt) &&
+		n.Title == in.Title && n.Body == in.Body && slices.Equal(n.Tags, in.Tags)
 }
 
 // Delete removes a note. It is idempotent: deleting a missing note succeeds.
@@ -350,4 +444,10 @@ func (w *Writer) Delete(ctx context.Context, owner, id string) error {
 		return nil
 	}
 	return w.store.DeleteNote(ctx, owner, id)
+}
+
+// newAttemptID names one attempt at a create: at least 128 random bits (rand.Text), so no
+// two attempts (two invocations, or two concurrent requests in one process) share a name.
+func newAttemptID() string {
+	return rand.Text()
 }

@@ -68,6 +68,9 @@ func TestStoreContract(t *testing.T) {
 			assert.Equal(t, notes.Note{ID: made[0].ID, Title: "u", Body: "", Tags: []string{"y"}, CreatedAt: notes.At(at), UpdatedAt: notes.At(later), Version: 2}, upd)
 			_, err = st.UpdateNote(ctx, "alice", made[0].ID, notes.Input{Title: "v"}, later, 1)
 			assert.ErrorIs(t, err, notes.ErrVersionMismatch)
+			var mismatch *notes.VersionMismatchError
+			require.ErrorAs(t, err, &mismatch, "a mismatch carries the current note")
+			assert.Equal(t, upd, mismatch.Current)
 			_, err = st.UpdateNote(ctx, "bob", made[0].ID, notes.Input{Title: "v"}, later, 0)
 			assert.ErrorIs(t, err, notes.ErrNotFound)
 			upd, err = st.UpdateNote(ctx, "alice", made[0].ID, notes.Input{Title: "v"}, later, 0)
@@ -96,6 +99,33 @@ func TestStoreContract(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, got2.Done)
 			assert.Error(t, st.CompleteIdempotency(ctx, "alice", "missing"))
+			// A pending record names its attempt: the same attempt may write it again (the
+			// SDK's retry of a write whose answer was lost), another may not, and only its
+			// attempt can release it.
+			mine := notes.Idempotency{Key: "a", RequestHash: "h", Note: made[1], CreatedAt: at, ExpiresAt: at.Add(time.Hour),
+				Attempt: "attempt-1", LockedUntil: at.Add(9 * time.Second)}
+			require.NoError(t, st.PutIdempotency(ctx, "alice", mine, at))
+			require.NoError(t, st.PutIdempotency(ctx, "alice", mine, at), "the same attempt again")
+			other := mine
+			other.Attempt = "attempt-2"
+			assert.ErrorIs(t, st.PutIdempotency(ctx, "alice", other, at), notes.ErrConflict)
+			got2, err = st.GetIdempotency(ctx, "alice", "a")
+			require.NoError(t, err)
+			assert.Equal(t, "attempt-1", got2.Attempt)
+			assert.True(t, mine.LockedUntil.Equal(got2.LockedUntil), "%s", got2.LockedUntil)
+			assert.ErrorIs(t, st.ReleaseIdempotency(ctx, "alice", "a", "attempt-2", at), notes.ErrConflict)
+			released := at.Add(time.Second)
+			require.NoError(t, st.ReleaseIdempotency(ctx, "alice", "a", "attempt-1", released))
+			require.NoError(t, st.ReleaseIdempotency(ctx, "alice", "a", "attempt-1", released), "a retried release")
+			got2, err = st.GetIdempotency(ctx, "alice", "a")
+			require.NoError(t, err)
+			assert.True(t, released.Equal(got2.LockedUntil), "%s", got2.LockedUntil)
+			assert.ErrorIs(t, st.ReleaseIdempotency(ctx, "alice", "missing", "attempt-1", at), notes.ErrConflict)
+			assert.ErrorIs(t, st.ReleaseIdempotency(ctx, "alice", "k", "", at), notes.ErrConflict, "records without an attempt belong to no one")
+			require.NoError(t, st.CompleteIdempotency(ctx, "alice", "a"))
+			assert.ErrorIs(t, st.PutIdempotency(ctx, "alice", mine, at), notes.ErrConflict, "a done record is never pending again")
+			assert.ErrorIs(t, st.ReleaseIdempotency(ctx, "alice", "a", "attempt-1", at), notes.ErrConflict, "nor released")
+
 			// An expired record may be replaced.
 			rec.RequestHash = "h2"
 			require.NoError(t, st.PutIdempotency(ctx, "alice", rec, at.Add(2*time.Hour)))

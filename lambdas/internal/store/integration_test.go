@@ -50,6 +50,7 @@ var client *dynamodb.Client
 // TestMain writes every recorded call there as JSON.
 var (
 	recorder      *awscalls.Recorder
+	recorderURL   string
 	functionDBs   = map[string]*dynamodb.Client{}
 	recordedFuncs = []string{"NotesRead", "NotesWrite"}
 )
@@ -77,6 +78,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	srv := httptest.NewServer(recorder)
+	recorderURL = srv.URL
 	for _, fn := range recordedFuncs {
 		key := "ASIA" + strings.ToUpper(fn)
 		recorder.Principal(key, fn)

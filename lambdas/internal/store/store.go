@@ -38,6 +38,8 @@ const (
 	attrHash      = "requestHash"
 	attrNote      = "note"
 	attrState     = "state"
+	attrAttempt   = "attempt"
+	attrLocked    = "lockedUntil"
 )
 
 // recordState is the state attribute of an idempotency record.
@@ -194,7 +196,8 @@ func (st *Store) PutNote(ctx context.Context, owner string, nt notes.Note) error
 }
 
 // UpdateNote implements notes.Store with one conditional UpdateItem. When the condition
-// fails it reads the item to tell a missing note (404) from a stale version (412).
+// fails it reads the item (consistently) to tell a missing note (404) from a stale
+// version (412), whose error carries the note as it is now.
 func (st *Store) UpdateNote(ctx context.Context, owner, id string, in notes.Input, updatedAt time.Time, ifVersion int64) (notes.Note, error) {
 	names := map[string]string{
 		"#sk": api.TableSortKey, "#t": attrTitle, "#b": attrBody, "#g": attrTags,
@@ -219,10 +222,11 @@ func (st *Store) UpdateNote(ctx context.Context, owner, id string, in notes.Inpu
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isConditionFailed(err) {
-		if _, gerr := st.GetNote(ctx, owner, id); gerr != nil {
+		current, gerr := st.GetNote(ctx, owner, id)
+		if gerr != nil {
 			return notes.Note{}, gerr // ErrNotFound, or a read failure
 		}
-		return notes.Note{}, notes.ErrVersionMismatch
+		return notes.Note{}, &notes.VersionMismatchError{Current: current}
 	}
 	if err != nil {
 		return notes.Note{}, fmt.Errorf("update note: %w", err)
@@ -259,7 +263,10 @@ func (st *Store) GetIdempotency(ctx context.Context, owner, k string) (notes.Ide
 }
 
 // PutIdempotency implements notes.Store. The condition lets a record whose TTL passed be
-// overwritten even if DynamoDB has not deleted it yet (TTL deletion lags by hours).
+// overwritten even if DynamoDB has not deleted it yet (TTL deletion lags by hours), and
+// lets the SDK's retry of this very write (same attempt, still pending) succeed when
+// DynamoDB applied the first try but its answer was lost. The item is the same on every
+// try, so overwriting it changes nothing.
 func (st *Store) PutIdempotency(ctx context.Context, owner string, rec notes.Idempotency, now time.Time) error {
 	noteJSON, err := jsonenc.Marshal(rec.Note)
 	if err != nil {
@@ -271,14 +278,24 @@ func (st *Store) PutIdempotency(ctx context.Context, owner string, rec notes.Ide
 	item[attrState] = s(string(statePending))
 	item[attrCreatedAt] = s(notes.FormatTime(rec.CreatedAt))
 	item[api.TableTTLAttribute] = n(rec.ExpiresAt.Unix())
+	cond := "attribute_not_exists(#sk) OR #exp <= :now"
+	names := map[string]string{"#sk": api.TableSortKey, "#exp": api.TableTTLAttribute}
+	values := map[string]types.AttributeValue{":now": n(now.Unix())}
+	if !rec.LockedUntil.IsZero() {
+		item[attrLocked] = s(notes.FormatTime(rec.LockedUntil))
+	}
+	if rec.Attempt != "" {
+		item[attrAttempt] = s(rec.Attempt)
+		cond += " OR (#att = :att AND #st = :pending)"
+		names["#att"], names["#st"] = attrAttempt, attrState
+		values[":att"], values[":pending"] = s(rec.Attempt), s(string(statePending))
+	}
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(st.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#sk) OR #exp <= :now"),
-		ExpressionAttributeNames: map[string]string{"#sk": api.TableSortKey, "#exp": api.TableTTLAttribute},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": n(now.Unix()),
-		},
+		TableName:                 aws.String(st.table),
+		Item:                      item,
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
 		return notes.ErrConflict
@@ -301,6 +318,34 @@ func (st *Store) CompleteIdempotency(ctx context.Context, owner, k string) error
 	})
 	if err != nil {
 		return fmt.Errorf("complete idempotency record: %w", err)
+	}
+	return nil
+}
+
+// ReleaseIdempotency implements notes.Store: it moves the lock of the attempt's own
+// pending record to `at`. Repeating it (the SDK's retry of a release whose answer was
+// lost) changes nothing more.
+func (st *Store) ReleaseIdempotency(ctx context.Context, owner, k, attempt string, at time.Time) error {
+	if attempt == "" {
+		return notes.ErrConflict // records without an attempt belong to no one
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(st.table),
+		Key:                 key(owner, idemPrefix+k),
+		UpdateExpression:    aws.String("SET #lu = :at"),
+		ConditionExpression: aws.String("#att = :att AND #st = :pending"),
+		ExpressionAttributeNames: map[string]string{
+			"#lu": attrLocked, "#att": attrAttempt, "#st": attrState,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": s(notes.FormatTime(at)), ":att": s(attempt), ":pending": s(string(statePending)),
+		},
+	})
+	if isConditionFailed(err) {
+		return notes.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("release idempotency record: %w", err)
 	}
 	return nil
 }
@@ -396,6 +441,14 @@ func decodeIdempotency(k string, item map[string]types.AttributeValue) (notes.Id
 		return notes.Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
 	}
 	rec.CreatedAt = created
+	rec.Attempt = get(attrAttempt)
+	if v := get(attrLocked); v != "" {
+		locked, err := notes.ParseTime(v)
+		if err != nil {
+			return notes.Idempotency{}, fmt.Errorf("decode idempotency record: %w", err)
+		}
+		rec.LockedUntil = locked
+	}
 	if v, ok := item[api.TableTTLAttribute].(*types.AttributeValueMemberN); ok {
 		sec, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {

@@ -8,13 +8,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/example/notesplatform/internal/dynalite"
+	"github.com/example/notesplatform/lambdas/internal/app"
 	"github.com/example/notesplatform/lambdas/internal/store"
 )
 
 type database struct {
 	endpoint string
-	client   *dynamodb.Client
-	stop     func() error
+	// client is the handlers' client: the deployed functions' retry budget
+	// (app.NewRetryer, app.NewHTTPClient), so that a failing dynalite is answered as a
+	// failing DynamoDB would be.
+	client *dynamodb.Client
+	stop   func() error
 }
 
 // startDatabase starts dynalite (through the shared harness) with its files in dir, or in
@@ -31,5 +35,9 @@ func startDatabase(ctx context.Context, dir, table string) (*database, error) {
 		_ = stop()
 		return nil, fmt.Errorf("localserver: %w", err)
 	}
-	return &database{endpoint: endpoint, client: client, stop: stop}, nil
+	handlers := dynamodb.New(client.Options(), func(o *dynamodb.Options) {
+		o.Retryer = app.NewRetryer()
+		o.HTTPClient = app.NewHTTPClient()
+	})
+	return &database{endpoint: endpoint, client: handlers, stop: stop}, nil
 }

@@ -76,7 +76,8 @@ func NewGateway(table api.Table, handlers map[string]Handler, verify Verifier, l
 			errs = append(errs, fmt.Errorf("localserver: no handler for function %s (route %s %s)", route.Function, route.Method, route.Path))
 			continue
 		}
-		g.routes[string(route.Method)+" "+route.Path] = &routeHandler{route: route, handler: h, verify: verify, log: log, model: models[route.Model]}
+		g.routes[string(route.Method)+" "+route.Path] = &routeHandler{route: route, handler: h, verify: verify, log: log,
+			model: models[route.Model], timeout: integrationTimeout}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -122,6 +123,9 @@ type routeHandler struct {
 	// model is the route's body model, checked like the deployed API's request
 	// validator; nil for routes without one.
 	model *Model
+	// timeout is the integration timeout: the function's context deadline, and past it
+	// the gateway's own 504.
+	timeout time.Duration
 }
 
 func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map[string]string, reqID string) {
@@ -154,7 +158,7 @@ func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map
 	}
 	ev := ToEvent(r, rh.route, params, body, reqID, claims, time.Now())
 
-	ctx, cancel := context.WithTimeout(r.Context(), integrationTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), rh.timeout)
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: reqID})
 	resp, err := rh.invoke(ctx, ev)
@@ -163,7 +167,9 @@ func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		gatewayError(w, api.GatewayDefault5xx, http.StatusGatewayTimeout, "Endpoint request timed out", reqID)
+		// The handlers answer before it (their deadline is this one less
+		// httpapi.DeadlineMargin); a handler that does not gets API Gateway's answer.
+		gatewayError(w, api.GatewayIntegrationTimeout, http.StatusGatewayTimeout, "Endpoint request timed out", reqID)
 		return
 	case err != nil:
 		// A function error is a bare 502 in API Gateway; the log says why.
@@ -331,14 +337,19 @@ func WriteResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse, r
 }
 
 // gatewayError writes one of the answers API Gateway gives by itself, as the deployed
-// API renders it (api.GatewayErrors): the app's error shape with API Gateway's message.
-// status is API Gateway's own status for the error, used where the table keeps it.
+// API renders it (api.GatewayErrors): the app's error shape with API Gateway's message,
+// and Retry-After on those that invite a retry (api.GatewayRetryable). status is API
+// Gateway's own status for the error, used where the table keeps it.
 func gatewayError(w http.ResponseWriter, kind api.GatewayResponseType, status int, message, requestID string) {
 	e := api.GatewayErrors[kind]
 	if e.Status == 0 {
 		e.Status = status
 	}
-	writeError(w, e.Status, e.Code, message, requestID, nil)
+	var header map[string]string
+	if api.GatewayRetryable(e.Status) {
+		header = map[string]string{"Retry-After": strconv.Itoa(api.RetryAfterSeconds)}
+	}
+	writeError(w, e.Status, e.Code, message, requestID, header)
 }
 
 // writeError writes an answer of the local server's own in the app's error shape.

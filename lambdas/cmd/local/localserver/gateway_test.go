@@ -18,6 +18,10 @@ import (
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/api/bodytest"
+	"github.com/example/notesplatform/lambdas/internal/app"
+	"github.com/example/notesplatform/lambdas/internal/httpapi"
+	"github.com/example/notesplatform/lambdas/internal/memstore"
+	"github.com/example/notesplatform/lambdas/internal/notes"
 )
 
 func routeOf(t *testing.T, method, path string) api.Route {
@@ -260,6 +264,9 @@ func TestGatewayFunctionFailures(t *testing.T) {
 		if rec.Code != 502 || !strings.Contains(rec.Body.String(), "Internal server error") {
 			t.Errorf("%s: %d %s, want 502", name, rec.Code, rec.Body)
 		}
+		if got := rec.Header().Get("Retry-After"); got != "1" {
+			t.Errorf("%s: Retry-After %q, want 1 as the deployed DEFAULT_5XX sends", name, got)
+		}
 	}
 	rc := &recorder{resp: events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true,
 		Body: base64.StdEncoding.EncodeToString([]byte("hello")), Headers: map[string]string{"Content-Type": "text/plain"}}}
@@ -462,4 +469,70 @@ func TestGatewayAppliesTheModel(t *testing.T) {
 	if len(rc.got) != 1 {
 		t.Error("a text/plain body did not pass through to the function (which answers 415)")
 	}
+}
+
+// A function that outlives the integration timeout gets API Gateway's INTEGRATION_TIMEOUT
+// answer: 504 timeout with Retry-After, in the error shape. The real handlers never get
+// there: their deadline is the gateway's less httpapi.DeadlineMargin, and they answer
+// 504 themselves, with their own request id.
+func TestGatewayIntegrationTimeout(t *testing.T) {
+	shorten := func(gw http.Handler, d time.Duration) {
+		for _, rh := range gw.(*gateway).routes {
+			rh.timeout = d
+		}
+	}
+	stuck := func(ctx context.Context, _ events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		<-ctx.Done()
+		time.Sleep(10 * time.Millisecond) // past the deadline, as a function that ignores it
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}
+	handlers := map[string]Handler{}
+	for _, f := range api.Functions {
+		handlers[f.Name] = stuck
+	}
+	gw, err := NewGateway(api.Shipped(), handlers, testVerifier, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shorten(gw, 50*time.Millisecond)
+	rec := httptest.NewRecorder()
+	gw.ServeHTTP(rec, httptest.NewRequest("GET", "/api/health", nil))
+	if rec.Code != 504 || rec.Header().Get("Retry-After") != "1" ||
+		!strings.Contains(rec.Body.String(), `{"error":{"code":"timeout","message":"Endpoint request timed out","requestId":"`) {
+		t.Errorf("got %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+
+	// The real handlers over a table that never answers.
+	handlers = map[string]Handler{}
+	for name, h := range app.Handlers(app.Deps{Store: hangingStore{memstore.New()}, CursorKey: app.StaticCursorKey(make([]byte, 32))}) {
+		handlers[name] = h
+	}
+	gw, err = NewGateway(api.Shipped(), handlers, testVerifier, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shorten(gw, httpapi.DeadlineMargin+200*time.Millisecond)
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/api/notes", nil)
+	req.Header.Set("Authorization", goodToken)
+	start := time.Now()
+	gw.ServeHTTP(rec, req)
+	if rec.Code != 504 || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), `"code":"timeout"`) ||
+		!strings.Contains(rec.Body.String(), rec.Header().Get("X-Amzn-Requestid")) {
+		t.Errorf("got %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if took := time.Since(start); took >= httpapi.DeadlineMargin+200*time.Millisecond {
+		t.Errorf("the handler answered after %s, not before the gateway's timeout", took)
+	}
+	if strings.Contains(rec.Body.String(), "Endpoint request timed out") {
+		t.Error("the gateway answered, not the function")
+	}
+}
+
+// hangingStore is a table that never answers a list.
+type hangingStore struct{ notes.Store }
+
+func (hangingStore) ListNotes(ctx context.Context, _ string, _ notes.ListQuery) ([]notes.Note, string, error) {
+	<-ctx.Done()
+	return nil, "", fmt.Errorf("query notes: %w", ctx.Err())
 }
