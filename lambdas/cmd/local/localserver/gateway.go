@@ -198,8 +198,9 @@ func ToEvent(r *http.Request, route api.Route, params map[string]string, body []
 
 // gatewayError writes one of the answers API Gateway gives by itself, as the deployed
 // API renders it (apigateway.AppResponses): the app's error shape with API Gateway's
-// message. status is API Gateway's own status for the error, used where the table keeps
-// it.
+// message. status is API Gateway's own status for the error, used where api.GatewayErrors
+// does not replace it. Like every answer of the local server's own (writeError), it is
+// not to be cached.
 func gatewayError(w http.ResponseWriter, kind api.GatewayResponseType, status int, message, requestID string) {
 	resp := appResponses.Answer(string(kind), status, message, requestID)
 	resp.Header.Set("Cache-Control", "no-store")
