@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/example/notesplatform/internal/syncbuf"
 )
 
 // Emulator runs functions on this machine: AWS's Lambda Runtime Interface Emulator (the Go
@@ -103,7 +105,7 @@ type Instance struct {
 	Endpoint string
 
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	exited chan struct{}
 	mu     sync.Mutex
 }
@@ -148,7 +150,7 @@ func (e *Emulator) start(f *Function, env []string, log io.Writer) (*Instance, e
 	cmd := exec.Command(e.RIE, args...)
 	cmd.Dir = f.AssetDir
 	cmd.Env = env
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{Max: 8 << 20}
 	var w io.Writer = out
 	if log != nil {
 		w = io.MultiWriter(out, &prefixWriter{prefix: "[" + f.Name + "] ", w: log})
@@ -378,43 +380,6 @@ func indentText(s string) string {
 		return "    (nothing)"
 	}
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
-}
-
-// syncBuffer collects process output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() < 8<<20 {
-		s.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
-}
-
-// Since returns what was written after the first n bytes.
-func (s *syncBuffer) Since(n int) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n > s.b.Len() {
-		return ""
-	}
-	return string(s.b.Bytes()[n:])
 }
 
 type prefixWriter struct {

@@ -1,14 +1,15 @@
 package artifact
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/example/notesplatform/internal/apigateway"
 )
 
 // Route is one method of the stage's REST API that a Lambda proxy integration serves, as
@@ -226,234 +227,96 @@ type Request struct {
 	User string
 }
 
-// Response is what the API answers.
-type Response struct {
-	Status int
-	// Header keys are canonical (API Gateway answers in the function's spelling; HTTP is
-	// case-insensitive).
-	Header map[string][]string
-	Body   []byte
-	// FromGateway is true for answers API Gateway gives by itself (no function ran).
-	FromGateway bool
-}
+// Response is what the API answers (the answer apigateway renders).
+type Response = apigateway.Response
 
-// Get returns the first value of a header, case-insensitively.
-func (r Response) Get(name string) string {
-	for k, v := range r.Header {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
-		}
+// clientIP is the address the harness's requests come from (a documentation address).
+const clientIP = "198.51.100.7"
+
+// options are the deployed stage's, as its functions see it: the execute-api domain of
+// the API, reached through the site's CloudFront distribution, with X-Ray tracing on.
+func (g *Gateway) options() apigateway.Options {
+	return apigateway.Options{
+		Stage: g.Stage, APIID: g.APIID, Account: g.Account,
+		DomainName: fmt.Sprintf("%s.execute-api.%s.amazonaws.com", g.APIID, g.Region),
+		CloudFront: true, Tracing: true,
 	}
-	return ""
 }
 
 // Event builds the Lambda proxy event that the deployed REST API sends for req on route,
-// behind the site's CloudFront distribution: resource and path, single- and multi-value
-// headers and query parameters (null when absent; the single-value maps keep the last
-// value), path parameters, a base64 body when it is not UTF-8, and a requestContext with
-// the stage, ids, times and, on Cognito routes, the authorizer's claims as strings.
-func (g *Gateway) Event(route Route, params map[string]string, req Request, requestID string, now time.Time) map[string]any {
-	domain := fmt.Sprintf("%s.execute-api.%s.amazonaws.com", g.APIID, g.Region)
-	headers := map[string]string{}
-	multi := map[string][]string{}
-	add := func(k, v string) {
-		headers[k] = v
-		multi[k] = append(multi[k], v)
-	}
-	names := make([]string, 0, len(req.Header))
-	for k := range req.Header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, v := range req.Header[k] {
-			add(k, v)
-		}
-	}
-	has := func(name string) bool {
-		for k := range headers {
-			if strings.EqualFold(k, name) {
-				return true
-			}
-		}
-		return false
-	}
-	add("Host", domain)
-	if !has("User-Agent") {
-		add("User-Agent", "Amazon CloudFront")
-	}
-	add("Via", "2.0 "+hashOf(requestID)[:32]+".cloudfront.net (CloudFront)")
-	add("X-Amz-Cf-Id", base64.RawURLEncoding.EncodeToString([]byte(hashOf(requestID)[:42])))
-	add("X-Amzn-Trace-Id", fmt.Sprintf("Root=1-%08x-%s", now.Unix(), hashOf(requestID)[:24]))
-	add("X-Forwarded-For", "198.51.100.7, 130.176.0.1")
-	add("X-Forwarded-Port", "443")
-	add("X-Forwarded-Proto", "https")
-
-	var query map[string]string
-	var multiQuery map[string][]string
-	if len(req.Query) > 0 {
-		query, multiQuery = map[string]string{}, map[string][]string{}
-		for k, vs := range req.Query {
-			query[k] = vs[len(vs)-1]
-			multiQuery[k] = vs
-		}
-	}
-	ev := map[string]any{
-		"resource":                        route.Path,
-		"path":                            req.Path,
-		"httpMethod":                      req.Method,
-		"headers":                         headers,
-		"multiValueHeaders":               multi,
-		"queryStringParameters":           nilIfEmpty(query),
-		"multiValueQueryStringParameters": nilIfEmptyMulti(multiQuery),
-		"pathParameters":                  nilIfEmpty(params),
-		"stageVariables":                  nil,
-		"body":                            nil,
-		"isBase64Encoded":                 false,
-	}
-	if req.Body != "" {
-		if utf8.ValidString(req.Body) {
-			ev["body"] = req.Body
-		} else {
-			ev["body"] = base64.StdEncoding.EncodeToString([]byte(req.Body))
-			ev["isBase64Encoded"] = true
-		}
-	}
-	rc := map[string]any{
-		"resourceId":        hashOf(route.Method + route.Path)[:6],
-		"resourcePath":      route.Path,
-		"httpMethod":        req.Method,
-		"extendedRequestId": base64.StdEncoding.EncodeToString([]byte(hashOf(requestID)[:12])),
-		"requestTime":       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-		"path":              "/" + g.Stage + req.Path,
-		"accountId":         g.Account,
-		"protocol":          "HTTP/1.1",
-		"stage":             g.Stage,
-		"domainPrefix":      g.APIID,
-		"requestTimeEpoch":  now.UnixMilli(),
-		"requestId":         requestID,
-		"identity": map[string]any{
-			"cognitoIdentityPoolId": nil, "accountId": nil, "cognitoIdentityId": nil, "caller": nil,
-			"sourceIp": "198.51.100.7", "principalOrgId": nil, "accessKey": nil,
-			"cognitoAuthenticationType": nil, "cognitoAuthenticationProvider": nil, "userArn": nil,
-			"userAgent": headers["User-Agent"], "user": nil,
-		},
-		"domainName": domain,
-		"apiId":      g.APIID,
-	}
+// behind the site's CloudFront distribution (apigateway's event with the stage's options),
+// with, on Cognito routes, the authorizer's claims for req.User.
+func (g *Gateway) Event(route Route, params map[string]string, req Request, requestID string, now time.Time) events.APIGatewayProxyRequest {
+	in := apigateway.Invocation{Resource: route.Path, PathParameters: params, RequestID: requestID, Time: now}
 	if route.Cognito && req.User != "" {
-		rc["authorizer"] = map[string]any{"claims": g.Claims(req.User, now)}
+		in.Claims = g.Claims(req.User, now)
 	}
-	ev["requestContext"] = rc
-	return ev
+	return g.options().Event(apigateway.Request{
+		Method: req.Method, Path: req.Path, Query: req.Query, Header: req.Header,
+		Body: []byte(req.Body), SourceIP: clientIP,
+	}, in)
 }
 
-// Claims are the ID token's claims as the Cognito user pool authorizer of a REST API
-// passes them: every value a string, exp and iat as dates.
+// Claims are the claims of an ID token of the stage's user pool for sub, signed in five
+// minutes before now, as the Cognito user pool authorizer passes them (apigateway.IDToken).
 func (g *Gateway) Claims(sub string, now time.Time) map[string]any {
-	const cognitoDate = "Mon Jan 02 15:04:05 MST 2006"
-	iat := now.Add(-5 * time.Minute).UTC()
-	return map[string]any{
-		"sub":              sub,
-		"iss":              fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", g.Region, g.UserPoolID),
-		"aud":              hashOf("client/" + g.UserPoolID)[:26],
-		"cognito:username": "user-" + hashOf(sub)[:8],
-		"email":            "user-" + hashOf(sub)[:8] + "@example.com",
-		"email_verified":   "true",
-		"token_use":        "id",
-		"auth_time":        fmt.Sprint(iat.Unix()),
-		"iat":              iat.Format(cognitoDate),
-		"exp":              iat.Add(time.Hour).Format(cognitoDate),
-		"event_id":         uuidOf("event/" + sub),
-		"jti":              uuidOf("jti/" + sub + now.String()),
-		"origin_jti":       uuidOf("origin/" + sub),
-	}
-}
-
-func nilIfEmpty(m map[string]string) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return m
-}
-
-func nilIfEmptyMulti(m map[string][]string) any {
-	if len(m) == 0 {
-		return nil
-	}
-	return m
-}
-
-// proxyResponse is the Lambda proxy integration's response format.
-type proxyResponse struct {
-	StatusCode        int                 `json:"statusCode"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-	Body              string              `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	iat := now.Add(-5 * time.Minute)
+	user := "user-" + hashOf(sub)[:8]
+	return apigateway.IDToken{
+		Subject:  sub,
+		Issuer:   fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", g.Region, g.UserPoolID),
+		Audience: hashOf("client/" + g.UserPoolID)[:26],
+		Username: user, Email: user + "@example.com", EmailVerified: true, TokenUse: "id",
+		AuthTime: iat, IssuedAt: iat, ExpiresAt: iat.Add(time.Hour),
+		EventID: uuidOf("event/" + sub), JTI: uuidOf("jti/" + sub + now.String()), OriginJTI: uuidOf("origin/" + sub),
+	}.Claims()
 }
 
 // ToResponse turns a function's answer into the HTTP response API Gateway sends, or an
-// error where API Gateway would answer 502 (malformed proxy response).
+// error where API Gateway would answer 502 (apigateway.FromPayload).
 func ToResponse(function string, payload []byte) (Response, error) {
-	var pr proxyResponse
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	if err := dec.Decode(&pr); err != nil || pr.StatusCode < 100 || pr.StatusCode > 599 {
-		return Response{}, fmt.Errorf("%s answered %q, which is not a Lambda proxy response: API Gateway would answer 502 (Malformed Lambda proxy response)", function, payload)
-	}
-	resp := Response{Status: pr.StatusCode, Header: map[string][]string{}, Body: []byte(pr.Body)}
-	for k, v := range pr.Headers {
-		resp.Header[k] = []string{v}
-	}
-	for k, vs := range pr.MultiValueHeaders {
-		resp.Header[k] = vs
-	}
-	if pr.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(pr.Body)
-		if err != nil {
-			return Response{}, fmt.Errorf("%s answered isBase64Encoded with a body that is not base64: API Gateway would answer 502", function)
+	return toResponse(function, payload, "")
+}
+
+// toResponse is ToResponse for the request of requestID, which the answer then carries.
+func toResponse(function string, payload []byte, requestID string) (Response, error) {
+	resp, err := apigateway.FromPayload(payload, requestID)
+	if err != nil {
+		shown := string(payload)
+		if len(shown) > 512 {
+			shown = shown[:512] + "…"
 		}
-		resp.Body = b
-	}
-	if resp.Get("Content-Type") == "" {
-		resp.Header["Content-Type"] = []string{"application/json"}
+		return Response{}, fmt.Errorf("%s answered %q: %w; API Gateway would answer 502 (Malformed Lambda proxy response)", function, shown, err)
 	}
 	return resp, nil
 }
 
-// gatewayResponse is the deployed API's own answer of a kind (UNAUTHORIZED...), rendered
-// from the template's AWS::ApiGateway::GatewayResponse as API Gateway renders it: status,
-// header parameters and the application/json template with $context.requestId and
-// $context.error.messageString. Without one, API Gateway's default answer.
-func (g *Gateway) gatewayResponse(kind string, status int, message, requestID string) Response {
-	resp := Response{Status: status, Header: map[string][]string{"Content-Type": {"application/json"}}, FromGateway: true,
-		Body: []byte(`{"message":"` + message + `"}`)}
-	if g.responses == nil {
-		return resp
-	}
-	props, ok := g.responses[kind]
-	if !ok {
-		return resp
-	}
-	if code, ok := props["StatusCode"].(string); ok {
-		_, _ = fmt.Sscan(code, &resp.Status)
-	}
-	if params, ok := props["ResponseParameters"].(map[string]any); ok {
-		for k, v := range params {
-			name, isHeader := strings.CutPrefix(k, "gatewayresponse.header.")
-			value, _ := v.(string)
-			if isHeader && len(value) >= 2 && value[0] == '\'' {
-				resp.Header[name] = []string{strings.Trim(value, "'")}
+// Responses are the deployed API's gateway responses: each
+// AWS::ApiGateway::GatewayResponse of the template, its status, static header parameters
+// and application/json template.
+func (g *Gateway) Responses() apigateway.GatewayResponses {
+	out := apigateway.GatewayResponses{}
+	for kind, props := range g.responses {
+		var r apigateway.GatewayResponse
+		if code, ok := props["StatusCode"].(string); ok {
+			_, _ = fmt.Sscan(code, &r.Status)
+		}
+		if params, ok := props["ResponseParameters"].(map[string]any); ok {
+			for k, v := range params {
+				name, isHeader := strings.CutPrefix(k, "gatewayresponse.header.")
+				value, _ := v.(string)
+				if isHeader && len(value) >= 2 && value[0] == '\'' {
+					if r.Header == nil {
+						r.Header = map[string]string{}
+					}
+					r.Header[name] = strings.Trim(value, "'")
+				}
 			}
 		}
-	}
-	if tpls, ok := props["ResponseTemplates"].(map[string]any); ok {
-		if tpl, ok := tpls["application/json"].(string); ok {
-			quoted, _ := json.Marshal(message)
-			tpl = strings.ReplaceAll(tpl, "$context.error.messageString", string(quoted))
-			tpl = strings.ReplaceAll(tpl, "$context.requestId", requestID)
-			resp.Body = []byte(tpl)
+		if tpls, ok := props["ResponseTemplates"].(map[string]any); ok {
+			r.Template, _ = tpls["application/json"].(string)
 		}
+		out[kind] = r
 	}
-	return resp
+	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/example/notesplatform/internal/apigateway"
 	"github.com/example/notesplatform/internal/awscalls"
 	"github.com/example/notesplatform/internal/dynalite"
 	"github.com/example/notesplatform/internal/repo"
@@ -254,7 +255,7 @@ func (h *Harness) Payload(req Request) (*Function, []byte, error) {
 		return nil, nil, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
 	}
 	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
-	b, err := json.Marshal(h.Gateway.Event(route, params, req, requestID, time.Now()))
+	b, err := apigateway.EventPayload(h.Gateway.Event(route, params, req, requestID, time.Now()))
 	return route.Function, b, err
 }
 
@@ -291,9 +292,9 @@ func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
 	}
 	requestID := uuidOf(fmt.Sprint("request/", req.Method, req.Path, time.Now().UnixNano()))
 	if route.Cognito && req.User == "" {
-		return h.Gateway.gatewayResponse("UNAUTHORIZED", 401, "Unauthorized", requestID), nil
+		return h.Gateway.Responses().Answer("UNAUTHORIZED", 401, "Unauthorized", requestID), nil
 	}
-	payload, err := json.Marshal(h.Gateway.Event(route, params, req, requestID, time.Now()))
+	payload, err := apigateway.EventPayload(h.Gateway.Event(route, params, req, requestID, time.Now()))
 	if err != nil {
 		return Response{}, err
 	}
@@ -305,7 +306,7 @@ func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return ToResponse(route.Function.Name, out)
+	return toResponse(route.Function.Name, out, requestID)
 }
 
 // Calls returns every AWS call the functions made, in order (see awscalls.Call).

@@ -10,7 +10,6 @@
 package dynalite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -103,7 +103,7 @@ func start(ctx context.Context, node, cli string, port int, opts Options) (strin
 		args = append(args, "--path", opts.Path)
 	}
 	cmd := exec.Command(node, args...)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{Max: 64 << 10}
 	var w io.Writer = out
 	if opts.Log != nil {
 		w = io.MultiWriter(out, opts.Log)
@@ -173,25 +173,4 @@ func NewClient(endpoint string) *dynamodb.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("dynalite", "dynalite", ""),
 	})
-}
-
-// syncBuffer collects process output from two goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() < 64<<10 {
-		s.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

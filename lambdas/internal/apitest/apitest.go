@@ -3,13 +3,15 @@
 package apitest
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/notesplatform/internal/apigateway"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -43,33 +45,39 @@ func With(extra ...string) map[string]string {
 	return h
 }
 
-// Event builds the proxy event for r.
+// deployedAPI is the API the events come from: the deployed stage "api" behind the
+// site's CloudFront distribution (see apigateway.Options).
+var deployedAPI = apigateway.Options{
+	Stage: "api", APIID: "apitest", Account: "123456789012",
+	DomainName: "apitest.execute-api.us-east-1.amazonaws.com", CloudFront: true, Tracing: true,
+}
+
+// Event builds the proxy event for r, through the same proxy layer (apigateway) as the
+// local server and the artifact tests, as the deployed stage sends it.
 func Event(r Req) events.APIGatewayProxyRequest {
-	ev := events.APIGatewayProxyRequest{
-		HTTPMethod:            r.Method,
-		Path:                  r.Path,
-		Headers:               r.Headers,
-		QueryStringParameters: r.Query,
-		Body:                  r.Body,
-		IsBase64Encoded:       r.Base64,
-		RequestContext: events.APIGatewayProxyRequestContext{
-			RequestID: "test-request-id",
-			Stage:     "api",
-			Path:      "/api" + r.Path,
-		},
+	req := apigateway.Request{Method: r.Method, Path: r.Path, Body: []byte(r.Body), Binary: r.Base64, SourceIP: "198.51.100.7"}
+	if r.Headers != nil {
+		req.Header = make(map[string][]string, len(r.Headers))
+		for k, v := range r.Headers {
+			req.Header[k] = []string{v}
+		}
 	}
-	if r.Base64 {
-		ev.Body = base64.StdEncoding.EncodeToString([]byte(r.Body))
+	if r.Query != nil {
+		req.Query = make(url.Values, len(r.Query))
+		for k, v := range r.Query {
+			req.Query[k] = []string{v}
+		}
 	}
+	in := apigateway.Invocation{RequestID: "test-request-id", Time: time.Now()}
 	if r.Sub != "" {
-		ev.RequestContext.Authorizer = map[string]any{"claims": map[string]any{"sub": r.Sub, "token_use": "id"}}
+		in.Claims = map[string]any{"sub": r.Sub, "token_use": "id"}
 	}
 	if r.Gateway {
 		if tmpl, params, ok := api.Shipped().Match(r.Path); ok {
-			ev.Resource, ev.PathParameters = tmpl, params
+			in.Resource, in.PathParameters = tmpl, params
 		}
 	}
-	return ev
+	return deployedAPI.Event(req, in)
 }
 
 // ErrorBody is the error shape as a client decodes it.

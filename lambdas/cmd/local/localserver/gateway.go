@@ -1,26 +1,20 @@
 package localserver
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/example/notesplatform/internal/apigateway"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -31,14 +25,8 @@ type Handler = func(ctx context.Context, req events.APIGatewayProxyRequest) (eve
 // claims that API Gateway would put in requestContext.authorizer.claims.
 type Verifier func(token string) (map[string]interface{}, error)
 
-const (
-	// APIPrefix is where CloudFront (and this server) route the API.
-	APIPrefix = "/api"
-	// maxPayloadBytes is API Gateway's request payload limit.
-	maxPayloadBytes = 10 << 20
-	// integrationTimeout is API Gateway's default integration timeout.
-	integrationTimeout = 29 * time.Second
-)
+// APIPrefix is where CloudFront (and this server) route the API.
+const APIPrefix = "/api"
 
 // NewGateway returns an http.Handler that behaves like the deployed API behind
 // CloudFront's /api/* behaviour, for the routes of table: it matches the path after /api
@@ -77,7 +65,7 @@ func NewGateway(table api.Table, handlers map[string]Handler, verify Verifier, l
 			continue
 		}
 		g.routes[string(route.Method)+" "+route.Path] = &routeHandler{route: route, handler: h, verify: verify, log: log,
-			model: models[route.Model], timeout: integrationTimeout}
+			model: models[route.Model], timeout: apigateway.IntegrationTimeout}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -144,7 +132,7 @@ func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map
 		}
 		claims = c
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayloadBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, apigateway.MaxRequestPayload))
 	if err != nil {
 		gatewayError(w, api.GatewayRequestTooLarge, http.StatusRequestEntityTooLarge, "Request Too Long", reqID)
 		return
@@ -162,9 +150,6 @@ func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: reqID})
 	resp, err := rh.invoke(ctx, ev)
-	if err == nil {
-		err = checkPayloadSize(resp)
-	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		// The handlers answer before it (their deadline is this one less
@@ -178,27 +163,15 @@ func (rh *routeHandler) serve(w http.ResponseWriter, r *http.Request, params map
 		gatewayError(w, api.GatewayDefault5xx, http.StatusBadGateway, "Internal server error", reqID)
 		return
 	}
-	if err := WriteResponse(w, resp, reqID); err != nil {
-		rh.log.Error("malformed Lambda proxy response", slog.String("requestId", reqID),
+	out, err := apigateway.FromProxyResponse(resp, reqID)
+	if err != nil {
+		// A malformed response, or one over Lambda's payload limit: 502 in API Gateway.
+		rh.log.Error("API Gateway would refuse the function's response", slog.String("requestId", reqID),
 			slog.String("function", rh.route.Function), slog.String("error", err.Error()))
 		gatewayError(w, api.GatewayDefault5xx, http.StatusBadGateway, "Internal server error", reqID)
+		return
 	}
-}
-
-// checkPayloadSize refuses, like Lambda, a response whose payload (the proxy response as
-// aws-lambda-go encodes it: JSON without HTML escaping, the body escaped as a string) is
-// over Lambda's limit; API Gateway then answers 502.
-func checkPayloadSize(resp events.APIGatewayProxyResponse) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(resp); err != nil {
-		return err
-	}
-	if buf.Len() > api.MaxLambdaResponseBytes {
-		return fmt.Errorf("response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes)", buf.Len(), api.MaxLambdaResponseBytes)
-	}
-	return nil
+	out.Write(w)
 }
 
 func (rh *routeHandler) invoke(ctx context.Context, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
@@ -210,146 +183,34 @@ func (rh *routeHandler) invoke(ctx context.Context, ev events.APIGatewayProxyReq
 	return rh.handler(ctx, ev)
 }
 
+// localAPI is the local server's API as a function sees it: stage "local" under /api,
+// called by its clients directly (no CloudFront in front).
+var localAPI = apigateway.Options{Stage: "local", BasePath: APIPrefix, APIID: "local", Account: "000000000000"}
+
+// appResponses are the deployed API's gateway responses, which the local server answers
+// its own errors with.
+var appResponses = apigateway.AppResponses()
+
 // ToEvent converts an HTTP request for route into the proxy event that API Gateway's
-// Lambda proxy integration would send: the path without the /api prefix, the route as
-// Resource, single- and multi-value headers and query parameters (the single-value maps
-// keep the last value, as API Gateway does), the path parameters (params, as
-// api.Table.Match found them), the body (base64 when it is not UTF-8), the request id and,
-// on User routes, the authorizer's claims.
+// Lambda proxy integration would send to the local server's functions (apigateway's
+// event with localAPI's options): the path without the /api prefix, the route as
+// Resource, the path parameters (params, as api.Table.Match found them), the body, the
+// request id and, on User routes, the authorizer's claims.
 func ToEvent(r *http.Request, route api.Route, params map[string]string, body []byte, requestID string, claims map[string]interface{}, now time.Time) events.APIGatewayProxyRequest {
-	path := strings.TrimPrefix(r.URL.Path, APIPrefix)
-	if path == "" {
-		path = "/"
-	}
-	headers := map[string]string{}
-	multiHeaders := map[string][]string{}
-	for k, vs := range r.Header {
-		if len(vs) == 0 {
-			continue
-		}
-		headers[k] = vs[len(vs)-1]
-		multiHeaders[k] = append([]string(nil), vs...)
-	}
-	// Go moves Host out of the header map; API Gateway keeps it.
-	headers["Host"] = r.Host
-	multiHeaders["Host"] = []string{r.Host}
-	sourceIP := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		sourceIP = host
-	}
-	headers["X-Forwarded-For"] = sourceIP
-	multiHeaders["X-Forwarded-For"] = []string{sourceIP}
-	headers["X-Forwarded-Proto"] = "http"
-	multiHeaders["X-Forwarded-Proto"] = []string{"http"}
-
-	var query map[string]string
-	var multiQuery map[string][]string
-	if q := r.URL.Query(); len(q) > 0 {
-		query = make(map[string]string, len(q))
-		multiQuery = make(map[string][]string, len(q))
-		for k, vs := range q {
-			query[k] = vs[len(vs)-1]
-			multiQuery[k] = vs
-		}
-	}
-
-	var pathParams map[string]string
-	if len(params) > 0 {
-		pathParams = maps.Clone(params)
-	}
-
-	ev := events.APIGatewayProxyRequest{
-		Resource:                        route.Path,
-		Path:                            path,
-		HTTPMethod:                      r.Method,
-		Headers:                         headers,
-		MultiValueHeaders:               multiHeaders,
-		QueryStringParameters:           query,
-		MultiValueQueryStringParameters: multiQuery,
-		PathParameters:                  pathParams,
-		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:        "000000000000",
-			ResourceID:       "local",
-			Stage:            "local",
-			RequestID:        requestID,
-			ResourcePath:     route.Path,
-			HTTPMethod:       r.Method,
-			APIID:            "local",
-			Path:             r.URL.Path,
-			Protocol:         r.Proto,
-			DomainName:       r.Host,
-			RequestTime:      now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			RequestTimeEpoch: now.UnixMilli(),
-			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  sourceIP,
-				UserAgent: r.UserAgent(),
-			},
-		},
-	}
-	if claims != nil {
-		ev.RequestContext.Authorizer = map[string]interface{}{"claims": claims}
-	}
-	if len(body) > 0 {
-		if utf8.Valid(body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body = base64.StdEncoding.EncodeToString(body)
-			ev.IsBase64Encoded = true
-		}
-	}
-	return ev
-}
-
-// WriteResponse writes a Lambda proxy response the way API Gateway does: headers and
-// multi-value headers merged, the body base64-decoded when the function says so, and
-// application/json when the function set no Content-Type. It returns an error, having
-// written nothing, for a response API Gateway would refuse (bad status, bad base64).
-func WriteResponse(w http.ResponseWriter, resp events.APIGatewayProxyResponse, requestID string) error {
-	if resp.StatusCode < 100 || resp.StatusCode > 599 {
-		return fmt.Errorf("status code %d", resp.StatusCode)
-	}
-	body := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(resp.Body)
-		if err != nil {
-			return fmt.Errorf("body is not valid base64: %w", err)
-		}
-		body = b
-	}
-	h := w.Header()
-	for k, v := range resp.Headers {
-		h.Set(k, v)
-	}
-	for k, vs := range resp.MultiValueHeaders {
-		h.Del(k)
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/json")
-	}
-	h.Set("X-Amzn-Requestid", requestID)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(body)
-	return nil
+	return localAPI.Event(apigateway.FromHTTP(r, APIPrefix, body), apigateway.Invocation{
+		Resource: route.Path, PathParameters: params, Claims: claims, RequestID: requestID, Time: now,
+	})
 }
 
 // gatewayError writes one of the answers API Gateway gives by itself, as the deployed
-// API renders it (api.GatewayErrors): the app's error shape with API Gateway's message,
-// and Retry-After on those that invite a retry (api.GatewayRetryable). status is API
-// Gateway's own status for the error, used where the table keeps it.
+// API renders it (apigateway.AppResponses): the app's error shape with API Gateway's
+// message, and Retry-After on those that invite a retry. status is API Gateway's own status for the error, used where api.GatewayErrors
+// does not replace it. Like every answer of the local server's own (writeError), it is
+// not to be cached.
 func gatewayError(w http.ResponseWriter, kind api.GatewayResponseType, status int, message, requestID string) {
-	e := api.GatewayErrors[kind]
-	if e.Status == 0 {
-		e.Status = status
-	}
-	var header map[string]string
-	if api.GatewayRetryable(e.Status) {
-		header = map[string]string{"Retry-After": strconv.Itoa(api.RetryAfterSeconds)}
-	}
-	writeError(w, e.Status, e.Code, message, requestID, header)
+	resp := appResponses.Answer(string(kind), status, message, requestID)
+	resp.Header.Set("Cache-Control", "no-store")
+	resp.Write(w)
 }
 
 // writeError writes an answer of the local server's own in the app's error shape.

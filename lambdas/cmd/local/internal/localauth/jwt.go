@@ -4,11 +4,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/example/notesplatform/internal/apigateway"
 )
 
 // Errors returned by Verify. Every one of them means "401 Unauthorized" to the caller.
@@ -37,22 +38,14 @@ type Claims struct {
 }
 
 // AuthorizerClaims returns the claims the way API Gateway's Cognito authorizer hands them to
-// a Lambda proxy integration in requestContext.authorizer.claims: every value a string, the
-// times of exp and iat in the "Mon Jan 2 15:04:05 UTC 2006" form.
+// a Lambda proxy integration in requestContext.authorizer.claims (apigateway.IDToken's
+// Claims: every value a string, iat and exp as dates).
 func (c Claims) AuthorizerClaims() map[string]interface{} {
-	const gatewayTime = "Mon Jan 2 15:04:05 UTC 2006"
-	return map[string]interface{}{
-		"sub":              c.Subject,
-		"cognito:username": c.Username,
-		"email":            c.Email,
-		"email_verified":   "true",
-		"iss":              c.Issuer,
-		"aud":              c.Audience,
-		"token_use":        c.TokenUse,
-		"auth_time":        strconv.FormatInt(c.AuthTime.Unix(), 10),
-		"iat":              c.IssuedAt.UTC().Format(gatewayTime),
-		"exp":              c.ExpiresAt.UTC().Format(gatewayTime),
-	}
+	return apigateway.IDToken{
+		Subject: c.Subject, Username: c.Username, Email: c.Email, EmailVerified: true,
+		Issuer: c.Issuer, Audience: c.Audience, TokenUse: c.TokenUse,
+		AuthTime: c.AuthTime, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
+	}.Claims()
 }
 
 var b64 = base64.RawURLEncoding
