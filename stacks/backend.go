@@ -203,7 +203,7 @@ func rollouts(stack awscdk.Stack, props *BackendProps, table api.Table, function
 			byDeployedName[*deployed] = name
 		}
 		hook = gofunction.New(stack, "PreTrafficCheck", &gofunction.Props{
-			Package:          "lambdas/pretraffic",
+			Package:          PreTrafficPackage,
 			Environment:      map[string]string{"FUNCTIONS": *stack.ToJsonString(byDeployedName, nil)},
 			MemoryMB:         128,
 			Timeout:          time.Minute,
@@ -354,4 +354,17 @@ func jsonType(t api.SchemaType) awsapigateway.JsonSchemaType {
 	default:
 		return awsapigateway.JsonSchemaType_STRING
 	}
+}
+
+// PreTrafficPackage is the Go package of CodeDeploy's pre-traffic check function.
+const PreTrafficPackage = "lambdas/pretraffic"
+
+// GoPackages are the Go packages of every function a stage deploys, for
+// gofunction.Prefetch: synth hashes them all with one `go list`.
+func GoPackages() []string {
+	pkgs := []string{PreTrafficPackage}
+	for _, f := range api.Functions {
+		pkgs = append(pkgs, f.Package)
+	}
+	return pkgs
 }

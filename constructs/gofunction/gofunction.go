@@ -233,19 +233,51 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 	return jsii.Bool(true)
 }
 
-var hashCache sync.Map // module root + package -> hash; go list is the slow part of synth
+// sourceHashes are the source sourceHashes computed in this process, by module root and package:
+// `go list` is the slow part of hashing, and synth asks once per function and
+// environment.
+var sourceHashes sync.Map // root + "\x00" + pkg -> *pendingHash
 
-// SourceHash is build.SourceHash, cached per module root and package for the life of the
-// process (synth asks once per function and environment).
+// pendingHash is a source hash that is, or is being, computed.
+type pendingHash struct {
+	done chan struct{}
+	hash string
+	err  error
+}
+
+// Prefetch starts hashing the packages (directories relative to root) with one `go list`
+// in the background, while the caller starts the jsii kernel and builds constructs: synth
+// then finds the sourceHashes ready. Packages hashed or being hashed already are left alone.
+func Prefetch(root string, pkgs ...string) {
+	var todo []string
+	var pending []*pendingHash
+	for _, pkg := range pkgs {
+		p := &pendingHash{done: make(chan struct{})}
+		if _, loaded := sourceHashes.LoadOrStore(root+"\x00"+pkg, p); !loaded {
+			todo, pending = append(todo, pkg), append(pending, p)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	go func() {
+		sums, err := build.SourceHashes(root, todo...)
+		for i, p := range pending {
+			p.hash, p.err = sums[todo[i]], err
+			close(p.done)
+		}
+	}()
+}
+
+// SourceHash is build.SourceHash, computed once per module root and package for the life
+// of the process (see Prefetch).
 func SourceHash(root, pkg string) (string, error) {
-	key := root + "\x00" + pkg
-	if h, ok := hashCache.Load(key); ok {
-		return h.(string), nil
+	Prefetch(root, pkg)
+	v, _ := sourceHashes.Load(root + "\x00" + pkg)
+	p := v.(*pendingHash)
+	<-p.done
+	if p.err != nil {
+		return "", fmt.Errorf("gofunction: %w", p.err)
 	}
-	sum, err := build.SourceHash(root, pkg)
-	if err != nil {
-		return "", fmt.Errorf("gofunction: %w", err)
-	}
-	hashCache.Store(key, sum)
-	return sum, nil
+	return p.hash, nil
 }

@@ -71,7 +71,7 @@ func TestSourceHashIsPathIndependentAndPrecise(t *testing.T) {
 		src, err := os.ReadFile(path)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(path, append(src, []byte("\n// edited\n")...), 0o644))
-		hashCache.Clear()
+		sourceHashes.Clear()
 	}
 
 	edit("lambdas/health/main.go")
@@ -87,9 +87,18 @@ func TestSourceHashIsPathIndependentAndPrecise(t *testing.T) {
 	assert.Equal(t, after["Health"], again["Health"])
 	assert.Equal(t, after["NotesWrite"], again["NotesWrite"])
 
+	// One go list for every function (Prefetch, as synth does) hashes as one per function.
+	sourceHashes.Clear()
+	var pkgs []string
+	for _, f := range api.Functions {
+		pkgs = append(pkgs, f.Package)
+	}
+	Prefetch(b, pkgs...)
+	assert.Equal(t, again, hashes(t, b), "hashed together, each function keeps its own hash")
+
 	// A test file is not compiled into the function.
 	require.NoError(t, os.WriteFile(filepath.Join(b, "lambdas/health/extra_test.go"), []byte("package main\n"), 0o644))
-	hashCache.Clear()
+	sourceHashes.Clear()
 	assert.Equal(t, again, hashes(t, b), "test files do not change asset hashes")
 
 	// go.mod and go.sum pin every dependency: any change redeploys every function.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
@@ -87,6 +88,8 @@ func Build(opts Options) (a *App, err error) {
 			return nil, err
 		}
 	}
+	// The functions' source hashes (one `go list`) are computed while jsii starts.
+	gofunction.Prefetch(a.Root, stacks.GoPackages()...)
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = os.Getenv

@@ -21,6 +21,7 @@ type listedPackage struct {
 		Path string
 		Main bool
 	}
+	Deps                                                     []string
 	GoFiles, CgoFiles, SFiles, EmbedFiles, IgnoredOtherFiles []string
 }
 
@@ -31,35 +32,71 @@ type listedPackage struct {
 // hex digits, so tests can tell whether a cloud assembly was built from the sources at
 // hand. It lives here, without CDK dependencies, so that such tests stay light.
 func SourceHash(root, pkg string) (string, error) {
-	cmd := exec.Command("go", "list", "-deps", "-json", "./"+filepath.ToSlash(pkg))
+	hashes, err := SourceHashes(root, pkg)
+	if err != nil {
+		return "", err
+	}
+	return hashes[pkg], nil
+}
+
+// SourceHashes is SourceHash of several packages (directories relative to root) from one
+// `go list`, which is most of the cost: synth hashes every function with one call.
+func SourceHashes(root string, pkgs ...string) (map[string]string, error) {
+	args := []string{"list", "-deps", "-json"}
+	for _, p := range pkgs {
+		args = append(args, "./"+filepath.ToSlash(p))
+	}
+	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("go list %s: %v: %s", pkg, err, stderr.String())
+		return nil, fmt.Errorf("go list %v: %v: %s", pkgs, err, stderr.String())
 	}
-	var files []string
+	listed := map[string]*listedPackage{} // by import path
+	byDir := map[string]*listedPackage{}
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for dec.More() {
-		var lp listedPackage
-		if err := dec.Decode(&lp); err != nil {
-			return "", fmt.Errorf("go list %s: %v", pkg, err)
+		lp := &listedPackage{}
+		if err := dec.Decode(lp); err != nil {
+			return nil, fmt.Errorf("go list %v: %v", pkgs, err)
 		}
-		if lp.Standard || lp.Module == nil || !lp.Module.Main {
-			continue // the standard library and dependencies are pinned by go.mod/go.sum
+		listed[lp.ImportPath] = lp
+		byDir[filepath.Clean(lp.Dir)] = lp
+	}
+	hashes := map[string]string{}
+	for _, pkg := range pkgs {
+		top, ok := byDir[filepath.Join(root, pkg)]
+		if !ok {
+			return nil, fmt.Errorf("go list %v: package %s not listed", pkgs, pkg)
 		}
-		for _, group := range [][]string{lp.GoFiles, lp.CgoFiles, lp.SFiles, lp.EmbedFiles} {
-			for _, f := range group {
-				rel, err := filepath.Rel(root, filepath.Join(lp.Dir, f))
-				if err != nil {
-					return "", err
+		var files []string
+		for _, path := range append([]string{top.ImportPath}, top.Deps...) {
+			lp := listed[path]
+			if lp == nil || lp.Standard || lp.Module == nil || !lp.Module.Main {
+				continue // the standard library and dependencies are pinned by go.mod/go.sum
+			}
+			for _, group := range [][]string{lp.GoFiles, lp.CgoFiles, lp.SFiles, lp.EmbedFiles} {
+				for _, f := range group {
+					rel, err := filepath.Rel(root, filepath.Join(lp.Dir, f))
+					if err != nil {
+						return nil, err
+					}
+					files = append(files, filepath.ToSlash(rel))
 				}
-				files = append(files, filepath.ToSlash(rel))
 			}
 		}
+		if hashes[pkg], err = hashFiles(root, files); err != nil {
+			return nil, err
+		}
 	}
+	return hashes, nil
+}
+
+// hashFiles hashes the build flags, the files (relative to root), go.mod and go.sum.
+func hashFiles(root string, files []string) (string, error) {
 	files = append(files, "go.mod", "go.sum")
 	slices.Sort(files)
 	h := sha256.New()
