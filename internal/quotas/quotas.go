@@ -3,7 +3,9 @@
 // parameters per template, API Gateway resources per REST API, the size of each Lambda
 // function's resource-based policy and environment, Lambda code sizes and CloudFront
 // Function code. Synth fails when a value reaches Threshold of its limit, long before the
-// first deploy would fail.
+// first deploy would fail. It reads the assembly through internal/cfn and resolves
+// template values with its resolver's estimate (cfn.Options.Estimate), so sizes err on
+// the large side.
 package quotas
 
 import (
@@ -117,8 +119,8 @@ func Check(dir string, raised ...Raise) ([]Measure, error) {
 		return nil, err
 	}
 	var out []Measure
-	for _, st := range a.stacks {
-		out = append(out, st.measure(a)...)
+	for _, st := range a.Stacks {
+		out = append(out, a.measure(st)...)
 	}
 	for i := range out {
 		out[i].Max = out[i].Limit.Max
