@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
 
@@ -104,8 +104,9 @@ func TestOneTrailPerAccount(t *testing.T) {
 // is checked by cdk-nag and hardened like every stack, and the variant synthesizes clean.
 func TestCrossRegionStageIsClean(t *testing.T) {
 	s := customDomainApp(t)
-	findings, err := nag.Findings(s.Assembly)
+	read, err := cfn.Read(s.Assembly)
 	require.NoError(t, err)
+	findings := read.Findings()
 	assert.Empty(t, findings, fmt.Sprint(findings))
 	support := filepath.Join(s.Assembly, "AwsSolutions--notes-pipeline-support-eu-central-1-NagReport.csv")
 	_, err = os.Stat(support)
