@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,18 +110,18 @@ func TestCrossRegionStageIsClean(t *testing.T) {
 	support := filepath.Join(s.Assembly, "AwsSolutions--notes-pipeline-support-eu-central-1-NagReport.csv")
 	_, err = os.Stat(support)
 	assert.NoError(t, err, "cdk-nag did not check the support stack")
-	matches, err := filepath.Glob(filepath.Join(s.Assembly, "cross-region-stack-*eu-central-1.template.json"))
-	require.NoError(t, err)
-	require.Len(t, matches, 1)
-	b, err := os.ReadFile(matches[0])
-	require.NoError(t, err)
-	var tpl map[string]map[string]map[string]interface{}
-	require.NoError(t, json.Unmarshal(b, &tpl))
+	var supportStacks []*cfn.Stack
+	for _, st := range read.Stacks {
+		if match, _ := filepath.Match("cross-region-stack-*eu-central-1.template.json", filepath.Base(st.TemplateFile)); match && st.Stage == "" {
+			supportStacks = append(supportStacks, st)
+		}
+	}
+	require.Len(t, supportStacks, 1)
 	keys := 0
-	for id, r := range tpl["Resources"] {
-		if r["Type"] == "AWS::KMS::Key" {
+	for id, r := range supportStacks[0].Template.Resources {
+		if r.Type == "AWS::KMS::Key" {
 			keys++
-			assert.Equal(t, true, r["Properties"].(map[string]interface{})["EnableKeyRotation"], id)
+			assert.Equal(t, true, r.Properties["EnableKeyRotation"], id)
 		}
 	}
 	assert.Equal(t, 1, keys)

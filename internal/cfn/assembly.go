@@ -1,8 +1,7 @@
 // Package cfn is the project's one model of CloudFormation: it reads a synthesized cloud
-// assembly (every stack of every stage, nested stacks with their parameters, construct
-// paths, assets and annotations) into typed templates, and resolves their intrinsic
-// functions as CloudFormation would. Every program and test that reads templates reads
-// them here.
+// assembly (the stacks of every stage, nested stacks with their parameters, construct
+// paths, assets, annotations) into typed templates and resolves their intrinsic functions
+// as CloudFormation would. Every program and test that reads templates reads them here.
 package cfn
 
 import (

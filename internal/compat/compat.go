@@ -1,13 +1,9 @@
 // Package compat is the old-version compatibility gate (`go run ./cmd/compatgate
-// --assembly cdk.out --stage dev`); it reads both templates through internal/cfn.
-//
-// During a gradual (canary or linear) deploy the version that runs now keeps serving part of
-// the traffic, but with the new template's execution role: a grant that the new template
-// drops is gone for it too, and so is the resource behind a dropped environment variable.
-// The gate compares, per Lambda function, the deployed template with the new one and fails
-// when the new one removes an IAM action, narrows the resources of an action, drops a
-// managed policy or removes an environment variable that the deployed function has. It
-// imports no CDK code, so the pipeline step that runs it compiles in seconds.
+// --assembly cdk.out --stage dev`): it fails when a new template takes from a deployed
+// function an IAM action, an action's resource, a managed policy or an environment
+// variable, which the running version still needs during a gradual deploy. It reads both
+// templates through internal/cfn and imports no CDK code, so its pipeline step builds in
+// seconds.
 package compat
 
 import (

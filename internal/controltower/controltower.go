@@ -1,10 +1,7 @@
-// Package controltower runs AWS Control Tower's proactive controls over CloudFormation
-// templates: the cfn-guard rules and the cfn-guard binary that the npm package
-// @cdklabs/cdk-validator-cfnguard ships (pinned in package.json), one rule file per control
-// (CT.S3.PR.1, ...). In an organization these controls are CloudFormation hooks that
-// reject a deployment; here they run over synthesized (and resolved) templates, so a
-// failure shows up in `make test` instead of in a stuck pipeline. Templates are read and
-// resolved by internal/cfn, as the hooks see them.
+// Package controltower runs AWS Control Tower's proactive controls (the cfn-guard rules
+// and binary of @cdklabs/cdk-validator-cfnguard, pinned in package.json) over templates
+// resolved by internal/cfn as the controls' CloudFormation hooks see them, so that a
+// failure shows up in `make test` instead of in a stuck pipeline.
 package controltower
 
 import (

@@ -1,8 +1,6 @@
-// Package diagram draws the architecture diagram from a cloud assembly, so the picture in
-// the docs is generated from what the app deploys rather than drawn by hand: the pipeline,
-// every environment, the first environment's stacks with their main resources, and the
-// cross-stack references between them (Mermaid). `make diagram` (cmd/diagram) writes it
-// between the markers of Doc.
+// Package diagram draws the architecture diagram (Mermaid) from a cloud assembly read by
+// internal/cfn, so the picture in the docs is generated from what the app deploys rather
+// than drawn by hand; `make diagram` (cmd/diagram) writes it between the markers of Doc.
 package diagram
 
 import (

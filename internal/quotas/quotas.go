@@ -1,11 +1,7 @@
 // Package quotas measures a synthesized cloud assembly against the limits that AWS
-// enforces at deploy time and `cdk synth` does not: resources, bytes, outputs and
-// parameters per template, API Gateway resources per REST API, the size of each Lambda
-// function's resource-based policy and environment, Lambda code sizes and CloudFront
-// Function code. Synth fails when a value reaches Threshold of its limit, long before the
-// first deploy would fail. It reads the assembly through internal/cfn and resolves
-// template values with its resolver's estimate (cfn.Options.Estimate), so sizes err on
-// the large side.
+// enforces at deploy time and `cdk synth` does not (see Limits), so that synth fails at
+// Threshold of a limit, long before the first deploy would. Sizes are estimated on the
+// large side by internal/cfn's resolver (cfn.Options.Estimate).
 package quotas
 
 import (
