@@ -213,18 +213,13 @@ func (st *state) placeholder(id, at string) (*placeholder, error) {
 	if name == "" {
 		name = generatedName(st.stack.Name, id, g, k.lower, k.maxLen, st.r.opts.Estimate)
 	}
-	path := "/"
-	if _, ok := res.Properties["Path"]; ok && strings.Contains(k.ref+fmt.Sprint(k.attrs), "{path}") {
-		p, err := prop("Path")
-		if err != nil {
-			return nil, err
-		}
-		path = p
-	}
 	values := map[string]string{
 		"{name}": name, "{partition}": Partition(st.region), "{region}": st.region,
 		"{account}": st.account, "{suffix}": URLSuffix(st.region), "{uuid}": g.uuid(),
-		"{id}": g.format(k.id), "{path}": path,
+		"{id}": g.format(k.id),
+	}
+	if _, ok := res.Properties["Path"]; !ok {
+		values["{path}"] = "/" // else {prop:Path}
 	}
 	expand := func(tpl string) (string, error) {
 		var err error
@@ -233,6 +228,9 @@ func (st *state) placeholder(id, at string) (*placeholder, error) {
 				return v
 			}
 			inner := tok[1 : len(tok)-1]
+			if inner == "path" {
+				inner = "prop:Path"
+			}
 			if f, ok := strings.CutPrefix(inner, "uuid:"); ok {
 				return newGen(st.stack.Name, id+"/"+f).format(f)
 			}
