@@ -341,6 +341,7 @@ type Annotation struct {
 	Text string
 }
 
+// String is how the synth gate prints an annotation: level, construct path and text.
 func (a Annotation) String() string { return fmt.Sprintf("%s %s: %s", a.Level, a.Path, a.Text) }
 
 // annotate collects the annotations of a stack's metadata.
