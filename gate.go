@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/quotas"
 )
@@ -15,10 +15,11 @@ import (
 // and any value at 80% or more of a limit that AWS enforces only at deploy time. It
 // prints one line per problem.
 func gate(assemblyDir string, cfg *config.Config, stderr io.Writer) error {
-	findings, err := nag.Findings(assemblyDir)
+	asm, err := cfn.Read(assemblyDir)
 	if err != nil {
 		return err
 	}
+	findings := asm.Findings()
 	for _, f := range findings {
 		fmt.Fprintln(stderr, f)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/internal/cdkapp"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/repo"
 )
 
@@ -39,30 +41,6 @@ func synthWith(t *testing.T, extra map[string]any, env map[string]string) (code 
 	return code, errOut.String(), out
 }
 
-// cloudAssembly is what the tests read of a cloud assembly's manifest.
-type cloudAssembly struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		Properties  struct {
-			DirectoryName         string `json:"directoryName"`
-			DisplayName           string `json:"displayName"`
-			TemplateFile          string `json:"templateFile"`
-			StackName             string `json:"stackName"`
-			TerminationProtection bool   `json:"terminationProtection"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
-func readManifest(t *testing.T, dir string) cloudAssembly {
-	t.Helper()
-	var m cloudAssembly
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &m))
-	return m
-}
-
 // A sandbox synthesizes one stage named for the person, its four stacks in the given
 // account and region, and nothing else: no pipeline, no configured environment. It is a
 // throw-away development environment: everything is deleted with its stacks, no WAF, no
@@ -72,49 +50,30 @@ func TestSandboxSynth(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "synthesized sandbox alice (account 444444444444, eu-central-1): 4 stacks, no pipeline")
 
-	root := readManifest(t, asm)
-	var stages []string
-	var stageDir string
-	for id, a := range root.Artifacts {
-		assert.NotEqual(t, "aws:cloudformation:stack", a.Type, "%s: a sandbox synth has no stack outside its stage (the pipeline)", id)
-		if a.Type == "cdk:cloud-assembly" {
-			stages = append(stages, a.Properties.DisplayName)
-			stageDir = filepath.Join(asm, a.Properties.DirectoryName)
-		}
-	}
-	require.Equal(t, []string{"alice"}, stages, "only the sandbox's stage")
-
-	stage := readManifest(t, stageDir)
-	templates := map[string]map[string]any{}
-	for _, a := range stage.Artifacts {
-		if a.Type != "aws:cloudformation:stack" {
+	read, err := cfn.Read(asm)
+	require.NoError(t, err)
+	require.Equal(t, []string{"alice"}, read.Stages, "only the sandbox's stage")
+	templates := map[string]*cfn.Template{}
+	for _, st := range read.Stacks {
+		assert.NotEmpty(t, st.Stage, "%s: a sandbox synth has no stack outside its stage (the pipeline)", st.ID)
+		if st.Parent != nil {
 			continue
 		}
-		assert.Equal(t, "aws://444444444444/eu-central-1", a.Environment, a.Properties.StackName)
-		assert.False(t, a.Properties.TerminationProtection, a.Properties.StackName)
-		var tpl map[string]any
-		b, err := os.ReadFile(filepath.Join(stageDir, a.Properties.TemplateFile))
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(b, &tpl))
-		templates[a.Properties.StackName] = tpl
+		assert.Equal(t, "444444444444/eu-central-1", st.Account+"/"+st.Region, st.Name)
+		assert.False(t, st.TerminationProtection, st.Name)
+		templates[st.Name] = st.Template
 	}
-	names := make([]string, 0, len(templates))
-	for n := range templates {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	assert.Equal(t, []string{"notes-alice-backend", "notes-alice-base", "notes-alice-data", "notes-alice-frontend"}, names)
+	assert.Equal(t, []string{"notes-alice-backend", "notes-alice-base", "notes-alice-data", "notes-alice-frontend"}, slices.Sorted(maps.Keys(templates)))
 
-	byType := map[string][]map[string]any{}
+	byType := map[string][]cfn.Resource{}
 	for name, tpl := range templates {
-		for id, r := range tpl["Resources"].(map[string]any) {
-			res := r.(map[string]any)
-			byType[res["Type"].(string)] = append(byType[res["Type"].(string)], res)
-			if res["Type"] == "AWS::ApiGateway::Account" {
+		for id, res := range tpl.Resources {
+			byType[res.Type] = append(byType[res.Type], res)
+			if res.Type == "AWS::ApiGateway::Account" {
 				continue // the region's API Gateway logging setting: no data, kept by design (constructs/apigwaccount)
 			}
-			for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
-				if p, ok := res[policy]; ok {
+			for policy, p := range map[string]string{"DeletionPolicy": res.DeletionPolicy, "UpdateReplacePolicy": res.UpdateReplacePolicy} {
+				if p != "" {
 					assert.Equal(t, "Delete", p, "%s %s %s: a sandbox keeps nothing when it is destroyed", name, id, policy)
 				}
 			}
@@ -123,21 +82,21 @@ func TestSandboxSynth(t *testing.T) {
 	for _, typ := range []string{"AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup"} {
 		require.NotEmpty(t, byType[typ], typ)
 		for _, r := range byType[typ] {
-			assert.Equal(t, "Delete", r["DeletionPolicy"], "%s is deleted with the sandbox", typ)
+			assert.Equal(t, "Delete", r.DeletionPolicy, "%s is deleted with the sandbox", typ)
 		}
 	}
 	for _, typ := range []string{"AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::CloudTrail::Trail"} {
 		assert.Empty(t, byType[typ], "a sandbox has no %s", typ)
 	}
-	table := byType["AWS::DynamoDB::Table"][0]["Properties"].(map[string]any)
+	table := byType["AWS::DynamoDB::Table"][0].Properties
 	assert.Equal(t, false, table["DeletionProtectionEnabled"])
-	pool := byType["AWS::Cognito::UserPool"][0]["Properties"].(map[string]any)
+	pool := byType["AWS::Cognito::UserPool"][0].Properties
 	assert.Equal(t, "INACTIVE", pool["DeletionProtection"])
 	assert.Equal(t, "OPTIONAL", pool["MfaConfiguration"])
 	groups := byType["AWS::CodeDeploy::DeploymentGroup"]
 	require.NotEmpty(t, groups)
 	for _, g := range groups {
-		assert.Equal(t, "CodeDeployDefault.LambdaAllAtOnce", g["Properties"].(map[string]any)["DeploymentConfigName"])
+		assert.Equal(t, "CodeDeployDefault.LambdaAllAtOnce", g.Properties["DeploymentConfigName"])
 	}
 	assert.Subset(t, table["Tags"], []any{
 		map[string]any{"Key": "environment", "Value": "alice"},
@@ -150,20 +109,14 @@ func TestSandboxSynth(t *testing.T) {
 func TestNoSandboxSynth(t *testing.T) {
 	code, stderr, asm := synthWith(t, nil, map[string]string{"CDK_DEFAULT_ACCOUNT": "444444444444", "CDK_DEFAULT_REGION": "eu-central-1"})
 	require.Equal(t, 0, code, stderr)
-	var stages []string
-	stacks := 0
-	for id, a := range readManifest(t, asm).Artifacts {
-		switch a.Type {
-		case "cdk:cloud-assembly":
-			stages = append(stages, a.Properties.DisplayName)
-		case "aws:cloudformation:stack":
-			stacks++
-			assert.Equal(t, "notes-pipeline", id)
-		}
+	read, err := cfn.Read(asm)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dev", "prod"}, read.Stages)
+	var top []string
+	for _, st := range read.StageStacks("") {
+		top = append(top, st.ID)
 	}
-	slices.Sort(stages)
-	assert.Equal(t, []string{"dev", "prod"}, stages)
-	assert.Equal(t, 1, stacks, "the pipeline stack")
+	assert.Equal(t, []string{"notes-pipeline"}, top, "the pipeline stack")
 }
 
 // A sandbox may not take a configured environment's name or its account and region, and

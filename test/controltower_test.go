@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/constructs/guard"
-	"github.com/example/notesplatform/internal/cfnresolve"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/controltower"
 )
@@ -28,15 +29,15 @@ var bootstrapSSM = map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}
 // hookView is one synthesized template as a Control Tower hook would judge it.
 type hookView struct {
 	config   string // which synthesized configuration
-	stack    *cfnresolve.Stack
+	stack    *cfn.Stack
 	facts    guard.Facts
-	resolved map[string]any
+	resolved *cfn.Template
 	file     string            // the resolved template on disk (shared by identical ones)
 	paths    map[string]string // logical id -> construct path, where known
 }
 
 func (v *hookView) String() string {
-	return fmt.Sprintf("%s: template %s (stack %s)", v.config, v.stack.Path, v.stack.Name)
+	return fmt.Sprintf("%s: template %s (stack %s)", v.config, v.stack.Display, v.stack.Name)
 }
 
 // suppressed reports whether the resource's Metadata.guard.SuppressedRules names control.
@@ -44,11 +45,8 @@ func (v *hookView) suppressed(logicalID, control string) bool {
 	return slices.Contains(suppressedRules(v.resolved, logicalID), control)
 }
 
-func suppressedRules(tpl map[string]any, logicalID string) []string {
-	res, _ := tpl["Resources"].(map[string]any)
-	r, _ := res[logicalID].(map[string]any)
-	md, _ := r["Metadata"].(map[string]any)
-	g, _ := md[guard.MetadataKey].(map[string]any)
+func suppressedRules(tpl *cfn.Template, logicalID string) []string {
+	g, _ := tpl.Resources[logicalID].Metadata[guard.MetadataKey].(map[string]any)
 	return strs(g[guard.SuppressedRules])
 }
 
@@ -84,15 +82,16 @@ func TestControlTowerProactiveControls(t *testing.T) {
 	var views []*hookView
 	files := map[string]bool{}
 	for _, c := range configs {
-		asm, err := cfnresolve.Read(c.s.Assembly)
+		asm, err := cfn.Read(c.s.Assembly)
 		require.NoError(t, err)
-		paths := constructPaths(t, c.s, asm)
+		paths := constructPaths(c.s, asm)
 		for path := range c.s.Templates {
-			require.True(t, slices.ContainsFunc(asm.Stacks, func(s *cfnresolve.Stack) bool { return s.Path == path }), "%s: stack %s is not in the assembly", c.name, path)
+			require.NotNil(t, asm.StackAt(path), "%s: stack %s is not in the assembly", c.name, path)
 		}
+		resolver := asm.Resolver(&cfn.Options{SSMParameters: bootstrapSSM})
 		for _, st := range asm.Stacks {
-			resolved, err := asm.Resolve(st, &cfnresolve.Options{SSMParameters: bootstrapSSM})
-			require.NoError(t, err, "%s: resolve %s", c.name, st.Path)
+			resolved, err := resolver.Template(st)
+			require.NoError(t, err, "%s: resolve %s", c.name, st.Display)
 			b, err := json.MarshalIndent(resolved, "", " ")
 			require.NoError(t, err)
 			sum := sha256.Sum256(b)
@@ -102,7 +101,7 @@ func TestControlTowerProactiveControls(t *testing.T) {
 				files[file] = true
 			}
 			views = append(views, &hookView{config: c.name, stack: st, facts: factsOf(t, c.s.Config, st),
-				resolved: resolved, file: file, paths: paths[st.Path]})
+				resolved: resolved, file: file, paths: paths[st.Display]})
 		}
 	}
 	nested := 0
@@ -185,8 +184,7 @@ func TestControlTowerProactiveControls(t *testing.T) {
 		assert.True(t, usedNA[na.Control], "stale not-applicable entry: %s fails in no configuration it is listed for; remove it", na.Control)
 	}
 	for _, v := range views {
-		res, _ := v.resolved["Resources"].(map[string]any)
-		for id := range res {
+		for id := range v.resolved.Resources {
 			for _, control := range suppressedRules(v.resolved, id) {
 				assert.Contains(t, fromWaivers[applied{v.stack.Name, id}], control,
 					"%s: resource %s suppresses %s without a waiver in constructs/guard/exemptions.go", v, id, control)
@@ -210,14 +208,14 @@ func describe(v *hookView, f controltower.Failure) string {
 		details = append(details[:2:2], fmt.Sprintf("... %d more", len(f.Details)-2))
 	}
 	esc := func(s string) string { return strings.ReplaceAll(s, "%", "%%") }
-	return esc(fmt.Sprintf("- template %s (stack %s, %s): %s fails %s (%s)", v.stack.Path, v.stack.Name, filepath.Base(v.stack.TemplateFile),
+	return esc(fmt.Sprintf("- template %s (stack %s, %s): %s fails %s (%s)", v.stack.Display, v.stack.Name, filepath.Base(v.stack.TemplateFile),
 		where, f.Control.ID, f.Control.Severity)) +
 		" in %s\n    " + esc(f.Message+"\n    guard: "+strings.Join(details, " | "))
 }
 
 // factsOf is the configuration of a stack, as far as the exemptions need it.
-func factsOf(t *testing.T, cfg *config.Config, st *cfnresolve.Stack) guard.Facts {
-	envName, _, isStage := strings.Cut(st.Path, "/")
+func factsOf(t *testing.T, cfg *config.Config, st *cfn.Stack) guard.Facts {
+	envName, _, isStage := strings.Cut(st.Display, "/")
 	if !isStage {
 		return guard.Facts{Pipeline: true}
 	}
@@ -226,49 +224,18 @@ func factsOf(t *testing.T, cfg *config.Config, st *cfnresolve.Stack) guard.Facts
 }
 
 // constructPaths maps each stack's logical ids to construct paths: from the assembly's
-// tree.json (L1 resources record their logical id there) and from the waivers' matches
-// (which cover CDK's plain CfnResources too).
-func constructPaths(t *testing.T, s *synthesized, asm *cfnresolve.Assembly) map[string]map[string]string {
+// metadata (every resource records its logical id there) and from the waivers' matches.
+func constructPaths(s *synthesized, asm *cfn.Assembly) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	stackPaths := map[string]string{} // stack name -> stack path
 	for _, st := range asm.Stacks {
-		out[st.Path] = map[string]string{}
-		stackPaths[st.Name] = st.Path
+		out[st.Display] = maps.Clone(st.Paths)
+		stackPaths[st.Name] = st.Display
 	}
-	b, err := os.ReadFile(filepath.Join(s.Assembly, "tree.json"))
-	require.NoError(t, err)
-	var tree struct {
-		Tree treeNode `json:"tree"`
-	}
-	require.NoError(t, json.Unmarshal(b, &tree))
-	var walk func(n treeNode)
-	walk = func(n treeNode) {
-		if id, ok := n.Attributes["aws:cdk:cloudformation:logicalId"].(string); ok {
-			best := ""
-			for sp := range out {
-				if strings.HasPrefix(n.Path, sp+"/") && len(sp) > len(best) {
-					best = sp
-				}
-			}
-			if best != "" {
-				out[best][id] = n.Path
-			}
-		}
-		for _, c := range n.Children {
-			walk(c)
-		}
-	}
-	walk(tree.Tree)
 	for _, m := range s.App.Waived {
 		if sp, ok := stackPaths[m.Stack]; ok {
 			out[sp][m.LogicalID] = m.Path
 		}
 	}
 	return out
-}
-
-type treeNode struct {
-	Path       string              `json:"path"`
-	Attributes map[string]any      `json:"attributes"`
-	Children   map[string]treeNode `json:"children"`
 }

@@ -3,8 +3,8 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -12,32 +12,39 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
 // The environment's dashboard (in the Frontend stack, beside the distribution) shows every
 // function of the route table, every alarm of the Backend stack, the table and the
-// distribution; its URL is the DashboardUrl output.
+// distribution; its URL is the DashboardUrl output. The body is resolved as
+// CloudFormation resolves it (internal/cfn), so the text names each resource by the
+// physical id its Ref or Fn::GetAtt gives.
 func TestDashboardShowsWhatExists(t *testing.T) {
 	s := shippedApp(t)
+	asm, err := cfn.Read(s.Assembly)
+	require.NoError(t, err)
+	r := asm.Resolver(nil)
 	for _, st := range s.Stages {
 		env := *st.StageName()
 		t.Run(env, func(t *testing.T) {
-			front := templateJSON(s.Templates[env+"/Frontend"])
-			backend := templateJSON(s.Templates[env+"/Backend"])
-			data := templateJSON(s.Templates[env+"/Data"])
-			byStack := map[string]map[string]any{
-				*st.Backend.StackName(): backend, *st.Data.StackName(): data,
+			front, backend, data := asm.StackAt(env+"/Frontend"), asm.StackAt(env+"/Backend"), asm.StackAt(env+"/Data")
+			require.True(t, front != nil && backend != nil && data != nil, "the stacks of %s are in the assembly", env)
+			ref := func(s *cfn.Stack, id string) string {
+				t.Helper()
+				v, err := r.Ref(s, id)
+				require.NoError(t, err)
+				return v
 			}
 			var bodies []map[string]any
-			for _, r := range front["Resources"].(map[string]any) {
-				r := r.(map[string]any)
-				if r["Type"] != "AWS::CloudWatch::Dashboard" {
+			for _, res := range front.Template.Resources {
+				if res.Type != "AWS::CloudWatch::Dashboard" {
 					continue
 				}
-				props := r["Properties"].(map[string]any)
-				assert.Equal(t, s.Config.AppName+"-"+env, props["DashboardName"])
-				text := joinTemplateString(t, props["DashboardBody"], byStack)
+				assert.Equal(t, s.Config.AppName+"-"+env, res.Properties["DashboardName"])
+				text, err := r.String(front, res.Properties["DashboardBody"])
+				require.NoError(t, err)
 				var body map[string]any
 				require.NoError(t, json.Unmarshal([]byte(text), &body), text)
 				bodies = append(bodies, body)
@@ -48,15 +55,19 @@ func TestDashboardShowsWhatExists(t *testing.T) {
 			for _, f := range api.Functions {
 				fn := st.Backend.Functions[f.Name]
 				require.NotNil(t, fn, f.Name)
-				id := logicalIDOf(st.Backend.Stack, fn.Function)
+				name := ref(backend, logicalIDOf(st.Backend.Stack, fn.Function))
 				for _, metric := range []string{"Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"} {
-					assert.Contains(t, text, fmt.Sprintf(`"AWS/Lambda","%s","FunctionName","{Ref:%s}"`, metric, id), "%s: %s", f.Name, metric)
+					assert.Contains(t, text, fmt.Sprintf(`"AWS/Lambda","%s","FunctionName","%s"`, metric, name), "%s: %s", f.Name, metric)
 				}
-				assert.Contains(t, text, "SOURCE '{Ref:"+logicalIDOf(st.Backend.Stack, fn.LogGroup)+"}'", "%s: its log group in the Logs Insights widgets", f.Name)
+				assert.Contains(t, text, "SOURCE '"+ref(backend, logicalIDOf(st.Backend.Stack, fn.LogGroup))+"'", "%s: its log group in the Logs Insights widgets", f.Name)
 			}
 			var alarms []string
-			for id := range resources(s.Templates[env+"/Backend"], "AWS::CloudWatch::Alarm") {
-				alarms = append(alarms, "{GetAtt:"+id+".Arn}")
+			for id, res := range backend.Template.Resources {
+				if res.Type == "AWS::CloudWatch::Alarm" {
+					arn, err := r.GetAtt(backend, id, "Arn")
+					require.NoError(t, err)
+					alarms = append(alarms, arn)
+				}
 			}
 			require.NotEmpty(t, alarms)
 			var shown []string
@@ -70,64 +81,30 @@ func TestDashboardShowsWhatExists(t *testing.T) {
 			}
 			assert.ElementsMatch(t, alarms, shown, "every alarm of the Backend stack, and only those")
 
-			tables := resources(s.Templates[env+"/Data"], "AWS::DynamoDB::Table")
+			tables := idsOfType(data, "AWS::DynamoDB::Table")
 			require.Len(t, tables, 1)
-			for id := range tables {
-				assert.Contains(t, text, `"AWS/DynamoDB","ConsumedReadCapacityUnits","TableName","{Ref:`+id+`}"`)
-			}
-			dists := resources(s.Templates[env+"/Frontend"], "AWS::CloudFront::Distribution")
+			assert.Contains(t, text, `"AWS/DynamoDB","ConsumedReadCapacityUnits","TableName","`+ref(data, tables[0])+`"`)
+			dists := idsOfType(front, "AWS::CloudFront::Distribution")
 			require.Len(t, dists, 1)
-			for id := range dists {
-				assert.Contains(t, text, `"AWS/CloudFront","Requests","DistributionId","{Ref:`+id+`}","Region","Global",{"label":"requests","region":"us-east-1"`)
-			}
+			assert.Contains(t, text, `"AWS/CloudFront","Requests","DistributionId","`+ref(front, dists[0])+`","Region","Global",{"label":"requests","region":"us-east-1"`)
 
-			out := front["Outputs"].(map[string]any)["DashboardUrl"].(map[string]any)["Value"]
+			url, err := r.String(front, front.Template.Outputs["DashboardUrl"].Value)
+			require.NoError(t, err)
 			e := mustEnv(t, s.Config, env)
-			assert.Equal(t, fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards/dashboard/%s-%s", e.Region, e.Region, s.Config.AppName, env),
-				joinTemplateString(t, out, byStack))
+			assert.Equal(t, fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards/dashboard/%s-%s", e.Region, e.Region, s.Config.AppName, env), url)
 		})
 	}
 }
 
-// joinTemplateString renders a template string value (a literal or an Fn::Join) as text:
-// Fn::GetStackOutput is followed to the producing stack's output; a Ref becomes {Ref:X} and
-// a Fn::GetAtt {GetAtt:X.Y}, so the text names the resources by logical id.
-func joinTemplateString(t *testing.T, v any, stacksByName map[string]map[string]any) string {
-	t.Helper()
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
-			var parts []string
-			for _, p := range join[1].([]any) {
-				parts = append(parts, joinTemplateString(t, p, stacksByName))
-			}
-			return strings.Join(parts, join[0].(string))
-		}
-		if ref, ok := x["Ref"].(string); ok {
-			return "{Ref:" + ref + "}"
-		}
-		if att, ok := x["Fn::GetAtt"].([]any); ok {
-			return fmt.Sprintf("{GetAtt:%v.%v}", att[0], att[1])
-		}
-		if out, ok := x["Fn::GetStackOutput"].(map[string]any); ok {
-			tpl, ok := stacksByName[fmt.Sprint(out["StackName"])]
-			require.True(t, ok, "reference to stack %v", out["StackName"])
-			o, ok := tpl["Outputs"].(map[string]any)[fmt.Sprint(out["OutputName"])].(map[string]any)
-			require.True(t, ok, "no output %v in %v", out["OutputName"], out["StackName"])
-			return joinTemplateString(t, o["Value"], stacksByName)
+// idsOfType are the logical ids of a stack's resources of one type, sorted.
+func idsOfType(s *cfn.Stack, typ string) []string {
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(s.Template.Resources)) {
+		if s.Template.Resources[id].Type == typ {
+			out = append(out, id)
 		}
 	}
-	keys := []string{}
-	if m, ok := v.(map[string]any); ok {
-		for k := range m {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	t.Fatalf("cannot render %T %v (keys %v)", v, v, keys)
-	return ""
+	return out
 }
 
 // logicalIDOf is the logical id of a construct's main resource in its stack.

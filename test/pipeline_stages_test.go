@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/stacks"
 )
@@ -250,7 +250,8 @@ func TestPipelineDriftChecks(t *testing.T) {
 // The third configuration is nag-clean too.
 func TestPipelineGatedNagClean(t *testing.T) {
 	s := gatedApp(t)
-	findings, err := nag.Findings(s.Assembly)
+	read, err := cfn.Read(s.Assembly)
 	require.NoError(t, err)
+	findings := read.Findings()
 	assert.Empty(t, findings, fmt.Sprint(findings))
 }

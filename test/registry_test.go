@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/internal/deploypolicy/registry"
@@ -439,29 +439,21 @@ func TestPropertySet(t *testing.T) {
 	assert.False(t, propertySet(props, "Missing"))
 }
 
-// allTemplates are every template of every synthesized configuration (stages, pipeline,
-// cross-region support stacks), read from the cloud assemblies, by file.
+// allTemplates are every template of every synthesized configuration (stages, nested
+// stacks, the pipeline and its support stacks), read from the cloud assemblies, by file.
 func allTemplates(t *testing.T) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
 	for label, s := range map[string]*synthesized{"shipped": shippedApp(t), "custom-domain": customDomainApp(t), "connection": connectionApp(t)} {
-		err := filepath.WalkDir(s.Assembly, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".template.json") {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			var tpl map[string]any
-			if err := json.Unmarshal(b, &tpl); err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			rel, _ := filepath.Rel(s.Assembly, p)
-			out[label+"/"+rel] = tpl
-			return nil
-		})
+		read, err := cfn.Read(s.Assembly)
 		require.NoError(t, err)
+		for _, st := range read.Stacks {
+			tpl, err := st.JSON()
+			require.NoError(t, err)
+			rel, err := filepath.Rel(s.Assembly, st.TemplateFile)
+			require.NoError(t, err)
+			out[label+"/"+rel] = tpl
+		}
 	}
 	require.Greater(t, len(out), 10)
 	return out

@@ -1,14 +1,13 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
 
@@ -104,24 +103,25 @@ func TestOneTrailPerAccount(t *testing.T) {
 // is checked by cdk-nag and hardened like every stack, and the variant synthesizes clean.
 func TestCrossRegionStageIsClean(t *testing.T) {
 	s := customDomainApp(t)
-	findings, err := nag.Findings(s.Assembly)
+	read, err := cfn.Read(s.Assembly)
 	require.NoError(t, err)
+	findings := read.Findings()
 	assert.Empty(t, findings, fmt.Sprint(findings))
 	support := filepath.Join(s.Assembly, "AwsSolutions--notes-pipeline-support-eu-central-1-NagReport.csv")
 	_, err = os.Stat(support)
 	assert.NoError(t, err, "cdk-nag did not check the support stack")
-	matches, err := filepath.Glob(filepath.Join(s.Assembly, "cross-region-stack-*eu-central-1.template.json"))
-	require.NoError(t, err)
-	require.Len(t, matches, 1)
-	b, err := os.ReadFile(matches[0])
-	require.NoError(t, err)
-	var tpl map[string]map[string]map[string]interface{}
-	require.NoError(t, json.Unmarshal(b, &tpl))
+	var supportStacks []*cfn.Stack
+	for _, st := range read.Stacks {
+		if match, _ := filepath.Match("cross-region-stack-*eu-central-1.template.json", filepath.Base(st.TemplateFile)); match && st.Stage == "" {
+			supportStacks = append(supportStacks, st)
+		}
+	}
+	require.Len(t, supportStacks, 1)
 	keys := 0
-	for id, r := range tpl["Resources"] {
-		if r["Type"] == "AWS::KMS::Key" {
+	for id, r := range supportStacks[0].Template.Resources {
+		if r.Type == "AWS::KMS::Key" {
 			keys++
-			assert.Equal(t, true, r["Properties"].(map[string]interface{})["EnableKeyRotation"], id)
+			assert.Equal(t, true, r.Properties["EnableKeyRotation"], id)
 		}
 	}
 	assert.Equal(t, 1, keys)

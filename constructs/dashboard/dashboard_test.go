@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 func TestMain(m *testing.M) {
@@ -93,17 +94,36 @@ func TestNewRejectsBadProps(t *testing.T) {
 }
 
 // fixture is a small stack with n functions (and an errors alarm on each), an API, a table
-// and a distribution, and the dashboard over them.
+// and a distribution, and the dashboard over them, synthesized and read back through
+// internal/cfn, whose resolver gives each resource the physical id CloudFormation would.
 type fixture struct {
 	stack     awscdk.Stack
-	functions []string // function names, as the template refers to them
-	logGroups []string // log group names, likewise
+	functions []string // logical ids
+	logGroups []string // logical ids
 	alarms    []string // logical ids
 	table     string   // logical id
 	dist      string   // logical id
 	api       awsapigateway.RestApi
-	body      map[string]any
-	url       any
+	body      map[string]any // the resolved dashboard body
+	url       string         // the resolved DashboardUrl output
+	template  *cfn.Stack
+	resolver  *cfn.Resolver
+}
+
+// ref is the physical id a Ref of the logical id gives.
+func (f *fixture) ref(t *testing.T, logicalID string) string {
+	t.Helper()
+	v, err := f.resolver.Ref(f.template, logicalID)
+	require.NoError(t, err)
+	return v
+}
+
+// text is a template value resolved.
+func (f *fixture) text(t *testing.T, v any) string {
+	t.Helper()
+	out, err := f.resolver.String(f.template, v)
+	require.NoError(t, err)
+	return out
 }
 
 func newFixture(t *testing.T, n int) *fixture {
@@ -128,8 +148,8 @@ func newFixture(t *testing.T, n int) *fixture {
 			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 		})
 		alarms = append(alarms, alarm)
-		f.functions = append(f.functions, "{Ref:"+logicalID(stack, fn)+"}")
-		f.logGroups = append(f.logGroups, "{Ref:"+logicalID(stack, lg)+"}")
+		f.functions = append(f.functions, logicalID(stack, fn))
+		f.logGroups = append(f.logGroups, logicalID(stack, lg))
 		f.alarms = append(f.alarms, logicalID(stack, alarm))
 	}
 	api := awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
@@ -151,54 +171,27 @@ func newFixture(t *testing.T, n int) *fixture {
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{Value: d.URL})
 
-	var tpl map[string]any
-	noPanic(t, func() { tpl = *assertions.Template_FromStack(stack, nil).ToJSON() })
-	resources := tpl["Resources"].(map[string]any)
+	var dir string
+	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	asm, err := cfn.Read(dir)
+	require.NoError(t, err)
+	f.template, f.resolver = asm.StackAt("Shop"), asm.Resolver(nil)
+	require.NotNil(t, f.template)
 	var bodies []string
-	for _, r := range resources {
-		r := r.(map[string]any)
-		if r["Type"] == "AWS::CloudWatch::Dashboard" {
-			props := r["Properties"].(map[string]any)
-			assert.Equal(t, "shop-dev", props["DashboardName"])
-			bodies = append(bodies, resolve(t, props["DashboardBody"]))
+	for _, r := range f.template.Template.Resources {
+		if r.Type == "AWS::CloudWatch::Dashboard" {
+			assert.Equal(t, "shop-dev", r.Properties["DashboardName"])
+			bodies = append(bodies, f.text(t, r.Properties["DashboardBody"]))
 		}
 	}
 	require.Len(t, bodies, 1, "one dashboard")
 	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &f.body), bodies[0])
-	f.url = tpl["Outputs"].(map[string]any)["DashboardUrl"].(map[string]any)["Value"]
+	f.url = f.text(t, f.template.Template.Outputs["DashboardUrl"].Value)
 	return f
 }
 
 func logicalID(stack awscdk.Stack, c constructs.IConstruct) string {
 	return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
-}
-
-// resolve renders a CloudFormation string value (a literal or an Fn::Join of literals and
-// intrinsics) as text, with {Ref:X}, {GetAtt:X.Y} or {<intrinsic>:<json>} for each intrinsic.
-func resolve(t *testing.T, v any) string {
-	t.Helper()
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if join, ok := x["Fn::Join"].([]any); ok && len(join) == 2 {
-			var parts []string
-			for _, p := range join[1].([]any) {
-				parts = append(parts, resolve(t, p))
-			}
-			return strings.Join(parts, join[0].(string))
-		}
-		if ref, ok := x["Ref"].(string); ok {
-			return "{Ref:" + ref + "}"
-		}
-		if att, ok := x["Fn::GetAtt"].([]any); ok {
-			return fmt.Sprintf("{GetAtt:%v.%v}", att[0], att[1])
-		}
-		b, _ := json.Marshal(x)
-		return "{" + string(b) + "}"
-	}
-	t.Fatalf("cannot resolve %T %v", v, v)
-	return ""
 }
 
 func noPanic(t *testing.T, f func()) {
@@ -285,7 +278,7 @@ func TestEveryFunctionAndAlarmIsShown(t *testing.T) {
 	f := newFixture(t, 2)
 	lines := f.metrics(t)
 	for _, fn := range f.functions {
-		dims := map[string]string{"FunctionName": fn}
+		dims := map[string]string{"FunctionName": f.ref(t, fn)}
 		for _, m := range []struct{ name, stat string }{
 			{"Invocations", "Sum"}, {"Errors", "Sum"}, {"Throttles", "Sum"}, {"Duration", "p99"}, {"ConcurrentExecutions", "Maximum"},
 		} {
@@ -305,7 +298,9 @@ func TestEveryFunctionAndAlarmIsShown(t *testing.T) {
 	require.Len(t, alarmWidgets, 1)
 	var want []string
 	for _, id := range f.alarms {
-		want = append(want, "{GetAtt:"+id+".Arn}")
+		arn, err := f.resolver.GetAtt(f.template, id, "Arn")
+		require.NoError(t, err)
+		want = append(want, arn)
 	}
 	assert.ElementsMatch(t, want, alarmWidgets[0].Properties.Alarms, "the alarm widget shows exactly the alarms given")
 
@@ -313,7 +308,7 @@ func TestEveryFunctionAndAlarmIsShown(t *testing.T) {
 	for _, w := range logWidgets {
 		assert.Equal(t, "table", w.Properties.View)
 		for _, lg := range f.logGroups {
-			assert.Contains(t, w.Properties.Query, "SOURCE '"+lg+"'", "%q reads every function's log group", w.Properties.Title)
+			assert.Contains(t, w.Properties.Query, "SOURCE '"+f.ref(t, lg)+"'", "%q reads every function's log group", w.Properties.Title)
 		}
 		// The fields the request log line of lambdas/internal/httpapi carries.
 		for _, field := range []string{"requestId", "function", "route", "status", "durationUs"} {
@@ -328,12 +323,12 @@ func TestOtherSections(t *testing.T) {
 	f := newFixture(t, 1)
 	lines := f.metrics(t)
 	stage := f.stack.GetLogicalId(f.api.DeploymentStage().Node().DefaultChild().(awscdk.CfnElement))
-	api := map[string]string{"ApiName": "shop-api", "Stage": "{Ref:" + *stage + "}"}
+	api := map[string]string{"ApiName": "shop-api", "Stage": f.ref(t, *stage)}
 	for _, m := range []struct{ name, stat string }{{"Count", "Sum"}, {"4XXError", "Sum"}, {"5XXError", "Sum"}, {"Latency", "p50"}, {"Latency", "p99"}} {
 		assert.True(t, has(lines, metricLine{Namespace: "AWS/ApiGateway", Name: m.name, Stat: m.stat, Dims: api}), "API %s %s", m.stat, m.name)
 	}
 
-	table := map[string]string{"TableName": "{Ref:" + f.table + "}"}
+	table := map[string]string{"TableName": f.ref(t, f.table)}
 	for _, name := range []string{"ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ReadThrottleEvents", "WriteThrottleEvents"} {
 		assert.True(t, has(lines, metricLine{Namespace: "AWS/DynamoDB", Name: name, Stat: "Sum", Dims: table}), "table %s", name)
 	}
@@ -342,18 +337,18 @@ func TestOtherSections(t *testing.T) {
 			Dims: map[string]string{"TableName": table["TableName"], "Operation": op}}), "latency of %s", op)
 	}
 
-	cf := map[string]string{"DistributionId": "{Ref:" + f.dist + "}", "Region": "Global"}
+	cf := map[string]string{"DistributionId": f.ref(t, f.dist), "Region": "Global"}
 	for _, name := range []string{"Requests", "4xxErrorRate", "5xxErrorRate", "TotalErrorRate"} {
 		assert.True(t, has(lines, metricLine{Namespace: "AWS/CloudFront", Name: name, Dims: cf, Region: "us-east-1"}),
 			"CloudFront %s must be read in us-east-1", name)
 	}
 	for _, l := range lines {
 		if l.Namespace != "AWS/CloudFront" {
-			assert.Contains(t, []string{"eu-west-1", "{Ref:AWS::Region}"}, l.Region, "%s %s is read in the stack's region", l.Namespace, l.Name)
+			assert.Equal(t, "eu-west-1", l.Region, "%s %s is read in the stack's region", l.Namespace, l.Name)
 		}
 	}
 
-	assert.Equal(t, "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/shop-dev", resolve(t, f.url))
+	assert.Equal(t, "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/shop-dev", f.url)
 }
 
 func TestAddingAFunctionAddsItsWidgets(t *testing.T) {

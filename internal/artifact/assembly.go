@@ -1,28 +1,19 @@
-// Package artifact runs the Lambda functions of a synthesized stage the way Lambda runs
-// them, so that a wrong bundle, a wrong environment variable or a crash at start fails the
-// tests instead of the first deploy. It reads the cloud assembly that `make synth` writes
-// (cdk.out), finds every function of the stage with its asset directory, handler,
-// runtime, architecture, memory, timeout and environment, checks each bootstrap against
-// what Lambda requires, and starts it under AWS's Lambda Runtime Interface Emulator (arm64
-// binaries through qemu-aarch64-static on other hosts) with DynamoDB on dynalite and
-// Secrets Manager on a loopback stand-in, both behind a recorder of every AWS call.
-//
-// The package is the harness; its tests drive every route of lambdas/api through the
-// artifacts with the events API Gateway sends (flow_test.go), run the pre-traffic check
-// against them with Lambda and CodeDeploy stand-ins (pretraffic_test.go), hold the
-// gateway's body model and the handler to one corpus (parity_test.go), and replay every
-// recorded AWS call against the functions' IAM policies (replay.go, replay_test.go).
+// Package artifact is the harness that runs a synthesized stage's Lambda bundles the way
+// Lambda runs them (AWS's Runtime Interface Emulator, dynalite and stand-ins behind a
+// recorder of every AWS call, IAM replay of the recorded calls), so that a wrong bundle,
+// environment variable or permission fails the tests instead of the first deploy. It
+// reads cdk.out through internal/cfn; its tests of the app are in test/artifact.
 package artifact
 
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -31,43 +22,20 @@ import (
 	"github.com/example/notesplatform/lambdas/build"
 )
 
-// Assembly is one stage's cloud assembly (cdk.out/assembly-<stage>).
+// Assembly is one stage's cloud assembly (cdk.out/assembly-<stage>), read by internal/cfn.
 type Assembly struct {
 	// Dir is the stage assembly's directory.
 	Dir string
 	// Stage is the stage name (dev, prod).
 	Stage string
-	// Stacks are the stage's CloudFormation stacks, in manifest order.
-	Stacks []*Stack
-}
-
-// Stack is one stack of the stage with its template.
-type Stack struct {
-	// ArtifactID is the manifest's id of the stack (devBackend534B5E97).
-	ArtifactID string
-	// Name is the deployed stack name (notes-dev-backend).
-	Name string
-	// Account and Region are where the stack deploys.
-	Account, Region string
-	// Resources are the template's resources by logical id.
-	Resources map[string]Resource
-	// Outputs are the template's outputs by name.
-	Outputs map[string]Output
-	// Paths maps construct paths (/dev/Backend/Health/Resource/Resource) to logical ids.
-	Paths map[string]string
-}
-
-// Resource is one template resource.
-type Resource struct {
-	Type         string         `json:"Type"`
-	Properties   map[string]any `json:"Properties"`
-	Metadata     map[string]any `json:"Metadata"`
-	UpdatePolicy map[string]any `json:"UpdatePolicy"`
-}
-
-// Output is one template output.
-type Output struct {
-	Value any `json:"Value"`
+	// Stacks are the stage's top-level CloudFormation stacks, in manifest order: the
+	// functions live there, not in route shards.
+	Stacks []*cfn.Stack
+	// Resolver gives every resource of the stage a local physical id shaped like the one
+	// CloudFormation would give it. The functions' environment is resolved with it and so
+	// are their IAM policies (RoleOf), so the ARNs the functions call are the ARNs their
+	// policies name.
+	Resolver *cfn.Resolver
 }
 
 // Function is a Lambda function of the stage that runs our Go code (a custom runtime with
@@ -78,7 +46,7 @@ type Function struct {
 	// API is that entry.
 	API api.Function
 	// Stack and LogicalID locate the AWS::Lambda::Function.
-	Stack     *Stack
+	Stack     *cfn.Stack
 	LogicalID string
 	// AssetDir is the absolute path of the bundled code (what Lambda unzips to /var/task).
 	AssetDir string
@@ -122,45 +90,21 @@ func LoadStage(cdkOut, stage string) (*Assembly, error) {
 	if err != nil {
 		return nil, err
 	}
-	asm := &Assembly{Stage: stage}
+	asm := &Assembly{Stage: stage, Resolver: cfn.NewResolver(read.StageStacks(stage), nil)}
 	for _, st := range read.StageStacks(stage) {
-		if st.Parent != nil {
-			continue
+		if st.Parent == nil {
+			asm.Dir = st.Dir
+			asm.Stacks = append(asm.Stacks, st)
 		}
-		asm.Dir = st.Dir
-		s := &Stack{ArtifactID: st.ID, Name: st.Name, Account: st.Account, Region: st.Region, Paths: map[string]string{}}
-		var tpl struct {
-			Resources map[string]Resource `json:"Resources"`
-			Outputs   map[string]Output   `json:"Outputs"`
-		}
-		if err := json.Unmarshal(st.Raw, &tpl); err != nil {
-			return nil, fmt.Errorf("%s: %w", st.TemplateFile, err)
-		}
-		s.Resources, s.Outputs = tpl.Resources, tpl.Outputs
-		for id, path := range st.Paths {
-			s.Paths["/"+path] = id
-		}
-		asm.Stacks = append(asm.Stacks, s)
 	}
 	return asm, nil
 }
 
-// StackNamed returns the stack deployed under that name.
-func (a *Assembly) StackNamed(name string) *Stack {
-	for _, s := range a.Stacks {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-// pathOf returns the construct path of a logical id.
-func (s *Stack) pathOf(logicalID string) string {
-	for p, id := range s.Paths {
-		if id == logicalID {
-			return p
-		}
+// pathOf returns the construct path of a logical id (/dev/Backend/Health/Resource/Resource),
+// "" when the assembly does not say.
+func pathOf(s *cfn.Stack, logicalID string) string {
+	if p, ok := s.Paths[logicalID]; ok {
+		return "/" + p
 	}
 	return ""
 }
@@ -175,18 +119,13 @@ func (a *Assembly) Functions() ([]*Function, []Other, error) {
 	var errs []error
 	seen := map[string]bool{}
 	for _, s := range a.Stacks {
-		ids := make([]string, 0, len(s.Resources))
-		for id := range s.Resources {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			r := s.Resources[id]
+		for _, id := range sortedIDs(s) {
+			r := s.Template.Resources[id]
 			if r.Type != "AWS::Lambda::Function" {
 				continue
 			}
 			runtime, _ := r.Properties["Runtime"].(string)
-			path := s.pathOf(id)
+			path := pathOf(s, id)
 			if !strings.HasPrefix(runtime, "provided") {
 				others = append(others, Other{Stack: s.Name, LogicalID: id, Path: path, Runtime: runtime})
 				continue
@@ -228,17 +167,12 @@ func (a *Assembly) OperationalFunctions() ([]*Function, error) {
 	var out []*Function
 	var errs []error
 	for _, s := range a.Stacks {
-		ids := make([]string, 0, len(s.Resources))
-		for id := range s.Resources {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			r := s.Resources[id]
+		for _, id := range sortedIDs(s) {
+			r := s.Template.Resources[id]
 			if r.Type != "AWS::Lambda::Function" {
 				continue
 			}
-			name := constructName(s.pathOf(id))
+			name := constructName(pathOf(s, id))
 			pkg := operational[name]
 			if pkg == "" {
 				continue
@@ -267,7 +201,7 @@ func constructName(path string) string {
 	return ""
 }
 
-func newFunction(a *Assembly, s *Stack, id string, r Resource, apiFn api.Function) (*Function, error) {
+func newFunction(a *Assembly, s *cfn.Stack, id string, r cfn.Resource, apiFn api.Function) (*Function, error) {
 	f := &Function{Name: apiFn.Name, API: apiFn, Stack: s, LogicalID: id, Properties: r.Properties,
 		Architecture: "x86_64", MemoryMB: 128, TimeoutSeconds: 3}
 	f.Handler, _ = r.Properties["Handler"].(string)
@@ -295,6 +229,22 @@ func newFunction(a *Assembly, s *Stack, id string, r Resource, apiFn api.Functio
 	f.AssetHash = strings.TrimPrefix(filepath.Base(f.AssetDir), "asset.")
 	return f, nil
 }
+
+// Environment resolves a function's environment variables with the stage's Resolver.
+func (a *Assembly) Environment(f *Function) (map[string]string, error) {
+	out := make(map[string]string, len(f.Environment))
+	for _, k := range slices.Sorted(maps.Keys(f.Environment)) {
+		v, err := a.Resolver.String(f.Stack, f.Environment[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: environment variable %s: %w", f.Name, k, err)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// sortedIDs are the logical ids of a stack's resources, sorted.
+func sortedIDs(s *cfn.Stack) []string { return slices.Sorted(maps.Keys(s.Template.Resources)) }
 
 // CheckFresh fails with ErrRunSynth when a function's bundle was built from other sources
 // than the ones in moduleRoot. gofunction stamps the function with the first 12 hex digits

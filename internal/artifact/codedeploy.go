@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // CodeDeploy is a loopback stand-in for the part of CodeDeploy that a Lambda lifecycle
@@ -69,7 +71,7 @@ func (c *CodeDeploy) Get(id string) (Deployment, bool) {
 
 // GroupARN is the ARN IAM knows a deployment group by.
 func (c *CodeDeploy) GroupARN(application, group string) string {
-	return fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/%s", partition(c.region), c.region, c.account, application, group)
+	return fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/%s", cfn.Partition(c.region), c.region, c.account, application, group)
 }
 
 type deploymentRequest struct {
@@ -102,7 +104,7 @@ func (c *CodeDeploy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op := strings.TrimPrefix(target, "CodeDeploy_20141006.")
 	if op != "GetDeployment" && op != "PutLifecycleEventHookExecutionStatus" {
-		codeDeployError(w, "InvalidOperationException", "the CodeDeploy stand-in of the artifact tests does not implement "+target+": add it to test/artifact/codedeploy.go if a function needs it")
+		codeDeployError(w, "InvalidOperationException", "the CodeDeploy stand-in of the artifact tests does not implement "+target+": add it to internal/artifact/codedeploy.go if a function needs it")
 		return
 	}
 	if in.DeploymentID == "" {
@@ -171,7 +173,7 @@ type AliasUpdate struct {
 // AliasUpdateOf reads the CodeDeployLambdaAliasUpdate policy of f's alias.
 func (h *Harness) AliasUpdateOf(f *Function) (AliasUpdate, error) {
 	s := f.Stack
-	for id, res := range s.Resources {
+	for id, res := range s.Template.Resources {
 		if res.Type != "AWS::Lambda::Alias" {
 			continue
 		}

@@ -3,13 +3,13 @@ package artifact
 import (
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/notesplatform/internal/apigateway"
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // Route is one method of the stage's REST API that a Lambda proxy integration serves, as
@@ -40,10 +40,10 @@ type Gateway struct {
 
 // newGateway reads the REST API from the templates: every AWS::ApiGateway::Method with an
 // AWS_PROXY integration, its resource path and the function its URI names.
-func newGateway(a *Assembly, r *Resolver, fns []*Function) (*Gateway, error) {
+func newGateway(a *Assembly, r *cfn.Resolver, fns []*Function) (*Gateway, error) {
 	g := &Gateway{}
 	for _, s := range a.Stacks {
-		for _, res := range s.Resources {
+		for _, res := range s.Template.Resources {
 			if res.Type != "AWS::ApiGateway::Stage" {
 				continue
 			}
@@ -57,13 +57,8 @@ func newGateway(a *Assembly, r *Resolver, fns []*Function) (*Gateway, error) {
 			}
 			g.APIID, g.Region, g.Account = id, s.Region, s.Account
 		}
-		ids := make([]string, 0, len(s.Resources))
-		for id := range s.Resources {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			res := s.Resources[id]
+		for _, id := range sortedIDs(s) {
+			res := s.Template.Resources[id]
 			if res.Type == "AWS::ApiGateway::GatewayResponse" {
 				if g.responses == nil {
 					g.responses = map[string]map[string]any{}
@@ -110,7 +105,7 @@ func newGateway(a *Assembly, r *Resolver, fns []*Function) (*Gateway, error) {
 }
 
 // ResourcePath follows AWS::ApiGateway::Resource parents up to the API's root.
-func ResourcePath(s *Stack, ref any) (string, error) {
+func ResourcePath(s *cfn.Stack, ref any) (string, error) {
 	var parts []string
 	for range 50 {
 		m, _ := ref.(map[string]any)
@@ -121,7 +116,7 @@ func ResourcePath(s *Stack, ref any) (string, error) {
 			}
 			return "", fmt.Errorf("resource reference %v is neither a Ref nor the root", ref)
 		}
-		res, ok := s.Resources[id]
+		res, ok := s.Template.Resources[id]
 		if !ok || res.Type != "AWS::ApiGateway::Resource" {
 			return "", fmt.Errorf("%s is not an API Gateway resource", id)
 		}
@@ -134,20 +129,20 @@ func ResourcePath(s *Stack, ref any) (string, error) {
 
 // lambdaTarget finds the function logical id in an integration URI
 // (arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<Fn::GetAtt X.Arn>/invocations).
-func lambdaTarget(s *Stack, uri any) string {
+func lambdaTarget(s *cfn.Stack, uri any) string {
 	switch x := uri.(type) {
 	case map[string]any:
 		if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 && att[1] == "Arn" {
-			if id, _ := att[0].(string); s.Resources[id].Type == "AWS::Lambda::Function" {
+			if id, _ := att[0].(string); s.Template.Resources[id].Type == "AWS::Lambda::Function" {
 				return id
 			}
 		}
 		// A route that invokes an alias ({"Ref": alias} is the alias ARN) reaches the
 		// version the alias points at, a version of the function the alias names.
-		if ref, ok := x["Ref"].(string); ok && s.Resources[ref].Type == "AWS::Lambda::Alias" {
-			return lambdaTarget(s, s.Resources[ref].Properties["FunctionName"])
+		if ref, ok := x["Ref"].(string); ok && s.Template.Resources[ref].Type == "AWS::Lambda::Alias" {
+			return lambdaTarget(s, s.Template.Resources[ref].Properties["FunctionName"])
 		}
-		if ref, ok := x["Ref"].(string); ok && s.Resources[ref].Type == "AWS::Lambda::Function" {
+		if ref, ok := x["Ref"].(string); ok && s.Template.Resources[ref].Type == "AWS::Lambda::Function" {
 			return ref
 		}
 		for _, v := range x {
@@ -165,14 +160,14 @@ func lambdaTarget(s *Stack, uri any) string {
 	return ""
 }
 
-func userPoolOf(r *Resolver, s *Stack, authorizer any) (string, error) {
+func userPoolOf(r *cfn.Resolver, s *cfn.Stack, authorizer any) (string, error) {
 	m, _ := authorizer.(map[string]any)
 	id, _ := m["Ref"].(string)
-	res, ok := s.Resources[id]
+	res, ok := s.Template.Resources[id]
 	if !ok || res.Type != "AWS::ApiGateway::Authorizer" {
 		return "", fmt.Errorf("%s: authorizer %v is not an AWS::ApiGateway::Authorizer", s.Name, authorizer)
 	}
-	arns, err := r.Resolve(s, res.Properties["ProviderARNs"])
+	arns, err := r.Value(s, res.Properties["ProviderARNs"])
 	if err != nil {
 		return "", err
 	}

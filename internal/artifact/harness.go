@@ -19,6 +19,7 @@ import (
 
 	"github.com/example/notesplatform/internal/apigateway"
 	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/dynalite"
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/build"
@@ -47,9 +48,10 @@ type Options struct {
 // Harness is a stage's functions running under the emulator against local stand-ins of
 // the AWS services they call, behind the stage's REST API as its template defines it.
 type Harness struct {
-	// Assembly is the stage's cloud assembly; Resolver gives its resources local ids.
+	// Assembly is the stage's cloud assembly; Resolver (the Assembly's) gives its resources
+	// local ids.
 	Assembly *Assembly
-	Resolver *Resolver
+	Resolver *cfn.Resolver
 	// Functions are the stage's Go functions that serve the API; Operational those that
 	// serve no route (the pre-traffic check); Others the CDK-owned ones, not run here.
 	Functions   []*Function
@@ -109,11 +111,11 @@ func Load(opts Options) (*Harness, error) {
 	if err := CheckFresh(opts.ModuleRoot, append(slices.Clone(fns), ops...)); err != nil {
 		return nil, err
 	}
-	h := &Harness{Assembly: asm, Resolver: NewResolver(asm), Functions: fns, Operational: ops, Others: others,
+	h := &Harness{Assembly: asm, Resolver: asm.Resolver, Functions: fns, Operational: ops, Others: others,
 		Instances: map[string]*Instance{}, Environments: map[string]map[string]string{}}
 	var errs []error
 	for _, f := range h.All() {
-		env, err := h.Resolver.Environment(f)
+		env, err := asm.Environment(f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -214,7 +216,7 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
-		h.Lambda.Add(name, VersionNumber, in, h.aliasesOf(f)...)
+		h.Lambda.Add(name, cfn.LambdaVersion, in, h.aliasesOf(f)...)
 	}
 	return nil
 }
@@ -227,7 +229,7 @@ func (h *Harness) All() []*Function {
 // aliasesOf names the aliases of f in the template (they point at its version).
 func (h *Harness) aliasesOf(f *Function) []string {
 	var out []string
-	for _, res := range f.Stack.Resources {
+	for _, res := range f.Stack.Template.Resources {
 		ref, _ := res.Properties["FunctionName"].(map[string]any)
 		if res.Type == "AWS::Lambda::Alias" && ref["Ref"] == f.LogicalID {
 			if name, err := h.Resolver.String(f.Stack, res.Properties["Name"]); err == nil {
@@ -379,7 +381,7 @@ func (h *Harness) lambdaEnvironment(f *Function, recorderURL string) ([]string, 
 // definitions (names from the Resolver, keys and indexes as declared).
 func (h *Harness) createTables(ctx context.Context) error {
 	for _, s := range h.Assembly.Stacks {
-		for id, res := range s.Resources {
+		for id, res := range s.Template.Resources {
 			switch res.Type {
 			case "AWS::DynamoDB::GlobalTable":
 				return fmt.Errorf("%s: %s is an AWS::DynamoDB::GlobalTable, which the artifact tests do not create yet", s.Name, id)
@@ -394,7 +396,7 @@ func (h *Harness) createTables(ctx context.Context) error {
 			props := map[string]any{"TableName": name}
 			for _, k := range []string{"AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput"} {
 				if v, ok := res.Properties[k]; ok {
-					if props[k], err = h.Resolver.Resolve(s, v); err != nil {
+					if props[k], err = h.Resolver.Value(s, v); err != nil {
 						return err
 					}
 				}
@@ -423,7 +425,7 @@ func (h *Harness) createTables(ctx context.Context) error {
 // a value generated as GenerateSecretString describes.
 func (h *Harness) addSecrets(sm *SecretsManager) error {
 	for _, s := range h.Assembly.Stacks {
-		for id, res := range s.Resources {
+		for id, res := range s.Template.Resources {
 			if res.Type != "AWS::SecretsManager::Secret" {
 				continue
 			}
@@ -443,7 +445,7 @@ func (h *Harness) addSecrets(sm *SecretsManager) error {
 	return nil
 }
 
-func secretValue(r *Resolver, s *Stack, res Resource) (string, error) {
+func secretValue(r *cfn.Resolver, s *cfn.Stack, res cfn.Resource) (string, error) {
 	if v, ok := res.Properties["SecretString"]; ok {
 		return r.String(s, v)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // Lambda is a loopback stand-in for Lambda's Invoke API (REST, version 2015-03-31) in
@@ -72,7 +74,7 @@ func (l *Lambda) Publish(name string, in *Instance) (string, error) {
 
 // ARN is the function's ARN, with ":qualifier" when qualifier is not empty.
 func (l *Lambda) ARN(name, qualifier string) string {
-	arn := fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition(l.region), l.region, l.account, name)
+	arn := fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", cfn.Partition(l.region), l.region, l.account, name)
 	if qualifier != "" {
 		arn += ":" + qualifier
 	}
@@ -138,7 +140,7 @@ func (l *Lambda) Describe(r *http.Request, _ []byte, region, account string) (st
 	if err != nil {
 		return "", nil
 	}
-	arn := fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition(region), region, account, inv.name)
+	arn := fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", cfn.Partition(region), region, account, inv.name)
 	if inv.qualifier != "" {
 		arn += ":" + inv.qualifier
 	}

@@ -5,8 +5,8 @@ package artifact
 // makes with a function's role, which no recorder sees) are evaluated by a real IAM
 // policy evaluator (internal/iamsim) against each function's role as the synthesized
 // template defines it: its inline and managed policies, AWS managed ones included,
-// within its permissions boundary. Both sides use the Resolver's local names, so the
-// ARNs the functions call are the ARNs the policies name.
+// within its permissions boundary. Both sides use the stage's Resolver (internal/cfn), so
+// the ARNs the functions call are the ARNs the policies name.
 
 import (
 	"cmp"
@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/internal/iamsim"
 	"github.com/example/notesplatform/lambdas/api"
@@ -79,8 +80,9 @@ func ManagedFrom(ctx context.Context, sim *iamsim.Simulator) AWSManagedDocs {
 }
 
 // RoleOf reads f's execution role (its Role property, a Fn::GetAtt of a role of the
-// stage) with every policy attached to it, resolved with the stage's names.
-func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
+// stage) with every policy attached to it, resolved with the stage's Resolver.
+func (a *Assembly) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
+	r := a.Resolver
 	att, _ := f.Properties["Role"].(map[string]any)
 	args, _ := att["Fn::GetAtt"].([]any)
 	if len(args) != 2 || args[1] != "Arn" {
@@ -88,7 +90,7 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 	}
 	s := f.Stack
 	roleID, _ := args[0].(string)
-	res, ok := s.Resources[roleID]
+	res, ok := s.Template.Resources[roleID]
 	if !ok || res.Type != "AWS::IAM::Role" {
 		return nil, fmt.Errorf("%s: its role %s is not an AWS::IAM::Role of %s", f.Name, roleID, s.Name)
 	}
@@ -101,8 +103,8 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 	if err != nil {
 		return nil, err
 	}
-	add := func(name string, st *Stack, doc any) error {
-		resolved, err := r.Resolve(st, doc)
+	add := func(name string, st *cfn.Stack, doc any) error {
+		resolved, err := r.Value(st, doc)
 		if err != nil {
 			return fmt.Errorf("%s: policy %s: %w", f.Name, name, err)
 		}
@@ -126,9 +128,9 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 		}
 	}
 	// Policies that name the role in their Roles.
-	for _, st := range r.asm.Stacks {
+	for _, st := range a.Stacks {
 		for _, id := range sortedIDs(st) {
-			p := st.Resources[id]
+			p := st.Template.Resources[id]
 			if p.Type != "AWS::IAM::Policy" && p.Type != "AWS::IAM::ManagedPolicy" {
 				continue
 			}
@@ -142,7 +144,7 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 			if !attached {
 				continue
 			}
-			name, err := r.policyName(st, id, p)
+			name, err := policyName(r, st, id, p)
 			if err != nil {
 				return nil, err
 			}
@@ -162,11 +164,11 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 			role.AWSManaged = append(role.AWSManaged, arn)
 			continue
 		}
-		st, id, p, err := r.managedPolicy(arn)
+		st, id, p, err := a.managedPolicy(arn)
 		if err != nil {
 			return nil, fmt.Errorf("%s: role %s: %w", f.Name, roleID, err)
 		}
-		name, err := r.policyName(st, id, p)
+		name, err := policyName(r, st, id, p)
 		if err != nil {
 			return nil, err
 		}
@@ -197,15 +199,15 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, id, p, err := r.managedPolicy(arn)
+		st, id, p, err := a.managedPolicy(arn)
 		if err != nil {
 			return nil, fmt.Errorf("%s: permissions boundary: %w", f.Name, err)
 		}
-		name, err := r.policyName(st, id, p)
+		name, err := policyName(r, st, id, p)
 		if err != nil {
 			return nil, err
 		}
-		doc, err := r.Resolve(st, p.Properties["PolicyDocument"])
+		doc, err := r.Value(st, p.Properties["PolicyDocument"])
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +219,7 @@ func (r *Resolver) RoleOf(f *Function, managed AWSManagedDocs) (*Role, error) {
 	return role, nil
 }
 
-func (r *Resolver) policyName(s *Stack, id string, p Resource) (string, error) {
+func policyName(r *cfn.Resolver, s *cfn.Stack, id string, p cfn.Resource) (string, error) {
 	for _, prop := range []string{"PolicyName", "ManagedPolicyName"} {
 		if v, ok := p.Properties[prop]; ok {
 			return r.String(s, v)
@@ -227,28 +229,19 @@ func (r *Resolver) policyName(s *Stack, id string, p Resource) (string, error) {
 }
 
 // managedPolicy finds the stage's AWS::IAM::ManagedPolicy with this ARN.
-func (r *Resolver) managedPolicy(arn string) (*Stack, string, Resource, error) {
-	for _, s := range r.asm.Stacks {
+func (a *Assembly) managedPolicy(arn string) (*cfn.Stack, string, cfn.Resource, error) {
+	for _, s := range a.Stacks {
 		for _, id := range sortedIDs(s) {
-			p := s.Resources[id]
+			p := s.Template.Resources[id]
 			if p.Type != "AWS::IAM::ManagedPolicy" {
 				continue
 			}
-			if got, err := r.Ref(s, id); err == nil && got == arn {
+			if got, err := a.Resolver.Ref(s, id); err == nil && got == arn {
 				return s, id, p, nil
 			}
 		}
 	}
-	return nil, "", Resource{}, fmt.Errorf("no managed policy of stage %s has the ARN %s", r.asm.Stage, arn)
-}
-
-func sortedIDs(s *Stack) []string {
-	ids := make([]string, 0, len(s.Resources))
-	for id := range s.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return nil, "", cfn.Resource{}, fmt.Errorf("no managed policy of stage %s has the ARN %s", a.Stage, arn)
 }
 
 // allowStatements lists a resolved document's Allow statements. NotAction and
@@ -360,7 +353,7 @@ func Recorded(record []awscalls.Call, origin string, mapARN func(function, arn s
 //   - Secrets Manager likewise decrypts a secret encrypted with a customer-managed key.
 func (h *Harness) Implied(f *Function, recorded []Call) ([]Call, error) {
 	s := f.Stack
-	p := partition(s.Region)
+	p := cfn.Partition(s.Region)
 	var out []Call
 	add := func(action, resource, seen string, ctx map[string][]string) {
 		if ctx == nil {
@@ -379,7 +372,7 @@ func (h *Harness) Implied(f *Function, recorded []Call) ([]Call, error) {
 			return nil, err
 		}
 	}
-	stream := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:log-stream:2026/01/01/[%s]%s", p, s.Region, s.Account, logGroup, VersionNumber, hashOf(name)[:32])
+	stream := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:log-stream:2026/01/01/[%s]%s", p, s.Region, s.Account, logGroup, cfn.LambdaVersion, hashOf(name)[:32])
 	add("logs:CreateLogStream", stream, "Lambda creates the log stream of each execution environment in the function's log group "+logGroup, nil)
 	add("logs:PutLogEvents", stream, "Lambda writes the function's output to its log stream", nil)
 	if tc, _ := f.Properties["TracingConfig"].(map[string]any); tc["Mode"] == "Active" {
@@ -431,7 +424,7 @@ func (h *Harness) encryptionKey(service, resource string) (string, error) {
 	}
 	for _, s := range h.Assembly.Stacks {
 		for _, id := range sortedIDs(s) {
-			res := s.Resources[id]
+			res := s.Template.Resources[id]
 			if res.Type != typ {
 				continue
 			}
@@ -460,7 +453,7 @@ func (h *Harness) encryptionKey(service, resource string) (string, error) {
 				return "", err
 			}
 			if !strings.HasPrefix(key, "arn:") {
-				key = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", partition(s.Region), s.Region, s.Account, key)
+				key = fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", cfn.Partition(s.Region), s.Region, s.Account, key)
 			}
 			return key, nil
 		}
@@ -475,15 +468,15 @@ func (h *Harness) encryptionKey(service, resource string) (string, error) {
 func (h *Harness) ResourcePolicy(resource string) (any, error) {
 	for _, s := range h.Assembly.Stacks {
 		for _, id := range sortedIDs(s) {
-			res := s.Resources[id]
+			res := s.Template.Resources[id]
 			switch res.Type {
 			case "AWS::KMS::Key":
 				if arn, err := h.Resolver.GetAtt(s, id, "Arn"); err == nil && arn == resource {
-					return h.Resolver.Resolve(s, res.Properties["KeyPolicy"])
+					return h.Resolver.Value(s, res.Properties["KeyPolicy"])
 				}
 			case "AWS::SecretsManager::ResourcePolicy":
 				if arn, err := h.Resolver.String(s, res.Properties["SecretId"]); err == nil && arn == resource {
-					return h.Resolver.Resolve(s, res.Properties["ResourcePolicy"])
+					return h.Resolver.Value(s, res.Properties["ResourcePolicy"])
 				}
 			}
 		}
@@ -736,17 +729,11 @@ func (h *Harness) MapStoreTable(function, arn string) (string, error) {
 			f = x
 		}
 	}
-	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s%s", partition(f.Stack.Region), f.Stack.Region, f.Stack.Account, table, suffix), nil
+	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s%s", cfn.Partition(f.Stack.Region), f.Stack.Region, f.Stack.Account, table, suffix), nil
 }
 
-// stackPart is a stack's id within its stage (Backend for devBackend534B5E97).
-func stackPart(a *Assembly, s *Stack) string {
-	id := strings.TrimPrefix(s.ArtifactID, a.Stage)
-	if len(id) > 8 {
-		id = id[:len(id)-8] // CDK's hash suffix
-	}
-	return id
-}
+// stackPart is a stack's construct id within its stage (Backend for dev/Backend).
+func stackPart(s *cfn.Stack) string { return strings.TrimPrefix(s.Display, s.Stage+"/") }
 
 // CallsIn returns the recorded calls (not the platform's, which belong to each stage)
 // as the same code would make them in another stage of the app: every resource name
@@ -755,9 +742,9 @@ func stackPart(a *Assembly, s *Stack) string {
 func (h *Harness) CallsIn(other *Harness, calls []Call) []Call {
 	var pairs [][2]string
 	for _, s := range h.Assembly.Stacks {
-		var o *Stack
+		var o *cfn.Stack
 		for _, x := range other.Assembly.Stacks {
-			if stackPart(other.Assembly, x) == stackPart(h.Assembly, s) {
+			if stackPart(x) == stackPart(s) {
 				o = x
 			}
 		}
@@ -765,7 +752,7 @@ func (h *Harness) CallsIn(other *Harness, calls []Call) []Call {
 			continue
 		}
 		for _, id := range sortedIDs(s) {
-			if _, ok := o.Resources[id]; !ok {
+			if _, ok := o.Template.Resources[id]; !ok {
 				continue
 			}
 			for _, attr := range []string{"", "Arn"} {

@@ -1,8 +1,7 @@
-// Package assembly reads a synthesized CDK cloud assembly (cdk.out, or a test's outdir):
-// every CloudFormation stack, in the nested assemblies of stages and in nested stacks,
-// with its template, environment, construct paths and dependencies, and the sources of
-// the file assets. The synth gate, the compatibility gate, the diagram and the tests that
-// read templates all read them here, so there is one reading of the manifest format.
+// Package cfn is the project's one model of CloudFormation: it reads a synthesized cloud
+// assembly (the stacks of every stage, nested stacks with their parameters, construct
+// paths, assets, annotations) into typed templates and resolves their intrinsic functions
+// as CloudFormation would. Every program and test that reads templates reads them here.
 package cfn
 
 import (
@@ -29,6 +28,9 @@ type Assembly struct {
 	Stages []string
 	// Assets are the file assets' sources by asset hash.
 	Assets map[string]Asset
+	// Annotations are the info, warning and error annotations that constructs left in
+	// the stacks' metadata (cdk-nag findings, CDK warnings).
+	Annotations []Annotation
 
 	only string // ReadStage: the one stage to read, and no top-level stack
 }
@@ -60,9 +62,10 @@ type Stack struct {
 	Dir string
 	// TemplateFile is the template's path.
 	TemplateFile string
-	// Raw is the template as written; Template the same, decoded.
+	// Raw is the template as written (its size is what CloudFormation limits); Template
+	// the same, decoded.
 	Raw      []byte
-	Template map[string]any
+	Template *Template
 	// Paths maps logical ids to construct paths (without the leading "/"), from the
 	// assembly's metadata.
 	Paths map[string]string
@@ -70,6 +73,8 @@ type Stack struct {
 	Dependencies []string
 	// LookupRole is the ARN of the bootstrap role that may read the deployed stack.
 	LookupRole string
+	// TerminationProtection is the stack's termination protection.
+	TerminationProtection bool
 	// Parent and ParentID locate a nested stack's AWS::CloudFormation::Stack resource.
 	Parent   *Stack
 	ParentID string
@@ -82,12 +87,13 @@ type manifest struct {
 		DisplayName  string   `json:"displayName"`
 		Dependencies []string `json:"dependencies"`
 		Properties   struct {
-			TemplateFile  string `json:"templateFile"`
-			StackName     string `json:"stackName"`
-			DirectoryName string `json:"directoryName"`
-			DisplayName   string `json:"displayName"`
-			File          string `json:"file"`
-			LookupRole    struct {
+			TemplateFile          string `json:"templateFile"`
+			StackName             string `json:"stackName"`
+			TerminationProtection bool   `json:"terminationProtection"`
+			DirectoryName         string `json:"directoryName"`
+			DisplayName           string `json:"displayName"`
+			File                  string `json:"file"`
+			LookupRole            struct {
 				Arn string `json:"arn"`
 			} `json:"lookupRole"`
 		} `json:"properties"`
@@ -128,20 +134,20 @@ func ReadStage(dir, stage string) (*Assembly, error) {
 	return a, nil
 }
 
-func readJSON(path string, v any) ([]byte, error) {
+func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return b, nil
+	return nil
 }
 
 func (a *Assembly) read(dir, stage string) error {
 	var m manifest
-	if _, err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
 		return fmt.Errorf("cloud assembly %s: %w (run cdk synth first)", dir, err)
 	}
 	ids := slices.Sorted(maps.Keys(m.Artifacts))
@@ -170,7 +176,8 @@ func (a *Assembly) read(dir, stage string) error {
 				continue
 			}
 			st := &Stack{ID: id, Name: cmp.Or(art.Properties.StackName, id), Display: cmp.Or(art.DisplayName, id),
-				Stage: stage, Dir: dir, Paths: map[string]string{}, LookupRole: art.Properties.LookupRole.Arn}
+				Stage: stage, Dir: dir, Paths: map[string]string{}, LookupRole: art.Properties.LookupRole.Arn,
+				TerminationProtection: art.Properties.TerminationProtection}
 			if env, ok := strings.CutPrefix(art.Environment, "aws://"); ok {
 				account, region, _ := strings.Cut(env, "/")
 				if !strings.Contains(account, "unknown") && !strings.Contains(region, "unknown") {
@@ -184,10 +191,11 @@ func (a *Assembly) read(dir, stage string) error {
 			}
 			meta := art.Metadata
 			if art.AdditionalMetadataFile != "" {
-				if _, err := readJSON(filepath.Join(dir, art.AdditionalMetadataFile), &meta); err != nil {
+				if err := readJSON(filepath.Join(dir, art.AdditionalMetadataFile), &meta); err != nil {
 					return err
 				}
 			}
+			a.annotate(meta)
 			if err := a.readStack(st, art.Properties.TemplateFile, meta, "/"); err != nil {
 				return err
 			}
@@ -205,7 +213,7 @@ func (a *Assembly) readAssets(dir, file string) error {
 			} `json:"source"`
 		} `json:"files"`
 	}
-	if _, err := readJSON(filepath.Join(dir, file), &m); err != nil {
+	if err := readJSON(filepath.Join(dir, file), &m); err != nil {
 		return err
 	}
 	for hash, f := range m.Files {
@@ -223,9 +231,12 @@ func (a *Assembly) readAssets(dir, file string) error {
 // stacks.
 func (a *Assembly) readStack(st *Stack, file string, meta map[string][]metadataEntry, prefix string) error {
 	st.TemplateFile = filepath.Join(st.Dir, file)
-	raw, err := readJSON(st.TemplateFile, &st.Template)
+	raw, err := os.ReadFile(st.TemplateFile)
 	if err != nil {
 		return fmt.Errorf("stack %s: %w", st.ID, err)
+	}
+	if st.Template, err = ParseTemplate(raw); err != nil {
+		return fmt.Errorf("stack %s: %s: %w", st.ID, st.TemplateFile, err)
 	}
 	st.Raw = raw
 	// Metadata names a nested stack's resource <path>/<id>.NestedStack/<id>.NestedStackResource
@@ -249,10 +260,9 @@ func (a *Assembly) readStack(st *Stack, file string, meta map[string][]metadataE
 		}
 	}
 	a.Stacks = append(a.Stacks, st)
-	resources, _ := st.Template["Resources"].(map[string]any)
-	for _, id := range slices.Sorted(maps.Keys(resources)) {
-		r, _ := resources[id].(map[string]any)
-		if r["Type"] != "AWS::CloudFormation::Stack" {
+	for _, id := range slices.Sorted(maps.Keys(st.Template.Resources)) {
+		r := st.Template.Resources[id]
+		if r.Type != "AWS::CloudFormation::Stack" {
 			continue
 		}
 		nested := a.nestedTemplate(r)
@@ -286,19 +296,28 @@ var (
 
 // nestedTemplate is the file of a nested stack's template: named by the asset metadata
 // when CDK writes it, else found through the asset hash in its TemplateURL.
-func (a *Assembly) nestedTemplate(r map[string]any) string {
-	md, _ := r["Metadata"].(map[string]any)
-	if p, ok := md["aws:asset:path"].(string); ok && strings.HasSuffix(p, ".nested.template.json") {
+func (a *Assembly) nestedTemplate(r Resource) string {
+	if p, ok := r.Metadata["aws:asset:path"].(string); ok && strings.HasSuffix(p, ".nested.template.json") {
 		return p
 	}
-	props, _ := r["Properties"].(map[string]any)
-	b, _ := json.Marshal(props["TemplateURL"])
+	b, _ := json.Marshal(r.Properties["TemplateURL"])
 	if m := assetKey.FindSubmatch(b); m != nil {
 		if src, ok := a.Assets[string(m[1])]; ok && strings.HasSuffix(src.Path, ".nested.template.json") {
 			return filepath.Base(src.Path)
 		}
 	}
 	return ""
+}
+
+// StackAt returns the stack at a construct path such as "dev/Backend" (its Display), or
+// nil.
+func (a *Assembly) StackAt(display string) *Stack {
+	for _, s := range a.Stacks {
+		if s.Display == display {
+			return s
+		}
+	}
+	return nil
 }
 
 // StageStacks are the stacks of one stage, nested stacks included.
@@ -312,14 +331,40 @@ func (a *Assembly) StageStacks(stage string) []*Stack {
 	return out
 }
 
-// Resources returns the template's resources, by logical id.
-func (s *Stack) Resources() map[string]map[string]any {
-	out := map[string]map[string]any{}
-	resources, _ := s.Template["Resources"].(map[string]any)
-	for id, r := range resources {
-		if m, ok := r.(map[string]any); ok {
-			out[id] = m
+// Annotation is an annotation that a construct left in the cloud assembly: a cdk-nag
+// finding, a CDK warning or error, or information.
+type Annotation struct {
+	// Level is "error", "warning" or "info".
+	Level string
+	// Path is the construct path, e.g. /dev/Backend/Api/Resource.
+	Path string
+	Text string
+}
+
+// String is how the synth gate prints an annotation: level, construct path and text.
+func (a Annotation) String() string { return fmt.Sprintf("%s %s: %s", a.Level, a.Path, a.Text) }
+
+// annotate collects the annotations of a stack's metadata.
+func (a *Assembly) annotate(meta map[string][]metadataEntry) {
+	for path, entries := range meta {
+		for _, e := range entries {
+			if level, ok := strings.CutPrefix(e.Type, "aws:cdk:"); ok && (level == "error" || level == "warning" || level == "info") {
+				a.Annotations = append(a.Annotations, Annotation{Level: level, Path: path, Text: fmt.Sprint(e.Data)})
+			}
 		}
 	}
-	return out
+}
+
+// Findings are the error and warning annotations, sorted, each once (a stage manifest can
+// repeat one on two stacks). Synth fails on any: the CDK CLI alone does not stop on
+// warnings, nor on errors inside stages.
+func (a *Assembly) Findings() []Annotation {
+	var out []Annotation
+	for _, n := range a.Annotations {
+		if n.Level == "error" || n.Level == "warning" {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(x, y Annotation) int { return strings.Compare(x.String(), y.String()) })
+	return slices.Compact(out)
 }

@@ -82,13 +82,13 @@ func TestRead(t *testing.T) {
 		"Fn1234": "dev/Backend/Fn/Resource",
 		"ApiRoutes3NestedStackRoutes3NestedStackResourceAB": "dev/Backend/Api/Routes3.NestedStack/Routes3.NestedStackResource",
 	}, backend.Paths, "the nested stack's resources are not the parent's")
-	assert.Contains(t, backend.Resources(), "Fn1234")
+	assert.Contains(t, backend.Template.Resources, "Fn1234")
 
 	nested := a.Stacks[1]
 	assert.Same(t, backend, nested.Parent)
 	assert.Equal(t, "ApiRoutes3NestedStackRoutes3NestedStackResourceAB", nested.ParentID)
 	assert.Equal(t, map[string]string{"scaleAB12": "dev/Backend/Api/Routes3/scale/Resource"}, nested.Paths)
-	assert.Equal(t, "AWS::ApiGateway::Resource", nested.Resources()["scaleAB12"]["Type"])
+	assert.Equal(t, "AWS::ApiGateway::Resource", nested.Template.Resources["scaleAB12"].Type)
 	assert.Len(t, a.StageStacks("dev"), 3)
 	assert.Len(t, a.StageStacks(""), 1)
 
@@ -109,4 +109,75 @@ func TestReadStage(t *testing.T) {
 func TestNotAnAssembly(t *testing.T) {
 	_, err := Read(t.TempDir())
 	assert.ErrorContains(t, err, "run cdk synth first")
+}
+
+// Errors and warnings that constructs leave in the metadata of any stack, at any depth of
+// nested assemblies, are findings; info is not, and the same finding on two stacks of a
+// stage is reported once. A metadata file that is not JSON is an error naming it.
+func TestFindings(t *testing.T) {
+	dir := t.TempDir()
+	stack := func(file, meta string) map[string]any {
+		return map[string]any{"type": "aws:cloudformation:stack", "environment": "aws://111111111111/eu-west-1",
+			"additionalMetadataFile": meta, "properties": map[string]any{"templateFile": file}}
+	}
+	write(t, filepath.Join(dir, "manifest.json"), map[string]any{"artifacts": map[string]any{
+		"notes-pipeline": stack("notes-pipeline.template.json", "notes-pipeline.metadata.json"),
+		"assembly-dev":   map[string]any{"type": "cdk:cloud-assembly", "properties": map[string]any{"directoryName": "assembly-dev", "displayName": "dev"}},
+	}})
+	stage := filepath.Join(dir, "assembly-dev")
+	write(t, filepath.Join(stage, "manifest.json"), map[string]any{"artifacts": map[string]any{
+		"devBackend":  stack("devBackend.template.json", "devBackend.metadata.json"),
+		"devFrontend": stack("devFrontend.template.json", "devFrontend.metadata.json"),
+	}})
+	for _, f := range []string{"notes-pipeline.template.json", "assembly-dev/devBackend.template.json", "assembly-dev/devFrontend.template.json"} {
+		write(t, filepath.Join(dir, f), map[string]any{"Resources": map[string]any{}})
+	}
+	write(t, filepath.Join(dir, "notes-pipeline.metadata.json"), map[string]any{
+		"/notes-pipeline/Bucket/Resource": []any{map[string]any{"type": "aws:cdk:info", "data": "fine"}}})
+	write(t, filepath.Join(stage, "devBackend.metadata.json"), map[string]any{
+		"/dev/Backend/Api/Resource": []any{
+			map[string]any{"type": "aws:cdk:error", "data": "AwsSolutions-APIG2: no request validation"},
+			map[string]any{"type": "aws:cdk:warning", "data": "a CDK warning"},
+			map[string]any{"type": "aws:cdk:logicalId", "data": "ApiResource"}}})
+	write(t, filepath.Join(stage, "devFrontend.metadata.json"), map[string]any{
+		"/dev/Backend/Api/Resource": []any{map[string]any{"type": "aws:cdk:warning", "data": "a CDK warning"}}})
+	a, err := Read(dir)
+	require.NoError(t, err)
+	got := a.Findings()
+	assert.Equal(t, []Annotation{
+		{Level: "error", Path: "/dev/Backend/Api/Resource", Text: "AwsSolutions-APIG2: no request validation"},
+		{Level: "warning", Path: "/dev/Backend/Api/Resource", Text: "a CDK warning"},
+	}, got)
+	assert.Equal(t, "error /dev/Backend/Api/Resource: AwsSolutions-APIG2: no request validation", got[0].String())
+	assert.Contains(t, a.Annotations, Annotation{Level: "info", Path: "/notes-pipeline/Bucket/Resource", Text: "fine"})
+
+	require.NoError(t, os.WriteFile(filepath.Join(stage, "devFrontend.metadata.json"), []byte(`{`), 0o644))
+	_, err = Read(dir)
+	assert.ErrorContains(t, err, "devFrontend.metadata.json")
+}
+
+// Origin follows Ref and Fn::GetAtt to the resource they name, through the parameters a
+// parent passes to its nested stack.
+func TestOrigin(t *testing.T) {
+	a, err := Read(fakeAssembly(t))
+	require.NoError(t, err)
+	backend, nested := a.Stacks[0], a.Stacks[1]
+	backend.Template.Resources["ApiRoutes3NestedStackRoutes3NestedStackResourceAB"].Properties["Parameters"] = map[string]any{
+		"FnArn": map[string]any{"Fn::GetAtt": []any{"Fn1234", "Arn"}}}
+	nested.Template.Parameters = map[string]Parameter{"FnArn": {Type: "String"}, "Other": {Type: "String"}}
+
+	for _, v := range []any{map[string]any{"Ref": "FnArn"}, map[string]any{"Fn::GetAtt": "FnArn.Arn"}} {
+		st, id, ok := nested.Origin(v)
+		assert.True(t, ok, "%v", v)
+		assert.Same(t, backend, st)
+		assert.Equal(t, "Fn1234", id)
+	}
+	st, id, ok := nested.Origin(map[string]any{"Ref": "scaleAB12"})
+	assert.True(t, ok)
+	assert.Equal(t, nested, st)
+	assert.Equal(t, "scaleAB12", id)
+	for _, v := range []any{"literal", map[string]any{"Ref": "AWS::Region"}, map[string]any{"Ref": "Other"}, map[string]any{"Fn::Join": []any{"", []any{}}}} {
+		_, _, ok := nested.Origin(v)
+		assert.False(t, ok, "%v", v)
+	}
 }

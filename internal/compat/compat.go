@@ -1,13 +1,9 @@
 // Package compat is the old-version compatibility gate (`go run ./cmd/compatgate
-// --assembly cdk.out --stage dev`).
-//
-// During a gradual (canary or linear) deploy the version that runs now keeps serving part of
-// the traffic, but with the new template's execution role: a grant that the new template
-// drops is gone for it too, and so is the resource behind a dropped environment variable.
-// The gate compares, per Lambda function, the deployed template with the new one and fails
-// when the new one removes an IAM action, narrows the resources of an action, drops a
-// managed policy or removes an environment variable that the deployed function has. It
-// imports no CDK code, so the pipeline step that runs it compiles in seconds.
+// --assembly cdk.out --stage dev`): it fails when a new template takes from a deployed
+// function an IAM action, an action's resource, a managed policy or an environment
+// variable, which the running version still needs during a gradual deploy. It reads both
+// templates through internal/cfn and imports no CDK code, so its pipeline step builds in
+// seconds.
 package compat
 
 import (
@@ -29,37 +25,34 @@ import (
 	"github.com/example/notesplatform/internal/deploypolicy"
 )
 
-// cfnTemplate is the part of a CloudFormation template the gate reads.
-type cfnTemplate struct {
-	Resources map[string]cfnResource `json:"Resources"`
-}
-
-type cfnResource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
-}
-
 // stackTemplate is one stack's template and the construct path of each resource whose
 // path is known (aws:cdk:path metadata, or the cloud assembly's metadata file).
 type stackTemplate struct {
 	Name  string
-	Tpl   cfnTemplate
+	Tpl   *cfn.Template
 	Paths map[string]string // logical id -> construct path, without a leading "/"
 }
 
-// parseTemplate reads a JSON template and the aws:cdk:path metadata of its resources.
+// parseTemplate reads a deployed JSON template and the aws:cdk:path metadata of its
+// resources.
 func parseTemplate(name string, b []byte) (stackTemplate, error) {
-	st := stackTemplate{Name: name, Paths: map[string]string{}}
-	if err := json.Unmarshal(b, &st.Tpl); err != nil {
-		return st, fmt.Errorf("template of %s: %w (the gate reads JSON templates, as CDK writes them)", name, err)
+	tpl, err := cfn.ParseTemplate(b)
+	if err != nil {
+		return stackTemplate{}, fmt.Errorf("%s: %w", name, err)
 	}
-	for id, r := range st.Tpl.Resources {
+	return stackTemplate{Name: name, Tpl: tpl, Paths: cdkPaths(tpl)}, nil
+}
+
+// cdkPaths are the construct paths of a template's resources that carry aws:cdk:path
+// metadata, by logical id, without the leading "/".
+func cdkPaths(tpl *cfn.Template) map[string]string {
+	out := map[string]string{}
+	for id, r := range tpl.Resources {
 		if p, ok := r.Metadata["aws:cdk:path"].(string); ok && p != "" {
-			st.Paths[id] = strings.TrimPrefix(p, "/")
+			out[id] = strings.TrimPrefix(p, "/")
 		}
 	}
-	return st, nil
+	return out
 }
 
 // Finding is one thing the deployed version of a function has and the new template takes
@@ -268,7 +261,7 @@ func (st stackTemplate) roleGrants(roleID string) (stmts []statement, managed []
 }
 
 // roleOf is the logical id of the function's role when the template defines it.
-func (st stackTemplate) roleOf(fn cfnResource) (string, bool) {
+func (st stackTemplate) roleOf(fn cfn.Resource) (string, bool) {
 	m, _ := fn.Properties["Role"].(map[string]any)
 	switch att := m["Fn::GetAtt"].(type) {
 	case []any:
@@ -285,7 +278,7 @@ func (st stackTemplate) roleOf(fn cfnResource) (string, bool) {
 	return "", false
 }
 
-func envNames(fn cfnResource) []string {
+func envNames(fn cfn.Resource) []string {
 	env, _ := fn.Properties["Environment"].(map[string]any)
 	vars, _ := env["Variables"].(map[string]any)
 	return slices.Sorted(maps.Keys(vars))
@@ -481,10 +474,7 @@ func readStage(dir, stage, qualifier string) ([]stageStack, error) {
 		if !regexp.MustCompile(`^[0-9]{12}$`).MatchString(s.Account) {
 			return nil, fmt.Errorf("stack %s: environment %q/%q: the gate needs an explicit account and region", s.ID, s.Account, s.Region)
 		}
-		tpl, err := parseTemplate(s.Name, s.Raw)
-		if err != nil {
-			return nil, err
-		}
+		tpl := stackTemplate{Name: s.Name, Tpl: s.Template, Paths: cdkPaths(s.Template)}
 		for id, path := range s.Paths {
 			if _, has := tpl.Paths[id]; !has {
 				tpl.Paths[id] = path
@@ -499,7 +489,7 @@ func readStage(dir, stage, qualifier string) ([]stageStack, error) {
 	return out, nil
 }
 
-func hasFunctions(t cfnTemplate) bool {
+func hasFunctions(t *cfn.Template) bool {
 	for _, r := range t.Resources {
 		if r.Type == "AWS::Lambda::Function" {
 			return true

@@ -1,8 +1,6 @@
-// Package controltower runs AWS Control Tower's proactive controls over CloudFormation
-// templates: the cfn-guard rules and the cfn-guard binary that the npm package
-// @cdklabs/cdk-validator-cfnguard ships (pinned in package.json), one rule file per control
-// (CT.S3.PR.1, ...). In an organization these controls are CloudFormation hooks that
-// reject a deployment; here they run over synthesized (and resolved) templates, so a
+// Package controltower runs AWS Control Tower's proactive controls (the cfn-guard rules
+// and binary of @cdklabs/cdk-validator-cfnguard, pinned in package.json) over templates
+// resolved by internal/cfn as the controls' CloudFormation hooks see them, so that a
 // failure shows up in `make test` instead of in a stuck pipeline.
 package controltower
 
@@ -21,6 +19,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // Package is the npm package that ships the binary and the rules.
@@ -218,12 +218,8 @@ func (c *Catalog) validate(template string) ([]Failure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controltower: %w", err)
 	}
-	var tpl struct {
-		Resources map[string]struct {
-			Type string `json:"Type"`
-		} `json:"Resources"`
-	}
-	if err := json.Unmarshal(b, &tpl); err != nil {
+	tpl, err := cfn.ParseTemplate(b)
+	if err != nil {
 		return nil, fmt.Errorf("controltower: %s: %w", template, err)
 	}
 	var types []string

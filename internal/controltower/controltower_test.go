@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/example/notesplatform/internal/cfnresolve"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/repo"
 )
 
@@ -146,12 +146,12 @@ func TestParseRejectsUnknownRules(t *testing.T) {
 // encrypted; resolved as CloudFormation resolves it, it passes.
 func TestResolutionMatters(t *testing.T) {
 	c := load(t)
-	base := &cfnresolve.Stack{Name: "app-dev-base", Account: "111111111111", Region: "eu-west-1", Template: map[string]any{
-		"Resources": map[string]any{"Key": map[string]any{"Type": "AWS::KMS::Key", "Properties": map[string]any{}}},
-		"Outputs":   map[string]any{"KeyArn": map[string]any{"Value": map[string]any{"Fn::GetAtt": []any{"Key", "Arn"}}}},
+	base := &cfn.Stack{Name: "app-dev-base", Account: "111111111111", Region: "eu-west-1", Template: &cfn.Template{
+		Resources: map[string]cfn.Resource{"Key": {Type: "AWS::KMS::Key", Properties: map[string]any{}}},
+		Outputs:   map[string]cfn.Output{"KeyArn": {Value: map[string]any{"Fn::GetAtt": []any{"Key", "Arn"}}}},
 	}}
-	backend := &cfnresolve.Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: map[string]any{
-		"Resources": map[string]any{"Logs": map[string]any{"Type": "AWS::Logs::LogGroup", "Properties": map[string]any{
+	backend := &cfn.Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: &cfn.Template{
+		Resources: map[string]cfn.Resource{"Logs": {Type: "AWS::Logs::LogGroup", Properties: map[string]any{
 			"RetentionInDays": 365,
 			"KmsKeyId":        map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "app-dev-base", "Region": "eu-west-1", "OutputName": "KeyArn"}},
 		}}},
@@ -163,7 +163,7 @@ func TestResolutionMatters(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Logs CT.CLOUDWATCH.PR.3"}, ids(fs), "unresolved, the reference is not a key ARN")
 
-	tpl, err := (&cfnresolve.Assembly{Stacks: []*cfnresolve.Stack{base, backend}}).Resolve(backend, nil)
+	tpl, err := cfn.NewResolver([]*cfn.Stack{base, backend}, nil).Template(backend)
 	require.NoError(t, err)
 	resolved, err := json.Marshal(tpl)
 	require.NoError(t, err)

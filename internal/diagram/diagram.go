@@ -1,8 +1,6 @@
-// Package diagram draws the architecture diagram from a cloud assembly, so the picture in
-// the docs is generated from what the app deploys rather than drawn by hand: the pipeline,
-// every environment, the first environment's stacks with their main resources, and the
-// cross-stack references between them (Mermaid). `make diagram` (cmd/diagram) writes it
-// between the markers of Doc.
+// Package diagram draws the architecture diagram (Mermaid) from a cloud assembly read by
+// internal/cfn, so the picture in the docs is generated from what the app deploys rather
+// than drawn by hand; `make diagram` (cmd/diagram) writes it between the markers of Doc.
 package diagram
 
 import (
@@ -54,51 +52,32 @@ func internal(path string) bool {
 // singletonID is the id of a CDK singleton function (e.g. AwsCustomResource's provider).
 var singletonID = regexp.MustCompile(`^AWS[0-9a-f]{32}$`)
 
-// asmStack is one stack of the cloud assembly.
-type asmStack struct {
-	ID          string // artifact id
-	Name        string // CloudFormation stack name
-	DisplayName string // construct path, e.g. dev/Backend
-	Env         string // "account, region"
-	Stage       string // "" for a top-level stack
-	Deps        []string
-	Template    map[string]any
-	Paths       map[string]string // logical id -> construct path without the stack's
-	src         *cfn.Stack
-}
-
 type assemblyStage struct {
 	Name, Env string
-	Stacks    []*asmStack
+	Stacks    []*cfn.Stack
 }
+
+// env is how the diagram names a stack's environment.
+func env(s *cfn.Stack) string { return s.Account + ", " + s.Region }
 
 // readAssembly reads every stack of a cloud assembly: the top-level stacks and those of
 // each stage (nested assembly), in deployment order. Nested stacks are parts of their
 // parent here.
-func readAssembly(dir string) (top []*asmStack, stages []*assemblyStage, err error) {
+func readAssembly(dir string) (top []*cfn.Stack, stages []*assemblyStage, err error) {
 	asm, err := cfn.Read(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	byStage := map[string][]*asmStack{}
+	byStage := map[string][]*cfn.Stack{}
 	for _, s := range asm.Stacks {
-		if s.Parent != nil {
-			continue
+		if s.Parent == nil {
+			byStage[s.Stage] = append(byStage[s.Stage], s)
 		}
-		st := &asmStack{ID: s.ID, Name: s.Name, DisplayName: s.Display, Env: s.Account + ", " + s.Region,
-			Stage: s.Stage, Deps: s.Dependencies, Template: s.Template, Paths: map[string]string{}, src: s}
-		prefix := s.Display + "/"
-		for id, path := range s.Paths {
-			if rest, ok := strings.CutPrefix(path, prefix); ok {
-				st.Paths[id] = rest
-			}
-		}
-		byStage[s.Stage] = append(byStage[s.Stage], st)
 	}
 	for _, name := range asm.Stages {
 		st := &assemblyStage{Name: name, Stacks: deploymentOrder(byStage[name])}
 		if len(st.Stacks) > 0 {
-			st.Env = st.Stacks[0].Env
+			st.Env = env(st.Stacks[0])
 		}
 		stages = append(stages, st)
 	}
@@ -107,8 +86,8 @@ func readAssembly(dir string) (top []*asmStack, stages []*assemblyStage, err err
 
 // deploymentOrder sorts stacks so that each comes after the stacks it depends on (ties by
 // artifact id).
-func deploymentOrder(in []*asmStack) []*asmStack {
-	var out []*asmStack
+func deploymentOrder(in []*cfn.Stack) []*cfn.Stack {
+	var out []*cfn.Stack
 	done := map[string]bool{}
 	for len(out) < len(in) {
 		progressed := false
@@ -117,8 +96,8 @@ func deploymentOrder(in []*asmStack) []*asmStack {
 				continue
 			}
 			ready := true
-			for _, d := range s.Deps {
-				if !done[d] && slices.ContainsFunc(in, func(o *asmStack) bool { return o.ID == d }) {
+			for _, d := range s.Dependencies {
+				if !done[d] && slices.ContainsFunc(in, func(o *cfn.Stack) bool { return o.ID == d }) {
 					ready = false
 				}
 			}
@@ -143,13 +122,20 @@ func deploymentOrder(in []*asmStack) []*asmStack {
 // node is one main resource.
 type node struct{ ID, Type, Name string }
 
-func (s *asmStack) resources() map[string]map[string]any { return s.src.Resources() }
+// path is the construct path of a logical id inside its stack ("Notes/Resource/Resource"),
+// "" when the assembly does not say.
+func path(s *cfn.Stack, logicalID string) string {
+	if p, ok := strings.CutPrefix(s.Paths[logicalID], s.Display+"/"); ok {
+		return p
+	}
+	return ""
+}
 
 // shortName is the construct path inside the stack without the L1/L2 "Resource" segments:
 // "Notes/Resource/Resource" is "Notes", "Site/Bucket/Resource" is "Site/Bucket".
-func (s *asmStack) shortName(logicalID string) string {
-	p, ok := s.Paths[logicalID]
-	if !ok {
+func shortName(s *cfn.Stack, logicalID string) string {
+	p := path(s, logicalID)
+	if p == "" {
 		return logicalID
 	}
 	segs := strings.Split(p, "/")
@@ -159,14 +145,13 @@ func (s *asmStack) shortName(logicalID string) string {
 	return strings.Join(segs, "/")
 }
 
-func (s *asmStack) mainNodes() []node {
+func mainNodes(s *cfn.Stack) []node {
 	var out []node
-	for id, r := range s.resources() {
-		typ, _ := r["Type"].(string)
-		if _, ok := mainTypes[typ]; !ok || internal(s.Paths[id]) {
+	for id, r := range s.Template.Resources {
+		if _, ok := mainTypes[r.Type]; !ok || internal(path(s, id)) {
 			continue
 		}
-		out = append(out, node{ID: id, Type: typ, Name: s.shortName(id)})
+		out = append(out, node{ID: id, Type: r.Type, Name: shortName(s, id)})
 	}
 	slices.SortFunc(out, func(a, b node) int {
 		if c := strings.Compare(a.Type, b.Type); c != 0 {
@@ -180,7 +165,7 @@ func (s *asmStack) mainNodes() []node {
 // references maps producer stack name -> the top-level constructs of that stack whose
 // resources this stack's template reads through Fn::GetStackOutput (CDK's weak cross-stack
 // references).
-func (s *asmStack) references(byName map[string]*asmStack) map[string][]string {
+func references(s *cfn.Stack, byName map[string]*cfn.Stack) map[string][]string {
 	out := map[string][]string{}
 	var walk func(v any)
 	walk = func(v any) {
@@ -190,7 +175,7 @@ func (s *asmStack) references(byName map[string]*asmStack) map[string][]string {
 				producer := byName[fmt.Sprint(ref["StackName"])]
 				if producer != nil {
 					// The top-level construct: "Alarms/Api5xx" and "Alarms/ApiLatency" are "Alarms".
-					name, _, _ := strings.Cut(producer.outputSource(fmt.Sprint(ref["OutputName"])), "/")
+					name, _, _ := strings.Cut(outputSource(producer, fmt.Sprint(ref["OutputName"])), "/")
 					if !slices.Contains(out[producer.Name], name) {
 						out[producer.Name] = append(out[producer.Name], name)
 					}
@@ -206,8 +191,13 @@ func (s *asmStack) references(byName map[string]*asmStack) map[string][]string {
 			}
 		}
 	}
-	walk(s.Template["Resources"])
-	walk(s.Template["Outputs"])
+	for _, r := range s.Template.Resources {
+		walk(r.Properties)
+		walk(r.Metadata)
+	}
+	for _, o := range s.Template.Outputs {
+		walk(o.Value)
+	}
 	for k := range out {
 		slices.Sort(out[k])
 	}
@@ -215,18 +205,16 @@ func (s *asmStack) references(byName map[string]*asmStack) map[string][]string {
 }
 
 // outputSource names the resource an output of this stack refers to.
-func (s *asmStack) outputSource(output string) string {
-	outs, _ := s.Template["Outputs"].(map[string]any)
-	o, _ := outs[output].(map[string]any)
+func outputSource(s *cfn.Stack, output string) string {
 	var find func(v any) string
 	find = func(v any) string {
 		switch x := v.(type) {
 		case map[string]any:
 			if ref, ok := x["Ref"].(string); ok && !strings.HasPrefix(ref, "AWS::") {
-				return s.shortName(ref)
+				return shortName(s, ref)
 			}
 			if att, ok := x["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-				return s.shortName(fmt.Sprint(att[0]))
+				return shortName(s, fmt.Sprint(att[0]))
 			}
 			for _, k := range slices.Sorted(maps.Keys(x)) {
 				if n := find(x[k]); n != "" {
@@ -242,7 +230,7 @@ func (s *asmStack) outputSource(output string) string {
 		}
 		return ""
 	}
-	if n := find(o["Value"]); n != "" {
+	if n := find(s.Template.Outputs[output].Value); n != "" {
 		return n
 	}
 	return output
@@ -259,11 +247,11 @@ func mermaidText(s string) string {
 	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
 }
 
-func stackPart(s *asmStack) string {
+func stackPart(s *cfn.Stack) string {
 	if s.Stage == "" {
-		return s.DisplayName
+		return s.Display
 	}
-	return strings.TrimPrefix(s.DisplayName, s.Stage+"/")
+	return strings.TrimPrefix(s.Display, s.Stage+"/")
 }
 
 // Diagram renders the cloud assembly as a Mermaid flowchart: the top-level stacks (the
@@ -278,7 +266,7 @@ func Diagram(assembly string) (string, error) {
 	if len(stages) == 0 {
 		return "", errors.New("the cloud assembly has no stage")
 	}
-	byName := map[string]*asmStack{}
+	byName := map[string]*cfn.Stack{}
 	for _, s := range top {
 		byName[s.Name] = s
 	}
@@ -290,20 +278,20 @@ func Diagram(assembly string) (string, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("flowchart TB")
-	stackBlock := func(indent string, s *asmStack, id string) {
+	stackBlock := func(indent string, s *cfn.Stack, id string) {
 		title := mermaidText(stackPart(s))
 		if stackPart(s) != s.Name {
 			title += "<br/>" + mermaidText(s.Name)
 		}
 		w(`%ssubgraph %s["%s"]`, indent, id, title)
-		for _, n := range s.mainNodes() {
+		for _, n := range mainNodes(s) {
 			w(`%s  %s["%s<br/>%s"]`, indent, ID(id, n.Name), mermaidText(mainTypes[n.Type]), mermaidText(n.Name))
 		}
 		w("%send", indent)
 	}
-	edges := func(stacks []*asmStack, idOf func(*asmStack) string) {
+	edges := func(stacks []*cfn.Stack, idOf func(*cfn.Stack) string) {
 		for _, s := range stacks {
-			refs := s.references(byName)
+			refs := references(s, byName)
 			for _, producer := range slices.Sorted(maps.Keys(refs)) {
 				p := byName[producer]
 				if idOf(p) == "" {
@@ -314,7 +302,7 @@ func Diagram(assembly string) (string, error) {
 		}
 	}
 	first := stages[0]
-	ids := map[*asmStack]string{}
+	ids := map[*cfn.Stack]string{}
 	for _, s := range top {
 		ids[s] = ID("top", stackPart(s))
 		stackBlock("  ", s, ids[s])
@@ -329,7 +317,7 @@ func Diagram(assembly string) (string, error) {
 	shape := func(st *assemblyStage) []string {
 		var out []string
 		for _, s := range st.Stacks {
-			for _, n := range s.mainNodes() {
+			for _, n := range mainNodes(s) {
 				out = append(out, stackPart(s)+": "+mainTypes[n.Type]+" "+n.Name)
 			}
 		}
@@ -364,7 +352,7 @@ func Diagram(assembly string) (string, error) {
 			w(`  %s -->|"deploys"| %s`, ids[s], ID("stage", st.Name))
 		}
 	}
-	edges(first.Stacks, func(s *asmStack) string { return ids[s] })
+	edges(first.Stacks, func(s *cfn.Stack) string { return ids[s] })
 	return b.String(), nil
 }
 

@@ -2,7 +2,6 @@ package quotas
 
 import (
 	"archive/zip"
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,91 +9,45 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/example/notesplatform/internal/cfn"
 )
 
-// assembly is what the check reads of a cloud assembly: its stacks (nested stacks
-// included) and the sources of its file assets.
+// assembly is the cloud assembly the check reads, with the resolver that estimates what
+// CloudFormation makes of template values (cfn.Options.Estimate: on the large side).
 type assembly struct {
-	stacks []*stack
-	byName map[string]*stack // by CloudFormation stack name
-	assets map[string]asset  // by asset hash
-	sizes  map[string]sizes  // code sizes by asset path: stages share assets, zip each once
+	*cfn.Assembly
+	r     *cfn.Resolver
+	sizes map[string]sizes // code sizes by asset path: stages share assets, zip each once
 }
 
 type sizes struct{ zipped, unzipped int64 }
-
-type asset struct {
-	path      string // absolute
-	packaging string // "zip" (a directory zipped at publishing) or "file"
-}
-
-type stack struct {
-	name      string // display name, e.g. dev/Backend
-	stackName string // CloudFormation stack name
-	account   string
-	region    string
-	bytes     int
-	tpl       template
-	// parent and parentID locate the AWS::CloudFormation::Stack resource of a nested stack.
-	parent   *stack
-	parentID string
-}
-
-type template struct {
-	Resources  map[string]resource `json:"Resources"`
-	Outputs    map[string]any      `json:"Outputs"`
-	Parameters map[string]any      `json:"Parameters"`
-}
-
-type resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
-}
 
 func readAssembly(dir string) (*assembly, error) {
 	asm, err := cfn.Read(dir)
 	if err != nil {
 		return nil, fmt.Errorf("quotas: %w", err)
 	}
-	a := &assembly{byName: map[string]*stack{}, assets: map[string]asset{}, sizes: map[string]sizes{}}
-	for hash, f := range asm.Assets {
-		a.assets[hash] = asset{path: f.Path, packaging: f.Packaging}
-	}
-	byID := map[*cfn.Stack]*stack{}
-	for _, s := range asm.Stacks {
-		st := &stack{name: s.Display, stackName: s.Name, account: s.Account, region: s.Region, bytes: len(s.Raw),
-			parent: byID[s.Parent], parentID: s.ParentID}
-		if err := json.Unmarshal(s.Raw, &st.tpl); err != nil {
-			return nil, fmt.Errorf("quotas: %s: %w", s.TemplateFile, err)
-		}
-		byID[s] = st
-		a.stacks = append(a.stacks, st)
-		a.byName[st.stackName] = st
-	}
-	return a, nil
+	return &assembly{Assembly: asm, r: asm.Resolver(&cfn.Options{Estimate: true}), sizes: map[string]sizes{}}, nil
 }
 
 // measure returns the stack's template measures and those of its functions and
 // CloudFront Functions. Function policies and API resources, which can span stacks, are
 // added by the assembly-wide passes.
-func (st *stack) measure(a *assembly) []Measure {
+func (a *assembly) measure(st *cfn.Stack) []Measure {
 	m := func(l Limit, subject string, v int) Measure {
-		return Measure{Limit: l, Stack: st.name, Subject: subject, Value: float64(v)}
+		return Measure{Limit: l, Stack: st.Display, Subject: subject, Value: float64(v)}
 	}
 	out := []Measure{
-		m(Resources, "", len(st.tpl.Resources)),
-		m(TemplateBytes, "", st.bytes),
-		m(Outputs, "", len(st.tpl.Outputs)),
-		m(Parameters, "", len(st.tpl.Parameters)),
+		m(Resources, "", len(st.Template.Resources)),
+		m(TemplateBytes, "", len(st.Raw)),
+		m(Outputs, "", len(st.Template.Outputs)),
+		m(Parameters, "", len(st.Template.Parameters)),
 	}
-	for _, id := range slices.Sorted(maps.Keys(st.tpl.Resources)) {
-		r := st.tpl.Resources[id]
+	for _, id := range slices.Sorted(maps.Keys(st.Template.Resources)) {
+		r := st.Template.Resources[id]
 		switch r.Type {
 		case "AWS::Lambda::Function":
 			subject := "function " + id
@@ -102,7 +55,7 @@ func (st *stack) measure(a *assembly) []Measure {
 			if e, ok := r.Properties["Environment"].(map[string]any); ok {
 				vars, _ := e["Variables"].(map[string]any)
 				for k, v := range vars {
-					env[k] = a.render(st, v)
+					env[k] = a.text(st, v)
 				}
 			}
 			if len(env) > 0 {
@@ -111,13 +64,14 @@ func (st *stack) measure(a *assembly) []Measure {
 			}
 			zipped, unzipped, ok, err := a.code(st, r.Properties["Code"])
 			if err != nil {
-				out = append(out, Measure{Limit: CodeZipBytes, Stack: st.name, Subject: subject + ": " + err.Error(), Value: CodeZipBytes.Max})
+				out = append(out, Measure{Limit: CodeZipBytes, Stack: st.Display, Subject: subject + ": " + err.Error(), Value: CodeZipBytes.Max})
 				continue
 			}
 			if ok {
-				for _, layer := range list(r.Properties["Layers"]) {
-					if ls, lid, found := a.origin(st, layer); found && ls.tpl.Resources[lid].Type == "AWS::Lambda::LayerVersion" {
-						if _, u, ok, err := a.code(ls, ls.tpl.Resources[lid].Properties["Content"]); err == nil && ok {
+				layers, _ := r.Properties["Layers"].([]any)
+				for _, layer := range layers {
+					if ls, lid, found := st.Origin(layer); found && ls.Template.Resources[lid].Type == "AWS::Lambda::LayerVersion" {
+						if _, u, ok, err := a.code(ls, ls.Template.Resources[lid].Properties["Content"]); err == nil && ok {
 							unzipped += u
 						}
 					}
@@ -125,10 +79,10 @@ func (st *stack) measure(a *assembly) []Measure {
 				out = append(out, m(CodeZipBytes, subject, int(zipped)), m(CodeUnzippedBytes, subject, int(unzipped)))
 			}
 		case "AWS::CloudFront::Function":
-			out = append(out, m(CloudFrontFunctionBytes, "function "+id, len(a.render(st, r.Properties["FunctionCode"]))))
+			out = append(out, m(CloudFrontFunctionBytes, "function "+id, len(a.text(st, r.Properties["FunctionCode"]))))
 		}
 	}
-	if st.parent == nil {
+	if st.Parent == nil {
 		out = append(out, a.crossStack(st)...)
 	}
 	return out
@@ -138,13 +92,13 @@ func (st *stack) measure(a *assembly) []Measure {
 // policies of its functions (their permissions may sit in nested stacks) and the API
 // Gateway resources of its REST APIs. It runs once per root stack, over the root and its
 // nested stacks.
-func (a *assembly) crossStack(root *stack) []Measure {
+func (a *assembly) crossStack(root *cfn.Stack) []Measure {
 	type key struct {
-		st *stack
+		st *cfn.Stack
 		id string
 	}
-	family := func(st *stack) bool {
-		for ; st != nil; st = st.parent {
+	family := func(st *cfn.Stack) bool {
+		for ; st != nil; st = st.Parent {
 			if st == root {
 				return true
 			}
@@ -153,20 +107,20 @@ func (a *assembly) crossStack(root *stack) []Measure {
 	}
 	statements := map[key][]string{}
 	apiResources := map[key]int{}
-	for _, st := range a.stacks {
+	for _, st := range a.Stacks {
 		if !family(st) {
 			continue
 		}
-		for id, r := range st.tpl.Resources {
+		for id, r := range st.Template.Resources {
 			switch r.Type {
 			case "AWS::ApiGateway::RestApi":
 				apiResources[key{st, id}]++ // the root resource "/" counts too
 			case "AWS::ApiGateway::Resource":
-				if ost, oid, ok := a.origin(st, r.Properties["RestApiId"]); ok {
+				if ost, oid, ok := st.Origin(r.Properties["RestApiId"]); ok {
 					apiResources[key{ost, oid}]++
 				}
 			case "AWS::Lambda::Permission":
-				if ost, oid, ok := a.origin(st, r.Properties["FunctionName"]); ok {
+				if ost, oid, ok := st.Origin(r.Properties["FunctionName"]); ok {
 					statements[key{ost, oid}] = append(statements[key{ost, oid}], a.statement(st, id, r, ost, oid))
 				}
 			}
@@ -174,43 +128,44 @@ func (a *assembly) crossStack(root *stack) []Measure {
 	}
 	var out []Measure
 	for k, n := range apiResources {
-		out = append(out, Measure{Limit: APIResources, Stack: k.st.name, Subject: "api " + k.id, Value: float64(n)})
+		out = append(out, Measure{Limit: APIResources, Stack: k.st.Display, Subject: "api " + k.id, Value: float64(n)})
 	}
 	for k, stmts := range statements {
 		slices.Sort(stmts)
 		doc := `{"Version":"2012-10-17","Id":"default","Statement":[` + strings.Join(stmts, ",") + `]}`
 		kind := "function "
-		if k.st.tpl.Resources[k.id].Type == "AWS::Lambda::Alias" {
+		if k.st.Template.Resources[k.id].Type == "AWS::Lambda::Alias" {
 			kind = "alias "
 		}
-		out = append(out, Measure{Limit: FunctionPolicyBytes, Stack: k.st.name, Subject: kind + k.id, Value: float64(len(doc))})
+		out = append(out, Measure{Limit: FunctionPolicyBytes, Stack: k.st.Display, Subject: kind + k.id, Value: float64(len(doc))})
 	}
 	return out
 }
 
 // statement renders the resource-based policy statement that Lambda adds for one
 // AWS::Lambda::Permission, the way GetPolicy shows it. The statement id is the
-// permission's physical id, which CloudFormation makes from the stack name, the logical
-// id and a random suffix, up to 100 characters.
-func (a *assembly) statement(st *stack, id string, r resource, fnStack *stack, fnID string) string {
+// permission's physical id, which CloudFormation generates from the stack name, the
+// logical id and a random suffix; the resource is the function's ARN, or the alias's or
+// version's qualified one.
+func (a *assembly) statement(st *cfn.Stack, id string, r cfn.Resource, fnStack *cfn.Stack, fnID string) string {
 	p := r.Properties
-	sid := st.stackName + "-" + id + "-" + strings.Repeat("X", 12)
-	if len(sid) > 100 {
-		sid = sid[:100]
-	}
-	principal := a.render(st, p["Principal"])
+	principal := a.text(st, p["Principal"])
 	var who any = map[string]string{"AWS": principal}
 	if strings.HasSuffix(principal, ".amazonaws.com") {
 		who = map[string]string{"Service": principal}
 	}
-	resourceArn := a.render(fnStack, map[string]any{"Fn::GetAtt": []any{fnID, "Arn"}})
-	stmt := map[string]any{"Sid": sid, "Effect": "Allow", "Principal": who, "Action": a.render(st, p["Action"]), "Resource": resourceArn}
+	var fn any = map[string]any{"Ref": fnID} // an alias's or a version's ARN
+	if fnStack.Template.Resources[fnID].Type == "AWS::Lambda::Function" {
+		fn = map[string]any{"Fn::GetAtt": []any{fnID, "Arn"}}
+	}
+	stmt := map[string]any{"Sid": a.text(st, map[string]any{"Ref": id}), "Effect": "Allow", "Principal": who,
+		"Action": a.text(st, p["Action"]), "Resource": a.text(fnStack, fn)}
 	cond := map[string]map[string]string{}
 	if v, ok := p["SourceArn"]; ok {
-		cond["ArnLike"] = map[string]string{"AWS:SourceArn": a.render(st, v)}
+		cond["ArnLike"] = map[string]string{"AWS:SourceArn": a.text(st, v)}
 	}
 	if v, ok := p["SourceAccount"]; ok {
-		cond["StringEquals"] = map[string]string{"AWS:SourceAccount": a.render(st, v)}
+		cond["StringEquals"] = map[string]string{"AWS:SourceAccount": a.text(st, v)}
 	}
 	if len(cond) > 0 {
 		stmt["Condition"] = cond
@@ -219,178 +174,48 @@ func (a *assembly) statement(st *stack, id string, r resource, fnStack *stack, f
 	return string(b)
 }
 
-// origin follows a Ref or GetAtt to the resource it names, through the parameters of
-// nested stacks, and reports the stack and logical id.
-func (a *assembly) origin(st *stack, v any) (*stack, string, bool) {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
-		return nil, "", false
+// text is a template value as AWS sees it once CloudFormation has resolved it, estimated
+// on the large side (names and ids it cannot know at their longest usual length); a
+// list or an object is its JSON.
+func (a *assembly) text(st *cfn.Stack, v any) string {
+	rv, err := a.r.Value(st, v)
+	if err != nil { // an estimate resolves every value; a stack it cannot read at all
+		return strings.Repeat("x", cfn.EstimateLength)
 	}
-	var name string
-	if ref, ok := m["Ref"].(string); ok {
-		name = ref
-	} else if ga := list(m["Fn::GetAtt"]); len(ga) == 2 {
-		name, _ = ga[0].(string)
-	} else {
-		return nil, "", false
-	}
-	if _, ok := st.tpl.Resources[name]; ok {
-		return st, name, true
-	}
-	if _, ok := st.tpl.Parameters[name]; ok && st.parent != nil {
-		params, _ := st.parent.tpl.Resources[st.parentID].Properties["Parameters"].(map[string]any)
-		if passed, ok := params[name]; ok {
-			return a.origin(st.parent, passed)
-		}
-	}
-	return nil, "", false
-}
-
-// placeholder is how long the check assumes a generated name or id is: CloudFormation
-// names such as <stack>-<logical id>-<random> are cut to 64 characters by most services.
-const placeholder = 64
-
-// render turns a template value into the string AWS would see after CloudFormation
-// resolved it, with names and ids it cannot know replaced by placeholders of their
-// longest usual length, so sizes err on the large side.
-func (a *assembly) render(st *stack, v any) string {
-	switch x := v.(type) {
+	switch x := rv.(type) {
 	case nil:
 		return ""
 	case string:
 		return x
-	case float64, bool:
-		return fmt.Sprint(x)
-	case []any:
-		b, _ := json.Marshal(x)
-		return string(b)
-	case map[string]any:
-		if len(x) != 1 {
-			b, _ := json.Marshal(x)
-			return string(b)
-		}
-		for fn, arg := range x {
-			return a.intrinsic(st, fn, arg)
-		}
 	}
-	return strings.Repeat("x", placeholder)
+	b, _ := json.Marshal(rv)
+	return string(b)
 }
-
-func (a *assembly) intrinsic(st *stack, fn string, arg any) string {
-	switch fn {
-	case "Ref":
-		name, _ := arg.(string)
-		switch name {
-		case "AWS::Region":
-			return cmp.Or(st.region, "ap-southeast-4")
-		case "AWS::AccountId":
-			return cmp.Or(st.account, "123456789012")
-		case "AWS::Partition":
-			return "aws"
-		case "AWS::URLSuffix":
-			return "amazonaws.com"
-		case "AWS::StackName":
-			return st.stackName
-		}
-		if ost, id, ok := a.origin(st, map[string]any{"Ref": name}); ok {
-			switch ost.tpl.Resources[id].Type {
-			case "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Authorizer":
-				return strings.Repeat("a", 10) // API Gateway ids are 10 characters
-			case "AWS::Lambda::Alias", "AWS::Lambda::Version":
-				return a.intrinsic(ost, "Fn::GetAtt", []any{id, "Arn"}) + ":live"
-			}
-			return strings.Repeat("x", placeholder)
-		}
-		if st.parent != nil {
-			params, _ := st.parent.tpl.Resources[st.parentID].Properties["Parameters"].(map[string]any)
-			if passed, ok := params[name]; ok {
-				return a.render(st.parent, passed)
-			}
-		}
-	case "Fn::GetAtt":
-		parts := list(arg)
-		if len(parts) == 2 && parts[1] == "Arn" {
-			id, _ := parts[0].(string)
-			service, name := "service", strings.Repeat("x", placeholder)
-			if r, ok := st.tpl.Resources[id]; ok {
-				if _, rest, found := strings.Cut(r.Type, "::"); found {
-					service, _, _ = strings.Cut(strings.ToLower(rest), "::")
-				}
-				if r.Type == "AWS::Lambda::Function" {
-					name = "function:" + name
-				}
-			}
-			return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, cmp.Or(st.region, "ap-southeast-4"), cmp.Or(st.account, "123456789012"), name)
-		}
-	case "Fn::Join":
-		parts := list(arg)
-		if len(parts) == 2 {
-			sep, _ := parts[0].(string)
-			var out []string
-			for _, p := range list(parts[1]) {
-				out = append(out, a.render(st, p))
-			}
-			return strings.Join(out, sep)
-		}
-	case "Fn::Sub":
-		s, _ := arg.(string)
-		if parts := list(arg); len(parts) > 0 {
-			s, _ = parts[0].(string)
-		}
-		return subVar.ReplaceAllStringFunc(s, func(m string) string {
-			name := m[2 : len(m)-1]
-			if res, attr, ok := strings.Cut(name, "."); ok {
-				return a.intrinsic(st, "Fn::GetAtt", []any{res, attr})
-			}
-			return a.intrinsic(st, "Ref", name)
-		})
-	case "Fn::GetStackOutput":
-		args, _ := arg.(map[string]any)
-		name, _ := args["StackName"].(string)
-		output, _ := args["OutputName"].(string)
-		if src, ok := a.byName[name]; ok {
-			if o, ok := src.tpl.Outputs[output].(map[string]any); ok {
-				return a.render(src, o["Value"])
-			}
-		}
-	case "Fn::Select":
-		parts := list(arg)
-		if len(parts) == 2 {
-			i, _ := parts[0].(float64)
-			if items := list(parts[1]); int(i) < len(items) {
-				return a.render(st, items[int(i)])
-			}
-		}
-	}
-	return strings.Repeat("x", placeholder)
-}
-
-var subVar = regexp.MustCompile(`\$\{[^}!][^}]*\}`)
 
 // code returns the zipped and unzipped size of a function's or layer's code asset; ok is
 // false for inline code or code from a bucket that is not an asset of this assembly.
-func (a *assembly) code(st *stack, v any) (zipped, unzipped int64, ok bool, err error) {
+func (a *assembly) code(st *cfn.Stack, v any) (zipped, unzipped int64, ok bool, err error) {
 	c, _ := v.(map[string]any)
-	key := a.render(st, c["S3Key"])
+	key := a.text(st, c["S3Key"])
 	hash := strings.TrimSuffix(key, ".zip")
-	src, found := a.assets[hash]
+	src, found := a.Assets[hash]
 	if !found {
 		return 0, 0, false, nil
 	}
-	if sz, done := a.sizes[src.path]; done {
+	if sz, done := a.sizes[src.Path]; done {
 		return sz.zipped, sz.unzipped, true, nil
 	}
-	info, err := os.Stat(src.path)
+	info, err := os.Stat(src.Path)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("code asset missing from the assembly: %v", err)
 	}
 	if info.IsDir() {
-		zipped, unzipped, ok, err = dirSizes(src.path)
+		zipped, unzipped, ok, err = dirSizes(src.Path)
 	} else {
-		zipped, unzipped, ok, err = zipFileSizes(src.path)
+		zipped, unzipped, ok, err = zipFileSizes(src.Path)
 	}
 	if ok {
-		a.sizes[src.path] = sizes{zipped, unzipped}
+		a.sizes[src.Path] = sizes{zipped, unzipped}
 	}
 	return zipped, unzipped, ok, err
 }
@@ -443,8 +268,3 @@ func zipFileSizes(path string) (zipped, unzipped int64, ok bool, err error) {
 type counter struct{ n int64 }
 
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-func list(v any) []any {
-	l, _ := v.([]any)
-	return l
-}

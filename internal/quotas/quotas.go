@@ -1,9 +1,7 @@
 // Package quotas measures a synthesized cloud assembly against the limits that AWS
-// enforces at deploy time and `cdk synth` does not: resources, bytes, outputs and
-// parameters per template, API Gateway resources per REST API, the size of each Lambda
-// function's resource-based policy and environment, Lambda code sizes and CloudFront
-// Function code. Synth fails when a value reaches Threshold of its limit, long before the
-// first deploy would fail.
+// enforces at deploy time and `cdk synth` does not (see Limits), so that synth fails at
+// Threshold of a limit, long before the first deploy would. Sizes are estimated on the
+// large side by internal/cfn's resolver (cfn.Options.Estimate).
 package quotas
 
 import (
@@ -117,8 +115,8 @@ func Check(dir string, raised ...Raise) ([]Measure, error) {
 		return nil, err
 	}
 	var out []Measure
-	for _, st := range a.stacks {
-		out = append(out, st.measure(a)...)
+	for _, st := range a.Stacks {
+		out = append(out, a.measure(st)...)
 	}
 	for i := range out {
 		out[i].Max = out[i].Limit.Max

@@ -137,7 +137,7 @@ func TestMissingCDKOutSaysRunMakeSynth(t *testing.T) {
 func TestStaleBundleSaysRunMakeSynth(t *testing.T) {
 	out, fns := copyStage(t)
 	f := fns["Health"]
-	tpl := filepath.Join(out, "assembly-dev", f.Stack.ArtifactID+".template.json")
+	tpl := filepath.Join(out, "assembly-dev", filepath.Base(f.Stack.TemplateFile))
 	b, err := os.ReadFile(tpl)
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func templateModels(t *testing.T, h *artifact.Harness) (models map[string]any, b
 	models, byRoute = map[string]any{}, map[string]string{}
 	for _, s := range h.Assembly.Stacks {
 		names := map[string]string{} // logical id -> model name
-		for id, res := range s.Resources {
+		for id, res := range s.Template.Resources {
 			if res.Type == "AWS::ApiGateway::Model" {
 				name, _ := res.Properties["Name"].(string)
 				if ct := res.Properties["ContentType"]; ct != "application/json" {
@@ -40,7 +40,7 @@ func templateModels(t *testing.T, h *artifact.Harness) (models map[string]any, b
 				names[id] = name
 			}
 		}
-		for id, res := range s.Resources {
+		for id, res := range s.Template.Resources {
 			if res.Type != "AWS::ApiGateway::Method" {
 				continue
 			}
@@ -60,7 +60,7 @@ func templateModels(t *testing.T, h *artifact.Harness) (models map[string]any, b
 			}
 			byRoute[route] = model
 			v, _ := res.Properties["RequestValidatorId"].(map[string]any)
-			validator := s.Resources[fmt.Sprint(v["Ref"])]
+			validator := s.Template.Resources[fmt.Sprint(v["Ref"])]
 			if validator.Type != "AWS::ApiGateway::RequestValidator" || validator.Properties["ValidateRequestBody"] != true {
 				t.Errorf("%s (method %s): its validator %v does not validate request bodies, so API Gateway would not apply the model", route, id, v)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/example/notesplatform/internal/artifact"
+	"github.com/example/notesplatform/internal/cfn"
 )
 
 // TestPreTrafficCheck runs the PreTrafficCheck bundle of cdk.out as CodeDeploy runs it
@@ -24,13 +25,13 @@ func TestPreTrafficCheck(t *testing.T) {
 	}
 	for _, f := range h.Functions {
 		t.Run(f.Name, func(t *testing.T) {
-			d := checkDeployment(t, h, f, artifact.VersionNumber)
+			d := checkDeployment(t, h, f, cfn.LambdaVersion)
 			if d.Status != "Succeeded" || d.Reports != 1 {
 				t.Errorf("the check reported %q (%d reports) for the real %s artifact, want Succeeded once; its log:\n%s",
 					d.Status, d.Reports, f.Name, h.Instances["PreTrafficCheck"].FunctionOutput())
 			}
 			name, _ := h.Resolver.Ref(f.Stack, f.LogicalID)
-			want := h.Lambda.ARN(name, artifact.VersionNumber)
+			want := h.Lambda.ARN(name, cfn.LambdaVersion)
 			invoked := 0
 			for _, c := range h.Recorder.CallsBy("PreTrafficCheck") {
 				if c.Action == "lambda:InvokeFunction" && slices.Contains(c.Resources, want) {

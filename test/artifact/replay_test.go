@@ -16,6 +16,7 @@ import (
 
 	"github.com/example/notesplatform/internal/artifact"
 	"github.com/example/notesplatform/internal/awscalls"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/iamsim"
 	"github.com/example/notesplatform/internal/repo"
 )
@@ -114,7 +115,7 @@ func replayIn(ctx context.Context, sim *iamsim.Simulator, h *artifact.Harness, r
 	sr := &stageReplay{h: h, roles: map[string]*artifact.Role{}, calls: slices.Clone(recorded)}
 	var err error
 	for _, f := range h.All() {
-		if sr.roles[f.Name], err = h.Resolver.RoleOf(f, artifact.ManagedFrom(ctx, sim)); err != nil {
+		if sr.roles[f.Name], err = h.Assembly.RoleOf(f, artifact.ManagedFrom(ctx, sim)); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +168,7 @@ func ensureDriven(t *testing.T, h *artifact.Harness) {
 	}
 	if len(h.Recorder.CallsBy("PreTrafficCheck")) == 0 {
 		for _, f := range h.Functions {
-			checkDeployment(t, h, f, artifact.VersionNumber)
+			checkDeployment(t, h, f, cfn.LambdaVersion)
 		}
 	}
 }

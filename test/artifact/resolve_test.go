@@ -1,92 +1,21 @@
 package artifact_test
 
 import (
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/example/notesplatform/internal/artifact"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
-func synthetic() (*artifact.Resolver, *artifact.Stack) {
-	data := &artifact.Stack{Name: "app-dev-data", Account: "111111111111", Region: "eu-west-1",
-		Resources: map[string]artifact.Resource{"Table1": {Type: "AWS::DynamoDB::Table", Properties: map[string]any{}}},
-		Outputs:   map[string]artifact.Output{"TableRef": {Value: map[string]any{"Ref": "Table1"}}, "TableArn": {Value: map[string]any{"Fn::GetAtt": []any{"Table1", "Arn"}}}},
-	}
-	backend := &artifact.Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1",
-		Resources: map[string]artifact.Resource{
-			"Secret1": {Type: "AWS::SecretsManager::Secret", Properties: map[string]any{}},
-			"Named":   {Type: "AWS::SecretsManager::Secret", Properties: map[string]any{"Name": "cursor"}},
-			"Role1":   {Type: "AWS::IAM::Role", Properties: map[string]any{}},
-			"Bucket1": {Type: "AWS::S3::Bucket", Properties: map[string]any{}},
-		},
-	}
-	asm := &artifact.Assembly{Stage: "dev", Stacks: []*artifact.Stack{data, backend}}
-	return artifact.NewResolver(asm), backend
-}
-
-// TestResolverIntrinsics: each intrinsic resolves to the same physical ids everywhere,
-// across stacks too; anything unknown is an error that names it.
-func TestResolverIntrinsics(t *testing.T) {
-	r, s := synthetic()
-	tableRef := map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "app-dev-data", "Region": "eu-west-1", "OutputName": "TableRef"}}
-	tableArn := map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "app-dev-data", "Region": "eu-west-1", "OutputName": "TableArn"}}
-	name, err := r.String(s, tableRef)
-	if err != nil || !regexp.MustCompile(`^app-dev-data-Table1-[0-9A-F]{12}$`).MatchString(name) {
-		t.Fatalf("table name %q, %v: want <stack>-<logical id>-<suffix> as CloudFormation names it", name, err)
-	}
-	cases := []struct {
-		in   any
-		want string
-	}{
-		{tableArn, "arn:aws:dynamodb:eu-west-1:111111111111:table/" + name},
-		{map[string]any{"Fn::Join": []any{"/", []any{"a", map[string]any{"Ref": "AWS::Region"}, map[string]any{"Ref": "AWS::AccountId"}}}}, "a/eu-west-1/111111111111"},
-		{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket1}/*"}, "arn:aws:s3:::" + mustRef(t, r, s, "Bucket1") + "/*"},
-		{map[string]any{"Fn::Sub": []any{"${X}-${!Literal}", map[string]any{"X": map[string]any{"Ref": "AWS::StackName"}}}}, "app-dev-backend-${Literal}"},
-		{map[string]any{"Fn::Select": []any{"1", map[string]any{"Fn::Split": []any{",", "a,b,c"}}}}, "b"},
-		{map[string]any{"Fn::GetAtt": []any{"Role1", "Arn"}}, "arn:aws:iam::111111111111:role/" + mustRef(t, r, s, "Role1")},
-		{map[string]any{"Ref": "Named"}, "arn:aws:secretsmanager:eu-west-1:111111111111:secret:cursor-" + fmt.Sprintf("%x", sha256.Sum256([]byte("cursor")))[:6]},
-	}
-	for _, c := range cases {
-		got, err := r.String(s, c.in)
-		if err != nil || got != c.want {
-			t.Errorf("%v = %q, %v; want %q", c.in, got, err, c.want)
-		}
-	}
-	arn := mustRef(t, r, s, "Secret1")
-	if !regexp.MustCompile(`^arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-dev-backend-Secret1-[0-9A-F]{12}-[0-9a-f]{6}$`).MatchString(arn) {
-		t.Errorf("secret ARN %q is not shaped like Secrets Manager's", arn)
-	}
-	if again := mustRef(t, r, s, "Secret1"); again != arn {
-		t.Errorf("the same resource resolved to %q and %q", arn, again)
-	}
-	for _, bad := range []any{
-		map[string]any{"Fn::ImportValue": "x"},
-		map[string]any{"Ref": "Missing"},
-		map[string]any{"Fn::GetAtt": []any{"Bucket1", "WebsiteURL"}},
-		map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "other", "OutputName": "X"}},
-	} {
-		if _, err := r.String(s, bad); err == nil {
-			t.Errorf("%v resolved without error: the resolver must not guess", bad)
-		}
-	}
-	// AWS::NoValue removes the property.
-	v, err := r.Resolve(s, map[string]any{"A": "x", "B": map[string]any{"Ref": "AWS::NoValue"}})
-	if m, _ := v.(map[string]any); err != nil || len(m) != 1 {
-		t.Errorf("AWS::NoValue left %v, %v", v, err)
-	}
-}
-
-func mustRef(t *testing.T, r *artifact.Resolver, s *artifact.Stack, id string) string {
+func mustRef(t *testing.T, r *cfn.Resolver, s *cfn.Stack, id string) string {
 	t.Helper()
 	v, err := r.Ref(s, id)
 	if err != nil {
@@ -100,10 +29,10 @@ func mustRef(t *testing.T, r *artifact.Resolver, s *artifact.Stack, id string) s
 // dynalite and the secret in the stand-in.
 func TestStageEnvironmentResolves(t *testing.T) {
 	_, asm, fns := devStage(t)
-	r := artifact.NewResolver(asm)
+	r := asm.Resolver
 	var tables, secrets []string
 	for _, s := range asm.Stacks {
-		for id, res := range s.Resources {
+		for id, res := range s.Template.Resources {
 			switch res.Type {
 			case "AWS::DynamoDB::Table":
 				tables = append(tables, mustRef(t, r, s, id))
@@ -113,7 +42,7 @@ func TestStageEnvironmentResolves(t *testing.T) {
 		}
 	}
 	for _, f := range fns {
-		env, err := r.Environment(f)
+		env, err := asm.Environment(f)
 		if err != nil {
 			t.Errorf("%s: %v", f.Name, err)
 			continue

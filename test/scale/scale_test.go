@@ -18,8 +18,8 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/internal/cdkapp"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/quotas"
 	"github.com/example/notesplatform/lambdas/api"
 )
@@ -36,7 +36,7 @@ type result struct {
 	routes   int // routes of the table
 	elapsed  time.Duration
 	measures []quotas.Measure
-	findings []nag.Finding
+	findings []cfn.Annotation
 	// stageResources counts the resources of every template of the dev stage, nested
 	// stacks included; shards counts its nested route stacks.
 	stageResources, shards int
@@ -59,9 +59,11 @@ func synth(t testing.TB, table api.Table) result {
 	if r.measures, err = quotas.Check(out); err != nil {
 		t.Fatal(err)
 	}
-	if r.findings, err = nag.Findings(out); err != nil {
+	read, err := cfn.Read(out)
+	if err != nil {
 		t.Fatal(err)
 	}
+	r.findings = read.Findings()
 	for _, m := range r.measures {
 		if m.Limit.ID == quotas.Resources.ID && strings.HasPrefix(m.Stack, "dev/") {
 			r.stageResources += int(m.Value)

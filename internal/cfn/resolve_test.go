@@ -1,10 +1,10 @@
-package cfnresolve
+package cfn
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,22 +12,26 @@ import (
 )
 
 // tpl parses a template written as JSON, so fixtures read like the templates CDK writes.
-func tpl(t *testing.T, s string) map[string]any {
+func tpl(t *testing.T, s string) *Template {
 	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(s), &m))
-	return m
+	out, err := ParseTemplate([]byte(s))
+	require.NoError(t, err)
+	return out
+}
+
+// resolve resolves one stack's template with a new Resolver of the assembly's stacks.
+func resolve(a *Assembly, s *Stack, opts *Options) (*Template, error) {
+	return a.Resolver(opts).Template(s)
 }
 
 // resolved resolves one stack and returns its resources' properties by logical id.
 func resolved(t *testing.T, a *Assembly, s *Stack) map[string]map[string]any {
 	t.Helper()
-	out, err := a.Resolve(s, nil)
+	out, err := resolve(a, s, nil)
 	require.NoError(t, err)
 	props := map[string]map[string]any{}
-	for id, r := range out["Resources"].(map[string]any) {
-		p, _ := r.(map[string]any)["Properties"].(map[string]any)
-		props[id] = p
+	for id, r := range out.Resources {
+		props[id] = r.Properties
 	}
 	return props
 }
@@ -54,9 +58,9 @@ func TestGetStackOutputRecursive(t *testing.T) {
 	assert.Equal(t, 30.0, got["RetentionInDays"], "plain values are kept with their JSON type")
 
 	// The same key seen from its own stack is the same ARN.
-	baseOut, err := a.Resolve(base, nil)
+	baseOut, err := resolve(a, base, nil)
 	require.NoError(t, err)
-	assert.Equal(t, got["KmsKeyId"], baseOut["Outputs"].(map[string]any)["KeyArn"].(map[string]any)["Value"])
+	assert.Equal(t, got["KmsKeyId"], baseOut.Outputs["KeyArn"].Value)
 }
 
 func TestGetStackOutputErrors(t *testing.T) {
@@ -66,17 +70,17 @@ func TestGetStackOutputErrors(t *testing.T) {
 	loopB := &Stack{Name: "b", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
 		"Resources": {}, "Outputs": {"O": {"Value": {"Fn::GetStackOutput": {"StackName": "a", "OutputName": "O"}}}}}`)}
 	a := &Assembly{Stacks: []*Stack{loopA, loopB}}
-	_, err := a.Resolve(loopA, nil)
+	_, err := resolve(a, loopA, nil)
 	assert.ErrorContains(t, err, "refers back to itself")
 
 	missing := &Stack{Name: "c", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
 		"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetStackOutput": {"StackName": "nope", "OutputName": "O"}}}}}}`)}
-	_, err = (&Assembly{Stacks: []*Stack{missing}}).Resolve(missing, nil)
+	_, err = resolve((&Assembly{Stacks: []*Stack{missing}}), missing, nil)
 	assert.ErrorContains(t, err, "no stack nope in eu-west-1")
 
 	noOutput := &Stack{Name: "d", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
 		"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetStackOutput": {"StackName": "b", "OutputName": "Missing"}}}}}}`)}
-	_, err = (&Assembly{Stacks: []*Stack{noOutput, loopB}}).Resolve(noOutput, nil)
+	_, err = resolve((&Assembly{Stacks: []*Stack{noOutput, loopB}}), noOutput, nil)
 	assert.ErrorContains(t, err, "stack b has no output Missing")
 }
 
@@ -133,7 +137,7 @@ func TestUnknownAttributeFails(t *testing.T) {
 	s := &Stack{Name: "x", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
 		"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {}},
 			"Alias": {"Type": "AWS::KMS::Alias", "Properties": {"TargetKeyId": {"Fn::GetAtt": ["Key", "NoSuchAttribute"]}}}}}`)}
-	_, err := (&Assembly{Stacks: []*Stack{s}}).Resolve(s, nil)
+	_, err := resolve((&Assembly{Stacks: []*Stack{s}}), s, nil)
 	assert.ErrorContains(t, err, "no placeholder for attribute NoSuchAttribute of Key (AWS::KMS::Key)")
 }
 
@@ -165,12 +169,11 @@ func TestIntrinsicFunctions(t *testing.T) {
 				"Partition": {"Fn::Sub": "${AWS::Partition}.${AWS::URLSuffix}"}
 			}}}}`)}
 	a := &Assembly{Stacks: []*Stack{s}}
-	out, err := a.Resolve(s, nil)
+	out, err := resolve(a, s, nil)
 	require.NoError(t, err)
-	res := out["Resources"].(map[string]any)
-	assert.NotContains(t, res, "DevOnly", "a resource whose condition is false is not created")
-	assert.NotContains(t, out, "Conditions")
-	got := res["Out"].(map[string]any)["Properties"].(map[string]any)
+	assert.NotContains(t, out.Resources, "DevOnly", "a resource whose condition is false is not created")
+	assert.Nil(t, out.Conditions)
+	got := out.Resources["Out"].Properties
 	key := resolved(t, a, s)["Out"]["Sub"].(string)
 	assert.Regexp(t, `^eu-central-1/prod/arn:aws:kms:eu-central-1:111111111111:key/[0-9a-f-]{36}/\$\{Literal\}$`, key)
 	assert.Equal(t, "a:1:true", got["Joined"])
@@ -194,32 +197,32 @@ func TestParametersAndSSM(t *testing.T) {
 		"Rules": {"CheckBootstrapVersion": {"Assertions": [{"Assert": {"Fn::Not": [{"Fn::Contains": [["1"], {"Ref": "BootstrapVersion"}]}]}}]}},
 		"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "BootstrapVersion"}}}}}`)}
 	a := &Assembly{Stacks: []*Stack{s}}
-	_, err := a.Resolve(s, nil)
+	_, err := resolve(a, s, nil)
 	assert.ErrorContains(t, err, `parameter BootstrapVersion reads SSM parameter "/cdk-bootstrap/hnb659fds/version": give its value in Options.SSMParameters`)
 
-	out, err := a.Resolve(s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}})
+	out, err := resolve(a, s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}})
 	require.NoError(t, err, "the Rules section is dropped, not resolved: hooks never see it")
-	assert.Equal(t, "30", out["Resources"].(map[string]any)["P"].(map[string]any)["Properties"].(map[string]any)["Value"])
-	assert.NotContains(t, out, "Rules")
+	assert.Equal(t, "30", out.Resources["P"].Properties["Value"])
+	assert.Nil(t, out.Rules)
 
-	s.Template["Resources"].(map[string]any)["Q"] = map[string]any{"Type": "AWS::SSM::Parameter", "Properties": map[string]any{"Value": map[string]any{"Ref": "Required"}}}
-	_, err = a.Resolve(s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}})
+	s.Template.Resources["Q"] = Resource{Type: "AWS::SSM::Parameter", Properties: map[string]any{"Value": map[string]any{"Ref": "Required"}}}
+	_, err = resolve(a, s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}})
 	assert.ErrorContains(t, err, "parameter Required has no default")
-	out, err = a.Resolve(s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}, Parameters: map[string]any{"Required": "given"}})
+	out, err = resolve(a, s, &Options{SSMParameters: map[string]string{"/cdk-bootstrap/hnb659fds/version": "30"}, Parameters: map[string]any{"Required": "given"}})
 	require.NoError(t, err)
-	assert.Equal(t, "given", out["Resources"].(map[string]any)["Q"].(map[string]any)["Properties"].(map[string]any)["Value"])
+	assert.Equal(t, "given", out.Resources["Q"].Properties["Value"])
 }
 
 func TestUnsupportedFunctionFails(t *testing.T) {
 	s := &Stack{Name: "u", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
 		"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Fn::Cidr": ["10.0.0.0/16", 2, 8]}}}}}`)}
-	_, err := (&Assembly{Stacks: []*Stack{s}}).Resolve(s, nil)
+	_, err := resolve((&Assembly{Stacks: []*Stack{s}}), s, nil)
 	assert.ErrorContains(t, err, "intrinsic function Fn::Cidr is not supported")
 	assert.ErrorContains(t, err, "u Resources/P/Properties/Value/Fn::Cidr", "the error names the stack and where in the template")
 
 	bad := &Stack{Name: "r", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
 		"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": {"Ref": "Nothing"}}}}}`)}
-	_, err = (&Assembly{Stacks: []*Stack{bad}}).Resolve(bad, nil)
+	_, err = resolve((&Assembly{Stacks: []*Stack{bad}}), bad, nil)
 	assert.ErrorContains(t, err, `Ref "Nothing" names no parameter, resource or pseudo parameter`)
 }
 
@@ -231,13 +234,13 @@ func TestMetadataIsKept(t *testing.T) {
 			"Metadata": {"guard": {"SuppressedRules": ["CT.S3.PR.2"]}, "Ref": {"Ref": "K"}},
 			"Properties": {"Tags": [{"Key": "k", "Value": {"Ref": "K"}}]}},
 			"K": {"Type": "AWS::KMS::Key", "Properties": {}}}}`)}
-	out, err := (&Assembly{Stacks: []*Stack{s}}).Resolve(s, nil)
+	out, err := resolve((&Assembly{Stacks: []*Stack{s}}), s, nil)
 	require.NoError(t, err)
-	b := out["Resources"].(map[string]any)["B"].(map[string]any)
-	assert.Equal(t, map[string]any{"guard": map[string]any{"SuppressedRules": []any{"CT.S3.PR.2"}}, "Ref": map[string]any{"Ref": "K"}}, b["Metadata"])
-	assert.Equal(t, "Retain", b["DeletionPolicy"])
-	assert.Equal(t, []any{"K"}, b["DependsOn"])
-	assert.Regexp(t, `^[0-9a-f-]{36}$`, b["Properties"].(map[string]any)["Tags"].([]any)[0].(map[string]any)["Value"])
+	b := out.Resources["B"]
+	assert.Equal(t, map[string]any{"guard": map[string]any{"SuppressedRules": []any{"CT.S3.PR.2"}}, "Ref": map[string]any{"Ref": "K"}}, b.Metadata)
+	assert.Equal(t, "Retain", b.DeletionPolicy)
+	assert.Equal(t, Names{"K"}, b.DependsOn)
+	assert.Regexp(t, `^[0-9a-f-]{36}$`, b.Properties["Tags"].([]any)[0].(map[string]any)["Value"])
 }
 
 func TestImportValue(t *testing.T) {
@@ -251,9 +254,10 @@ func TestImportValue(t *testing.T) {
 }
 
 // Read finds the stacks of nested assemblies (one per CDK stage), with their names,
-// construct paths and environments; a stack whose name is its artifact id has no
-// stackName in the manifest.
-func TestRead(t *testing.T) {
+// construct paths and environments, and the resolver finds producers among them by name
+// and region; a stack whose name is its artifact id has no stackName in the manifest. An
+// environment-agnostic stack cannot be resolved.
+func TestReadThenResolve(t *testing.T) {
 	dir := t.TempDir()
 	write := func(rel, content string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755))
@@ -264,28 +268,39 @@ func TestRead(t *testing.T) {
 			"properties": {"templateFile": "notes-pipeline.template.json"}},
 		"assembly-dev": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-dev", "displayName": "dev"}},
 		"Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}}}`)
-	write("notes-pipeline.template.json", `{"Resources": {}}`)
+	write("notes-pipeline.template.json", `{"Resources": {}, "Outputs": {"Name": {"Value": {"Ref": "AWS::StackName"}}}}`)
 	write("assembly-dev/manifest.json", `{"version": "55.0.0", "artifacts": {
 		"devBase4C0BD46D": {"type": "aws:cloudformation:stack", "environment": "aws://111111111111/eu-west-1", "displayName": "dev/Base",
 			"properties": {"templateFile": "devBase4C0BD46D.template.json", "stackName": "notes-dev-base"}}}}`)
-	write("assembly-dev/devBase4C0BD46D.template.json", `{"Resources": {"K": {"Type": "AWS::KMS::Key"}}}`)
+	write("assembly-dev/devBase4C0BD46D.template.json", `{"Resources": {"K": {"Type": "AWS::KMS::Key"}, "P": {"Type": "AWS::SSM::Parameter", "Properties": {
+		"Value": {"Fn::GetStackOutput": {"StackName": "notes-pipeline", "Region": "eu-west-1", "OutputName": "Name"}}}}},
+		"Outputs": {"Wrong": {"Value": {"Fn::GetStackOutput": {"StackName": "notes-dev-base", "Region": "us-east-1", "OutputName": "Name"}}}}}`)
 
 	a, err := Read(dir)
 	require.NoError(t, err)
 	require.Len(t, a.Stacks, 2)
-	base := a.Stack("notes-dev-base", "eu-west-1")
+	base := a.StackAt("dev/Base")
 	require.NotNil(t, base)
-	assert.Equal(t, "dev/Base", base.Path)
+	assert.Equal(t, "notes-dev-base", base.Name)
 	assert.Equal(t, "111111111111", base.Account)
-	assert.Contains(t, base.Template["Resources"], "K")
-	p := a.Stack("notes-pipeline", "eu-west-1")
-	require.NotNil(t, p, "the stack name defaults to the artifact id")
-	assert.Equal(t, "notes-pipeline", p.Path)
-	assert.Nil(t, a.Stack("notes-dev-base", "us-east-1"))
+	assert.Contains(t, base.Template.Resources, "K")
+	p := a.StackAt("notes-pipeline")
+	require.NotNil(t, p, "the display name defaults to the artifact id")
+	assert.Equal(t, "notes-pipeline", p.Name, "the stack name defaults to the artifact id")
+	r := a.Resolver(nil)
+	got, err := r.Value(base, base.Template.Resources["P"].Properties["Value"])
+	require.NoError(t, err)
+	assert.Equal(t, "notes-pipeline", got, "the producer is found by stack name and region")
+	_, err = r.Value(base, base.Template.Outputs["Wrong"].Value)
+	assert.ErrorContains(t, err, "no stack notes-dev-base in us-east-1")
 
 	write("assembly-dev/manifest.json", `{"artifacts": {"x": {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
 		"properties": {"templateFile": "devBase4C0BD46D.template.json"}}}}`)
-	_, err = Read(dir)
+	a, err = Read(dir)
+	require.NoError(t, err)
+	agnostic := a.StackAt("x")
+	assert.Empty(t, agnostic.Account+agnostic.Region, "an unknown account or region is no environment")
+	_, err = resolve(a, agnostic, nil)
 	assert.ErrorContains(t, err, "environment-agnostic stacks cannot be resolved")
 }
 
@@ -299,9 +314,9 @@ func TestGeneratedIdentifiers(t *testing.T) {
 	assert.Regexp(t, `^[A-Z0-9]{13}$`, g.format("UPPER13"))
 	assert.Regexp(t, `^[A-Za-z0-9]{9}$`, g.format("Alnum9"))
 	assert.NotEqual(t, g.uuid(), newGen("stack", "Other").uuid())
-	assert.Equal(t, "aws-cn", partition("cn-north-1"))
-	assert.Equal(t, "aws-us-gov", partition("us-gov-west-1"))
-	assert.Equal(t, "amazonaws.com.cn", urlSuffix("cn-north-1"))
+	assert.Equal(t, "aws-cn", Partition("cn-north-1"))
+	assert.Equal(t, "aws-us-gov", Partition("us-gov-west-1"))
+	assert.Equal(t, "amazonaws.com.cn", URLSuffix("cn-north-1"))
 }
 
 // A nested stack's parameter takes the value its parent's AWS::CloudFormation::Stack
@@ -321,16 +336,167 @@ func TestNestedStackParameters(t *testing.T) {
 	a := &Assembly{Stacks: []*Stack{parent, nested}}
 
 	got := resolved(t, a, nested)["Path"]
-	parentOut, err := a.Resolve(parent, nil)
+	parentOut, err := resolve(a, parent, nil)
 	require.NoError(t, err)
-	passed := parentOut["Resources"].(map[string]any)["Routes3"].(map[string]any)["Properties"].(map[string]any)["Parameters"].(map[string]any)
+	passed := parentOut.Resources["Routes3"].Properties["Parameters"].(map[string]any)
 	assert.Equal(t, passed["ApiId"], got["RestApiId"], "the parent's Ref, resolved in the parent")
 	assert.Regexp(t, `^[a-z0-9]{10}$`, got["RestApiId"])
 	assert.Equal(t, passed["Root"], got["ParentId"])
 	assert.NotEqual(t, got["RestApiId"], got["ParentId"])
 	assert.Equal(t, "prod", got["PathPart"], "a parameter the parent does not pass keeps its default")
 
-	delete(nested.Template["Parameters"].(map[string]any)["Stage"].(map[string]any), "Default")
-	_, err = a.Resolve(nested, nil)
+	stage := nested.Template.Parameters["Stage"]
+	stage.Default = nil
+	nested.Template.Parameters["Stage"] = stage
+	_, err = resolve(a, nested, nil)
 	assert.ErrorContains(t, err, "notes-dev-backend/Routes3 passes no value")
+}
+
+// Each intrinsic resolves to the same physical ids everywhere, across stacks too: the
+// artifact harness resolves the functions' environment and their IAM policies with one
+// Resolver, so the ARNs the functions call are the ARNs their policies name. Anything
+// unknown is an error that names it.
+func TestResolverIntrinsics(t *testing.T) {
+	data := &Stack{Name: "app-dev-data", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {"Table1": {"Type": "AWS::DynamoDB::Table", "Properties": {}}},
+		"Outputs": {"TableRef": {"Value": {"Ref": "Table1"}}, "TableArn": {"Value": {"Fn::GetAtt": ["Table1", "Arn"]}}}}`)}
+	s := &Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {
+			"Secret1": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
+			"Named": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "cursor"}},
+			"Role1": {"Type": "AWS::IAM::Role", "Properties": {}},
+			"Bucket1": {"Type": "AWS::S3::Bucket", "Properties": {}}}}`)}
+	r := NewResolver([]*Stack{data, s}, nil)
+	tableRef := map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "app-dev-data", "Region": "eu-west-1", "OutputName": "TableRef"}}
+	tableArn := map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "app-dev-data", "Region": "eu-west-1", "OutputName": "TableArn"}}
+	name, err := r.String(s, tableRef)
+	require.NoError(t, err)
+	assert.Regexp(t, `^app-dev-data-Table1-[A-Z0-9]{13}$`, name, "<stack>-<logical id>-<suffix>, as CloudFormation names it")
+	mustRef := func(id string) string {
+		t.Helper()
+		v, err := r.Ref(s, id)
+		require.NoError(t, err)
+		return v
+	}
+	cases := []struct {
+		in   any
+		want string
+	}{
+		{tableArn, "arn:aws:dynamodb:eu-west-1:111111111111:table/" + name},
+		{map[string]any{"Fn::Join": []any{"/", []any{"a", map[string]any{"Ref": "AWS::Region"}, map[string]any{"Ref": "AWS::AccountId"}}}}, "a/eu-west-1/111111111111"},
+		{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket1}/*"}, "arn:aws:s3:::" + mustRef("Bucket1") + "/*"},
+		{map[string]any{"Fn::Sub": []any{"${X}-${!Literal}", map[string]any{"X": map[string]any{"Ref": "AWS::StackName"}}}}, "app-dev-backend-${Literal}"},
+		{map[string]any{"Fn::Select": []any{"1", map[string]any{"Fn::Split": []any{",", "a,b,c"}}}}, "b"},
+		{map[string]any{"Fn::GetAtt": []any{"Role1", "Arn"}}, "arn:aws:iam::111111111111:role/" + mustRef("Role1")},
+		{map[string]any{"Ref": "Named"}, "arn:aws:secretsmanager:eu-west-1:111111111111:secret:cursor-" + newGen("app-dev-backend", "Named").format("Alnum6")},
+	}
+	for _, c := range cases {
+		got, err := r.String(s, c.in)
+		assert.NoError(t, err, "%v", c.in)
+		assert.Equal(t, c.want, got, "%v", c.in)
+	}
+	arn := mustRef("Secret1")
+	assert.Regexp(t, `^arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-dev-backend-Secret1-[A-Z0-9]{13}-[A-Za-z0-9]{6}$`, arn, "shaped like Secrets Manager's")
+	assert.Equal(t, arn, mustRef("Secret1"), "the same resource resolves to the same id")
+	again, err := NewResolver([]*Stack{data, s}, nil).Ref(s, "Secret1")
+	require.NoError(t, err)
+	assert.Equal(t, arn, again, "another Resolver gives the same id")
+	for _, bad := range []any{
+		map[string]any{"Fn::ImportValue": "x"},
+		map[string]any{"Ref": "Missing"},
+		map[string]any{"Fn::GetAtt": []any{"Bucket1", "NoSuchAttribute"}},
+		map[string]any{"Fn::GetStackOutput": map[string]any{"StackName": "other", "OutputName": "X"}},
+		map[string]any{"Fn::Cidr": []any{"10.0.0.0/16", 2, 8}},
+	} {
+		_, err := r.String(s, bad)
+		assert.Error(t, err, "%v resolved without error: the resolver must not guess", bad)
+	}
+	v, err := r.Value(s, map[string]any{"A": "x", "B": map[string]any{"Ref": "AWS::NoValue"}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"A": "x"}, v, "AWS::NoValue removes the property")
+}
+
+// A function's versions and aliases resolve to qualified ARNs of its generated name; the
+// version is LambdaVersion everywhere (what the pre-traffic hook is asked to check). A
+// role's ARN carries its path.
+func TestLambdaVersionsAndRolePaths(t *testing.T) {
+	s := &Stack{Name: "app-dev-backend", Account: "111111111111", Region: "eu-west-1", Template: tpl(t, `{
+		"Resources": {
+			"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+			"Version": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+			"Live": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}, "Name": "live",
+				"FunctionVersion": {"Fn::GetAtt": ["Version", "Version"]}}},
+			"Role": {"Type": "AWS::IAM::Role", "Properties": {"Path": "/service-role/"}}}}`)}
+	r := NewResolver([]*Stack{s}, nil)
+	fn, err := r.Ref(s, "Fn")
+	require.NoError(t, err)
+	assert.Regexp(t, `^app-dev-backend-Fn-[A-Z0-9]{13}$`, fn)
+	fnArn := "arn:aws:lambda:eu-west-1:111111111111:function:" + fn
+	for expr, want := range map[string]string{
+		"Ref Version":                fnArn + ":" + LambdaVersion,
+		"GetAtt Version.Version":     LambdaVersion,
+		"GetAtt Version.FunctionArn": fnArn + ":" + LambdaVersion,
+		"Ref Live":                   fnArn + ":live",
+		"GetAtt Live.AliasArn":       fnArn + ":live",
+		"GetAtt Fn.Arn":              fnArn,
+	} {
+		var got string
+		if id, attr, isAtt := strings.Cut(strings.TrimPrefix(expr, "GetAtt "), "."); isAtt {
+			got, err = r.GetAtt(s, id, attr)
+		} else {
+			got, err = r.Ref(s, strings.TrimPrefix(expr, "Ref "))
+		}
+		assert.NoError(t, err, expr)
+		assert.Equal(t, want, got, expr)
+	}
+	version, err := r.String(s, s.Template.Resources["Live"].Properties["FunctionVersion"])
+	require.NoError(t, err)
+	assert.Equal(t, "2", version, "the alias is on version 2")
+	role, err := r.GetAtt(s, "Role", "Arn")
+	require.NoError(t, err)
+	assert.Regexp(t, `^arn:aws:iam::111111111111:role/service-role/app-dev-backend-Role-[A-Z0-9]{13}$`, role)
+}
+
+// An estimate (the quota check) errs on the large side where the exact resolver would
+// fail: generated names have at least the usual maximum length (within the type's
+// limit), values nobody knows before the deploy are long placeholders, and an
+// environment-agnostic stack is in a default environment.
+func TestEstimate(t *testing.T) {
+	s := &Stack{Name: "app-dev-backend", Template: tpl(t, `{
+		"Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/hnb659fds/version"}},
+		"Resources": {
+			"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+			"Site": {"Type": "AWS::S3::Bucket", "Properties": {}},
+			"Named": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "notes"}},
+			"FnApiPermissionnotesdevbackendApiGETnotesidPUTnotesidDELETEnotesid1A2B3C4D": {"Type": "AWS::Lambda::Permission", "Properties": {}}}}`)}
+	exact := NewResolver([]*Stack{s}, nil)
+	_, err := exact.Ref(s, "Fn")
+	assert.ErrorContains(t, err, "environment-agnostic stacks cannot be resolved, only estimated")
+
+	r := NewResolver([]*Stack{s}, &Options{Estimate: true})
+	str := func(v any) string {
+		t.Helper()
+		out, err := r.String(s, v)
+		require.NoError(t, err, "an estimate does not fail on %v", v)
+		return out
+	}
+	ref := func(name string) string { return str(map[string]any{"Ref": name}) }
+	assert.Equal(t, EstimateAccount+" "+EstimateRegion, ref("AWS::AccountId")+" "+ref("AWS::Region"))
+	fn := ref("Fn")
+	assert.Len(t, fn, EstimateLength, "a generated function name at its usual maximum")
+	assert.Regexp(t, `^app-dev-backend-Fn-[A-Z0-9]+$`, fn)
+	site := ref("Site")
+	assert.Len(t, site, 63, "within the type's own limit")
+	assert.Regexp(t, `^app-dev-backend-site-[a-z0-9]+$`, site)
+	assert.Equal(t, "notes", ref("Named"), "a name the template sets is the name")
+	perm := ref("FnApiPermissionnotesdevbackendApiGETnotesidPUTnotesidDELETEnotesid1A2B3C4D")
+	assert.Greater(t, len(perm), EstimateLength, "a longer generated name is not cut to the usual length")
+	assert.LessOrEqual(t, len(perm), 100)
+
+	long := strings.Repeat("x", EstimateLength)
+	assert.Equal(t, long, ref("BootstrapVersion"), "an SSM parameter's value")
+	assert.Equal(t, long, str(map[string]any{"Fn::GetAtt": []any{"Named", "NoSuchAttribute"}}))
+	assert.Equal(t, "a-"+long, str(map[string]any{"Fn::Join": []any{"-", []any{"a", map[string]any{"Fn::Cidr": []any{"10.0.0.0/16", 2, 8}}}}}),
+		"only the part that cannot be resolved is a placeholder")
+	assert.Equal(t, "arn:aws:dynamodb:"+EstimateRegion+":"+EstimateAccount+":table/notes", str(map[string]any{"Fn::GetAtt": []any{"Named", "Arn"}}))
 }

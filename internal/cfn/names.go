@@ -1,4 +1,4 @@
-package cfnresolve
+package cfn
 
 import (
 	"crypto/sha256"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -16,11 +17,12 @@ var tplToken = regexp.MustCompile(`\{[a-zA-Z]+(?::[A-Za-z0-9]+)?\}`)
 // documents for that type. Templates use {name} (the physical name: the name property if
 // the template sets one, else a CloudFormation-style generated name), {id} (the type's
 // generated identifier), {partition}, {region}, {account}, {suffix} (the URL suffix),
-// {uuid} and {prop:Name} (a resolved property of the resource).
+// {uuid}, {path} (the resolved Path property, "/" without one) and {prop:Name} (a
+// resolved property of the resource).
 type kind struct {
 	nameProp string            // the property that names the resource, if any
 	lower    bool              // generated names are lower case (S3)
-	maxLen   int               // generated names are cut to this length; 0 means 64
+	maxLen   int               // the type's name limit: generated names are cut to it; 0 means 64
 	id       string            // format of {id}: see gen.format
 	ref      string            // what Ref returns
 	attrs    map[string]string // what Fn::GetAtt returns, by attribute
@@ -43,39 +45,39 @@ var kinds = map[string]kind{
 	}},
 	"AWS::KMS::Alias": {nameProp: "AliasName", ref: "{name}"},
 	"AWS::IAM::Role": {nameProp: "RoleName", ref: "{name}", attrs: map[string]string{
-		"Arn": "arn:{partition}:iam::{account}:role/{name}", "RoleId": "AROA{id}",
+		"Arn": "arn:{partition}:iam::{account}:role{path}{name}", "RoleId": "AROA{id}",
 	}, id: "UPPER17"},
-	"AWS::IAM::ManagedPolicy": {nameProp: "ManagedPolicyName", ref: "arn:{partition}:iam::{account}:policy/{name}", attrs: map[string]string{
-		"PolicyArn": "arn:{partition}:iam::{account}:policy/{name}", "PolicyId": "ANPA{id}",
+	"AWS::IAM::ManagedPolicy": {nameProp: "ManagedPolicyName", maxLen: 128, ref: "arn:{partition}:iam::{account}:policy{path}{name}", attrs: map[string]string{
+		"PolicyArn": "arn:{partition}:iam::{account}:policy{path}{name}", "PolicyId": "ANPA{id}",
 	}, id: "UPPER17"},
-	"AWS::IAM::Policy": {ref: "{name}", attrs: map[string]string{"Id": "{name}"}},
+	"AWS::IAM::Policy": {nameProp: "PolicyName", maxLen: 128, ref: "{name}", attrs: map[string]string{"Id": "{name}"}},
 	"AWS::Lambda::Function": {nameProp: "FunctionName", ref: "{name}", attrs: map[string]string{
 		"Arn": "arn:{partition}:lambda:{region}:{account}:function:{name}",
 	}},
 	"AWS::Lambda::LayerVersion": {nameProp: "LayerName", ref: "arn:{partition}:lambda:{region}:{account}:layer:{name}:1", attrs: map[string]string{
 		"LayerVersionArn": "arn:{partition}:lambda:{region}:{account}:layer:{name}:1",
 	}},
-	"AWS::Lambda::Permission": {ref: "{name}"},
-	"AWS::Lambda::Version": {ref: "arn:{partition}:lambda:{region}:{account}:function:{prop:FunctionName}:1", attrs: map[string]string{
-		"Version": "1", "FunctionArn": "arn:{partition}:lambda:{region}:{account}:function:{prop:FunctionName}",
+	"AWS::Lambda::Permission": {maxLen: 100, ref: "{name}"}, // the statement id in the function's policy
+	"AWS::Lambda::Version": {ref: "arn:{partition}:lambda:{region}:{account}:function:{prop:FunctionName}:" + LambdaVersion, attrs: map[string]string{
+		"Version": LambdaVersion, "FunctionArn": "arn:{partition}:lambda:{region}:{account}:function:{prop:FunctionName}:" + LambdaVersion,
 	}},
 	"AWS::Lambda::Alias": {ref: "arn:{partition}:lambda:{region}:{account}:function:{prop:FunctionName}:{prop:Name}", attrs: map[string]string{
 		"AliasArn": "arn:{partition}:lambda:{region}:{account}:function:{prop:FunctionName}:{prop:Name}",
 	}},
-	"AWS::CodeDeploy::Application":     {nameProp: "ApplicationName", ref: "{name}"},
-	"AWS::CodeDeploy::DeploymentGroup": {nameProp: "DeploymentGroupName", ref: "{name}"},
-	"AWS::Logs::LogGroup": {nameProp: "LogGroupName", ref: "{name}", attrs: map[string]string{
+	"AWS::CodeDeploy::Application":     {nameProp: "ApplicationName", maxLen: 100, ref: "{name}"},
+	"AWS::CodeDeploy::DeploymentGroup": {nameProp: "DeploymentGroupName", maxLen: 100, ref: "{name}"},
+	"AWS::Logs::LogGroup": {nameProp: "LogGroupName", maxLen: 512, ref: "{name}", attrs: map[string]string{
 		"Arn": "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
 	}},
-	"AWS::SNS::Topic": {nameProp: "TopicName", ref: "arn:{partition}:sns:{region}:{account}:{name}", attrs: map[string]string{
+	"AWS::SNS::Topic": {nameProp: "TopicName", maxLen: 256, ref: "arn:{partition}:sns:{region}:{account}:{name}", attrs: map[string]string{
 		"TopicArn": "arn:{partition}:sns:{region}:{account}:{name}", "TopicName": "{name}",
 	}},
 	"AWS::SNS::Subscription": {ref: "arn:{partition}:sns:{region}:{account}:{name}:{uuid}"},
 	"AWS::SNS::TopicPolicy":  {id: "short", ref: "{id}"},
-	"AWS::SecretsManager::Secret": {nameProp: "Name", id: "Alnum6", ref: "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-{id}", attrs: map[string]string{
+	"AWS::SecretsManager::Secret": {nameProp: "Name", maxLen: 512, id: "Alnum6", ref: "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-{id}", attrs: map[string]string{
 		"Id": "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-{id}",
 	}},
-	"AWS::DynamoDB::Table": {nameProp: "TableName", ref: "{name}", attrs: map[string]string{
+	"AWS::DynamoDB::Table": {nameProp: "TableName", maxLen: 255, ref: "{name}", attrs: map[string]string{
 		"Arn":       "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
 		"StreamArn": "arn:{partition}:dynamodb:{region}:{account}:table/{name}/stream/2025-01-01T00:00:00.000",
 	}},
@@ -165,35 +167,34 @@ func (p *placeholder) attr(name string, missing error) (any, error) {
 	return v, nil
 }
 
-func (r *resolver) placeholder(id, at string) (*placeholder, error) {
-	if p, ok := r.ids[id]; ok {
+func (st *state) placeholder(id, at string) (*placeholder, error) {
+	if p, ok := st.ids[id]; ok {
 		return p, nil
 	}
-	res, _ := r.resources[id].(map[string]any)
-	typ, _ := res["Type"].(string)
-	g := newGen(r.stack.Name, id)
+	res := st.stack.Template.Resources[id]
+	typ := res.Type
+	g := newGen(st.stack.Name, id)
 	if strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource" {
-		p := &placeholder{typ: typ, ref: fmt.Sprintf("%s-%s-%s", r.stack.Name, id, g.format("UPPER13")), gen: g}
-		r.ids[id] = p
+		p := &placeholder{typ: typ, ref: fmt.Sprintf("%s-%s-%s", st.stack.Name, id, g.format("UPPER13")), gen: g}
+		st.ids[id] = p
 		return p, nil
 	}
 	k, known := kinds[typ]
 	if !known {
 		parts := strings.Split(typ, "::")
 		if len(parts) != 3 {
-			return nil, r.errorf(at, "resource %s has type %q", id, typ)
+			return nil, st.errorf(at, "resource %s has type %q", id, typ)
 		}
 		k = kind{ref: "{name}", attrs: map[string]string{
 			"Arn": "arn:{partition}:" + strings.ToLower(parts[1]) + ":{region}:{account}:" + strings.ToLower(parts[2]) + "/{name}",
 		}}
 	}
-	props, _ := res["Properties"].(map[string]any)
 	prop := func(name string) (string, error) {
-		v, ok := props[name]
+		v, ok := res.Properties[name]
 		if !ok {
-			return "", r.errorf(at, "%s (%s) has no property %s for its placeholder", id, typ, name)
+			return "", st.errorf(at, "%s (%s) has no property %s for its placeholder", id, typ, name)
 		}
-		rv, err := r.value(v, "Resources/"+id+"/Properties/"+name)
+		rv, err := st.value(v, "Resources/"+id+"/Properties/"+name)
 		if err != nil {
 			return "", err
 		}
@@ -201,7 +202,7 @@ func (r *resolver) placeholder(id, at string) (*placeholder, error) {
 	}
 	name := ""
 	if k.nameProp != "" {
-		if _, ok := props[k.nameProp]; ok {
+		if _, ok := res.Properties[k.nameProp]; ok {
 			n, err := prop(k.nameProp)
 			if err != nil {
 				return nil, err
@@ -210,12 +211,15 @@ func (r *resolver) placeholder(id, at string) (*placeholder, error) {
 		}
 	}
 	if name == "" {
-		name = generatedName(r.stack.Name, id, g, k.lower, k.maxLen)
+		name = generatedName(st.stack.Name, id, g, k.lower, k.maxLen, st.r.opts.Estimate)
 	}
 	values := map[string]string{
-		"{name}": name, "{partition}": partition(r.stack.Region), "{region}": r.stack.Region,
-		"{account}": r.stack.Account, "{suffix}": urlSuffix(r.stack.Region), "{uuid}": g.uuid(),
+		"{name}": name, "{partition}": Partition(st.region), "{region}": st.region,
+		"{account}": st.account, "{suffix}": URLSuffix(st.region), "{uuid}": g.uuid(),
 		"{id}": g.format(k.id),
+	}
+	if _, ok := res.Properties["Path"]; !ok {
+		values["{path}"] = "/" // else {prop:Path}
 	}
 	expand := func(tpl string) (string, error) {
 		var err error
@@ -224,8 +228,11 @@ func (r *resolver) placeholder(id, at string) (*placeholder, error) {
 				return v
 			}
 			inner := tok[1 : len(tok)-1]
+			if inner == "path" {
+				inner = "prop:Path"
+			}
 			if f, ok := strings.CutPrefix(inner, "uuid:"); ok {
-				return newGen(r.stack.Name, id+"/"+f).format(f)
+				return newGen(st.stack.Name, id+"/"+f).format(f)
 			}
 			if p, ok := strings.CutPrefix(inner, "prop:"); ok {
 				v, perr := prop(p)
@@ -235,7 +242,7 @@ func (r *resolver) placeholder(id, at string) (*placeholder, error) {
 				return v
 			}
 			if err == nil {
-				err = fmt.Errorf("cfnresolve: unknown placeholder %s in %q", tok, tpl)
+				err = fmt.Errorf("cfn: unknown placeholder %s in %q", tok, tpl)
 			}
 			return tok
 		})
@@ -247,11 +254,11 @@ func (r *resolver) placeholder(id, at string) (*placeholder, error) {
 		return nil, err
 	}
 	p.ref = ref
-	r.ids[id] = p // before attributes: an attribute may read a property that refers back
+	st.ids[id] = p // before attributes: an attribute may read a property that refers back
 	for a, tpl := range k.attrs {
 		v, err := expand(tpl)
 		if err != nil {
-			delete(r.ids, id)
+			delete(st.ids, id)
 			return nil, err
 		}
 		p.attrs[a] = v
@@ -260,13 +267,19 @@ func (r *resolver) placeholder(id, at string) (*placeholder, error) {
 }
 
 // generatedName is the name CloudFormation gives a resource without a name property:
-// <stack>-<logical id>-<13 random characters>, cut to the type's limit.
-func generatedName(stack, id string, g gen, lower bool, maxLen int) string {
+// <stack>-<logical id>-<13 random characters>, cut to the type's limit. An estimate
+// lengthens the random part up to EstimateLength (or the type's limit, if lower): the
+// longest such a name usually is.
+func generatedName(stack, id string, g gen, lower bool, maxLen int, estimate bool) string {
 	if maxLen == 0 {
 		maxLen = 64
 	}
-	suffix := "-" + g.format("UPPER13")
 	prefix := stack + "-" + id
+	n := 13
+	if want := min(EstimateLength, maxLen); estimate && len(prefix)+1+n < want {
+		n = want - len(prefix) - 1
+	}
+	suffix := "-" + g.format("UPPER"+strconv.Itoa(n))
 	if lower {
 		prefix, suffix = strings.ToLower(prefix), strings.ToLower(suffix)
 	}
@@ -276,7 +289,9 @@ func generatedName(stack, id string, g gen, lower bool, maxLen int) string {
 	return prefix + suffix
 }
 
-func partition(region string) string {
+// Partition is the AWS partition of a region ("aws", "aws-cn", "aws-us-gov"), as
+// AWS::Partition resolves there.
+func Partition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
@@ -286,12 +301,17 @@ func partition(region string) string {
 	return "aws"
 }
 
-func urlSuffix(region string) string {
+// URLSuffix is the domain suffix of a region's endpoints, as AWS::URLSuffix resolves there.
+func URLSuffix(region string) string {
 	if strings.HasPrefix(region, "cn-") {
 		return "amazonaws.com.cn"
 	}
 	return "amazonaws.com"
 }
+
+// UUID is a version 4 UUID derived from seed: the same seed gives the same UUID on every
+// run and machine, as the placeholders do (key ids, request ids of the test harnesses).
+func UUID(seed string) string { return gen(sha256.Sum256([]byte(seed))).uuid() }
 
 // gen derives stable pseudo-random identifiers from a stack and logical id, so that a
 // template resolves the same way on every run and every machine.
