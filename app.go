@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/notesplatform/internal/cdkapp"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 func main() {
@@ -25,6 +26,19 @@ func main() {
 // or with -c sandbox=<name> one personal sandbox and nothing else), synthesizes the cloud
 // assembly, gates it and returns the exit code.
 func synth(opts cdkapp.Options, stderr io.Writer) int {
+	if opts.Root == "" {
+		root, err := repo.Root()
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		opts.Root = root
+	}
+	inputs, err := cdkapp.Inputs(opts.Root)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	app, err := cdkapp.Build(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -34,6 +48,9 @@ func synth(opts cdkapp.Options, stderr io.Writer) int {
 	dir, err := app.Synth()
 	if err == nil {
 		err = gate(dir, app.Config, stderr)
+	}
+	if err == nil { // the tests read this assembly only when its stamp matches the sources
+		err = app.WriteStamp(dir, inputs)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,16 +40,15 @@ func resourcePaths(tpl assertions.Template) map[string]string {
 // auth and body model; there are no other methods.
 func TestEveryRouteIsInTheAPI(t *testing.T) {
 	s := shippedApp(t)
-	for _, st := range s.Stages {
-		backend := st.Backend
-		tpl := s.Templates[*backend.Stack.Node().Path()]
-		t.Run(*st.StageName(), func(t *testing.T) {
+	for _, e := range s.Config.Environments {
+		tpl := s.Templates[e.Name+"/Backend"]
+		t.Run(e.Name, func(t *testing.T) {
 			noPanic(t, func() {
 				paths := resourcePaths(tpl)
 				fnIDs := map[string]string{}
-				for name, fn := range backend.Functions {
+				for _, fn := range api.Functions {
 					// Routes invoke the live alias, never the function itself.
-					fnIDs[name] = *backend.Stack.GetLogicalId(fn.Alias.Node().DefaultChild().(awscdk.CfnElement))
+					fnIDs[fn.Name] = s.logicalID(t, e.Name+"/Backend/"+fn.Name+"/Live/Resource")
 				}
 				methods := resources(tpl, "AWS::ApiGateway::Method")
 				allow := map[string][]string{}
@@ -112,13 +110,12 @@ func indexRoute(method, path string) int {
 func TestTablePermissionsFollowAccess(t *testing.T) {
 	s := shippedApp(t)
 	writes := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*"}
-	for _, st := range s.Stages {
-		backend := st.Backend
-		tpl := s.Templates[*backend.Stack.Node().Path()]
+	for _, e := range s.Config.Environments {
+		tpl := s.Templates[e.Name+"/Backend"]
 		for _, f := range api.Functions {
-			t.Run(*st.StageName()+"/"+f.Name, func(t *testing.T) {
+			t.Run(e.Name+"/"+f.Name, func(t *testing.T) {
 				noPanic(t, func() {
-					roleID := *backend.Stack.GetLogicalId(backend.Functions[f.Name].Role.Node().DefaultChild().(awscdk.CfnElement))
+					roleID := s.logicalID(t, e.Name+"/Backend/"+f.Name+"/Role/Resource")
 					actions := policyActions(tpl, roleID)
 					assert.NotContains(t, actions, "dynamodb:Scan")
 					if f.Access != api.ReadWriteTable {
@@ -190,12 +187,11 @@ func TestGatewayErrorsUseTheAppShape(t *testing.T) {
 // routes, far from Lambda's 20 KB policy limit.
 func TestOneInvokePermissionPerFunction(t *testing.T) {
 	s := shippedApp(t)
-	for _, st := range s.Stages {
-		backend := st.Backend
-		tpl := s.Templates[*backend.Stack.Node().Path()]
-		t.Run(st.Env.Name, func(t *testing.T) {
+	for _, e := range s.Config.Environments {
+		tpl := s.Templates[e.Name+"/Backend"]
+		t.Run(e.Name, func(t *testing.T) {
 			noPanic(t, func() {
-				apiID := *backend.Stack.GetLogicalId(backend.API.Node().DefaultChild().(awscdk.CfnElement))
+				apiID := s.logicalID(t, e.Name+"/Backend/Api/Resource/Resource")
 				perFunction := map[string]int{}
 				for id, p := range resources(tpl, "AWS::Lambda::Permission") {
 					props := p["Properties"].(map[string]interface{})

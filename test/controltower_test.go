@@ -162,7 +162,7 @@ func TestControlTowerProactiveControls(t *testing.T) {
 	type applied struct{ stack, logicalID string }
 	fromWaivers := map[applied][]string{}
 	for _, c := range configs {
-		for _, m := range c.s.App.Waived {
+		for _, m := range c.s.Waived {
 			k := applied{m.Stack, m.LogicalID}
 			fromWaivers[k] = append(fromWaivers[k], m.Waiver.Control)
 		}
@@ -170,7 +170,7 @@ func TestControlTowerProactiveControls(t *testing.T) {
 	for _, w := range guard.Waivers {
 		matched, used := false, false
 		for _, c := range configs {
-			for _, m := range c.s.App.Waived {
+			for _, m := range c.s.Waived {
 				if m.Waiver == w {
 					matched = true
 					used = used || usedWaiver[use{m.Stack, m.LogicalID, w.Control}]
@@ -232,7 +232,7 @@ func constructPaths(s *synthesized, asm *cfn.Assembly) map[string]map[string]str
 		out[st.Display] = maps.Clone(st.Paths)
 		stackPaths[st.Name] = st.Display
 	}
-	for _, m := range s.App.Waived {
+	for _, m := range s.Waived {
 		if sp, ok := stackPaths[m.Stack]; ok {
 			out[sp][m.LogicalID] = m.Path
 		}

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,8 +24,8 @@ func TestDashboardShowsWhatExists(t *testing.T) {
 	asm, err := cfn.Read(s.Assembly)
 	require.NoError(t, err)
 	r := asm.Resolver(nil)
-	for _, st := range s.Stages {
-		env := *st.StageName()
+	for _, e := range s.Config.Environments {
+		env := e.Name
 		t.Run(env, func(t *testing.T) {
 			front, backend, data := asm.StackAt(env+"/Frontend"), asm.StackAt(env+"/Backend"), asm.StackAt(env+"/Data")
 			require.True(t, front != nil && backend != nil && data != nil, "the stacks of %s are in the assembly", env)
@@ -53,13 +51,11 @@ func TestDashboardShowsWhatExists(t *testing.T) {
 			text := toJSON(bodies[0])
 
 			for _, f := range api.Functions {
-				fn := st.Backend.Functions[f.Name]
-				require.NotNil(t, fn, f.Name)
-				name := ref(backend, logicalIDOf(st.Backend.Stack, fn.Function))
+				name := ref(backend, s.logicalID(t, env+"/Backend/"+f.Name+"/Resource/Resource"))
 				for _, metric := range []string{"Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"} {
 					assert.Contains(t, text, fmt.Sprintf(`"AWS/Lambda","%s","FunctionName","%s"`, metric, name), "%s: %s", f.Name, metric)
 				}
-				assert.Contains(t, text, "SOURCE '"+ref(backend, logicalIDOf(st.Backend.Stack, fn.LogGroup))+"'", "%s: its log group in the Logs Insights widgets", f.Name)
+				assert.Contains(t, text, "SOURCE '"+ref(backend, s.logicalID(t, env+"/Backend/"+f.Name+"/LogGroup/Resource"))+"'", "%s: its log group in the Logs Insights widgets", f.Name)
 			}
 			var alarms []string
 			for id, res := range backend.Template.Resources {
@@ -105,9 +101,4 @@ func idsOfType(s *cfn.Stack, typ string) []string {
 		}
 	}
 	return out
-}
-
-// logicalIDOf is the logical id of a construct's main resource in its stack.
-func logicalIDOf(stack awscdk.Stack, c constructs.IConstruct) string {
-	return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 }

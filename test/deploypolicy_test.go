@@ -53,7 +53,7 @@ type boundaryRef struct {
 func boundaryOf(t *testing.T, s *synthesized, e config.Environment) boundaryRef {
 	t.Helper()
 	base := stageTemplates(t, s, e.Name)["Base"]
-	b := boundaryRef{baseStack: *s.Stacks[e.Name+"/Base"].StackName(), outputs: map[string]bool{}, exports: map[string]bool{}}
+	b := boundaryRef{baseStack: s.stack(t, e.Name+"/Base").Name, outputs: map[string]bool{}, exports: map[string]bool{}}
 	for id, p := range resourcesOf(base, "AWS::IAM::ManagedPolicy") {
 		if propsOf(p)["ManagedPolicyName"] == deploypolicy.BoundaryName(s.Config.AppName, e.Name) {
 			b.logicalID = id
@@ -472,9 +472,9 @@ func TestDeployPolicyNamesCoveredByPrefix(t *testing.T) {
 	}
 	for _, e := range s.Config.Environments {
 		prefix := s.Config.AppName + "-" + e.Name + "-"
-		for path, stack := range s.Stacks {
-			if strings.HasPrefix(path, e.Name+"/") {
-				assert.True(t, strings.HasPrefix(*stack.StackName(), prefix), "stack %s is named %s", path, *stack.StackName())
+		for path := range s.Templates {
+			if name := s.stack(t, path).Name; strings.HasPrefix(path, e.Name+"/") {
+				assert.True(t, strings.HasPrefix(name, prefix), "stack %s is named %s", path, name)
 			}
 		}
 		for part, tpl := range stageTemplates(t, s, e.Name) {

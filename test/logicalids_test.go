@@ -37,13 +37,13 @@ var statefulIDs = map[string]map[string]string{
 
 func TestStatefulLogicalIDsAreStable(t *testing.T) {
 	s := shippedApp(t)
-	for _, st := range s.Stages {
+	for _, e := range s.Config.Environments {
 		for part, ids := range statefulIDs {
-			tpl := templateJSON(s.Templates[*st.StageName()+"/"+part])
+			tpl := templateJSON(s.Templates[e.Name+"/"+part])
 			res := tpl["Resources"].(map[string]interface{})
 			for id, typ := range ids {
 				r, ok := res[id].(map[string]interface{})
-				if assert.True(t, ok, "%s/%s: stateful resource %s (%s) is gone or renamed: it would be replaced", *st.StageName(), part, id, typ) {
+				if assert.True(t, ok, "%s/%s: stateful resource %s (%s) is gone or renamed: it would be replaced", e.Name, part, id, typ) {
 					assert.Equal(t, typ, r["Type"], id)
 				}
 			}

@@ -1,23 +1,27 @@
 // Package test checks the CDK app as a whole: the templates of every stack of every
-// environment, synthesized once per configuration and shared by all tests of the binary.
+// environment. The shipped configuration is the cloud assembly that `make synth` wrote
+// (cdk.out); every other configuration is synthesized at most once per source tree and
+// shared by the tests of every package (internal/cdkapp.Fixture).
 package test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"sync"
 	"testing"
 
-	"github.com/example/notesplatform/internal/repo"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/guard"
 	"github.com/example/notesplatform/internal/cdkapp"
+	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
 )
 
@@ -27,16 +31,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// synthesized is one configuration's app, with a template per stack.
+// synthesized is one configuration's cloud assembly, with a template per stack.
 type synthesized struct {
-	Config    *config.Config
-	App       *stacks.App
-	Stages    []*stacks.Stage
-	Templates map[string]assertions.Template // by construct path, e.g. "dev/Backend"
-	Pipeline  assertions.Template            // the pipeline stack's
-	Stacks    map[string]awscdk.Stack
-	Assembly  string // cloud assembly directory
-	Err       error
+	Config *config.Config
+	// Templates are the stages' stacks by construct path, e.g. "dev/Backend".
+	Templates map[string]assertions.Template
+	// Pipeline is the pipeline stack's template.
+	Pipeline assertions.Template
+	// Assembly is the cloud assembly's directory and Cloud the assembly read.
+	Assembly string
+	Cloud    *cfn.Assembly
+	// Waived are the resources a Control Tower waiver matches (constructs/guard).
+	Waived []guard.Match
+	Err    error
 }
 
 var (
@@ -64,50 +71,118 @@ func cdkContext(t testing.TB) map[string]interface{} {
 	return ctx
 }
 
-// shippedApp synthesizes the app with the cdk.json that ships, once per test binary.
+// shippedApp is the cloud assembly of the cdk.json that ships, as `make synth` wrote it
+// to cdk.out. A missing or stale cdk.out fails the test with what to run; in the inner
+// loop (-short) the test skips instead, since only a whole-app synth would bring it.
 func shippedApp(t testing.TB) *synthesized {
 	t.Helper()
-	shippedOnce.Do(func() { shipped = synthesize(t, cdkContext(t)) })
+	shippedOnce.Do(func() {
+		dir, err := cdkapp.Shipped(repoRoot(t))
+		if err != nil {
+			shipped = synthesized{Err: err}
+			return
+		}
+		shipped = load(t, dir, cdkContext(t))
+	})
 	if shipped.Err != nil {
-		t.Fatalf("synth of the shipped configuration failed: %v", shipped.Err)
+		if testing.Short() && errors.Is(shipped.Err, cdkapp.ErrStale) {
+			t.Skipf("full tier (make test): needs the shipped cloud assembly, and %v", shipped.Err)
+		}
+		t.Fatalf("the shipped configuration's cloud assembly: %v", shipped.Err)
 	}
 	return &shipped
 }
 
-// synthesize builds exactly what app.go builds, with asset bundling skipped (the asset
-// hashes are computed from sources either way).
-func synthesize(t testing.TB, ctx map[string]interface{}) synthesized {
-	return synthesizeWith(t, ctx, stacks.Options{})
+// variant is a configuration other than the shipped one: cdk.json's context with
+// changes, or another route table. It is synthesized once per source tree for every test
+// package (cdkapp.Fixture); in the inner loop (-short) a test that would have to
+// synthesize it skips.
+type variant struct {
+	once sync.Once
+	s    synthesized
 }
 
-// synthesizeWith is synthesize with the app's options (another route table).
-func synthesizeWith(t testing.TB, ctx map[string]interface{}, opts stacks.Options) (s synthesized) {
-	app, err := cdkapp.Build(cdkapp.Options{Root: repoRoot(t), Context: ctx, SkipBundling: true, Routes: opts.Routes})
-	if err != nil {
-		return synthesized{Err: err}
+func (v *variant) get(t testing.TB, ctx map[string]any, routes *api.Table) *synthesized {
+	t.Helper()
+	v.once.Do(func() {
+		dir, err := cdkapp.Fixture(cdkapp.Options{Root: repoRoot(t), Context: ctx, Routes: routes}, !testing.Short())
+		if err != nil {
+			v.s = synthesized{Err: err}
+			return
+		}
+		v.s = load(t, dir, ctx)
+	})
+	if v.s.Err != nil {
+		if errors.Is(v.s.Err, cdkapp.ErrNotCached) {
+			t.Skipf("full tier (make test): %v", v.s.Err)
+		}
+		t.Fatalf("synth of the configuration failed: %v", v.s.Err)
 	}
-	dir, err := app.Synth()
-	if err != nil {
-		return synthesized{Err: err}
-	}
-	s = synthesized{Config: app.Config, App: app.App, Stages: app.Stages, Templates: map[string]assertions.Template{},
-		Stacks: map[string]awscdk.Stack{}, Assembly: dir}
+	return &v.s
+}
+
+// load reads a cloud assembly synthesized from ctx.
+func load(t testing.TB, dir string, ctx map[string]any) (s synthesized) {
 	defer func() {
 		if r := recover(); r != nil {
 			s = synthesized{Err: fmt.Errorf("panic reading the templates: %v", r)}
 		}
 	}()
-	if app.Pipeline != nil {
-		s.Pipeline = assertions.Template_FromStack(app.Pipeline.Stack, nil)
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return synthesized{Err: err}
 	}
-	for _, st := range app.Stages {
-		for _, stack := range []awscdk.Stack{st.Base.Stack, st.Data.Stack, st.Backend.Stack, st.Frontend.Stack} {
-			path := *stack.Node().Path()
-			s.Stacks[path] = stack
-			s.Templates[path] = assertions.Template_FromStack(stack, nil)
+	asm, err := cfn.Read(dir)
+	if err != nil {
+		return synthesized{Err: err}
+	}
+	s = synthesized{Config: cfg, Templates: map[string]assertions.Template{}, Assembly: dir, Cloud: asm}
+	var all []guard.Resource
+	for _, st := range asm.Stacks {
+		for id, r := range st.Template.Resources {
+			all = append(all, guard.Resource{Stack: st.Name, LogicalID: id, Type: r.Type, Path: st.Paths[id]})
+		}
+		if st.Parent != nil {
+			continue
+		}
+		tpl, err := st.JSON()
+		if err != nil {
+			return synthesized{Err: err}
+		}
+		switch {
+		case st.Stage != "":
+			s.Templates[st.Display] = assertions.Template_FromJSON(&tpl, nil)
+		case st.Name == stacks.PipelineStackName(cfg.AppName):
+			s.Pipeline = assertions.Template_FromJSON(&tpl, nil)
 		}
 	}
+	s.Waived = guard.Matches(all, guard.Waivers)
 	return s
+}
+
+// logicalID is the logical id of the resource at a construct path
+// ("dev/Backend/NotesRead/Role/Resource"), from the assembly's metadata.
+func (s *synthesized) logicalID(t testing.TB, path string) string {
+	t.Helper()
+	for _, st := range s.Cloud.Stacks {
+		for id, p := range st.Paths {
+			if p == path {
+				return id
+			}
+		}
+	}
+	t.Fatalf("no resource at %s in the cloud assembly %s", path, s.Assembly)
+	return ""
+}
+
+// stack is the stack of the assembly at a construct path ("dev/Base").
+func (s *synthesized) stack(t testing.TB, path string) *cfn.Stack {
+	t.Helper()
+	st := s.Cloud.StackAt(path)
+	if st == nil {
+		t.Fatalf("no stack %s in the cloud assembly %s", path, s.Assembly)
+	}
+	return st
 }
 
 // noPanic turns a jsii panic (a failed assertion throws in JavaScript) into a test
@@ -126,8 +201,7 @@ func noPanic(t *testing.T, f func()) {
 // every stack when parts is empty.
 func forEachStack(t *testing.T, parts []string, f func(t *testing.T, tpl assertions.Template, env config.Environment)) {
 	s := shippedApp(t)
-	for _, st := range s.Stages {
-		env := mustEnv(t, s.Config, *st.StageName())
+	for _, env := range s.Config.Environments {
 		for _, part := range []string{"Base", "Data", "Backend", "Frontend"} {
 			if len(parts) > 0 && !slices.Contains(parts, part) {
 				continue

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,27 +13,6 @@ import (
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/stacks"
 )
-
-var (
-	gatedOnce sync.Once
-	gated     synthesized
-)
-
-// gatedApp is the shipped config with accepted contractions in both environments and the
-// drift switch turned the other way round: the third pipeline configuration.
-func gatedApp(t *testing.T) *synthesized {
-	t.Helper()
-	gatedOnce.Do(func() {
-		ctx := cdkContext(t)
-		ctx["config.environments.dev.acceptContractions"] = `["*"]`
-		ctx["config.environments.prod.acceptContractions"] = `["Backend/NotesRead:env:CURSOR_SECRET_ARN","Backend/Health:*"]`
-		ctx["config.environments.dev.failOnDrift"] = "true"
-		ctx["config.environments.prod.failOnDrift"] = "false"
-		gated = synthesize(t, ctx)
-	})
-	require.NoError(t, gated.Err)
-	return &gated
-}
 
 // roleStatements are the statements of the policies attached to a project's role.
 func roleStatements(t *testing.T, s *synthesized, project map[string]any) []map[string]any {
@@ -101,7 +79,7 @@ func firstDeploy(t *testing.T, actions []action) int {
 }
 
 func pipelineConfigs(t *testing.T) map[string]*synthesized {
-	return map[string]*synthesized{"shipped": shippedApp(t), "gated": gatedApp(t)}
+	return map[string]*synthesized{"shipped": shippedApp(t), "connection": connectionApp(t)}
 }
 
 // Every stage runs the old-version compatibility gate before any of its stacks changes,
@@ -130,7 +108,7 @@ func TestPipelineCompatGates(t *testing.T) {
 	}
 	// The acceptances of the config reach the commands, quoted for the shell.
 	noPanic(t, func() {
-		s := gatedApp(t)
+		s := connectionApp(t)
 		_, stages := pipelineActions(t, s)
 		commands := map[string]string{}
 		for _, env := range []string{"dev", "prod"} {
@@ -240,16 +218,16 @@ func TestPipelineDriftChecks(t *testing.T) {
 		}
 		assert.True(t, strings.HasSuffix(command(shippedApp(t), "prod"), " --fail-on-drift"), "production fails on drift by default")
 		assert.NotContains(t, command(shippedApp(t), "dev"), "--fail-on-drift", "dev only reports by default")
-		assert.True(t, strings.HasSuffix(command(gatedApp(t), "dev"), " --fail-on-drift"), "failOnDrift: true")
-		assert.NotContains(t, command(gatedApp(t), "prod"), "--fail-on-drift", "failOnDrift: false")
+		assert.True(t, strings.HasSuffix(command(connectionApp(t), "dev"), " --fail-on-drift"), "failOnDrift: true")
+		assert.NotContains(t, command(connectionApp(t), "prod"), "--fail-on-drift", "failOnDrift: false")
 		assert.Contains(t, command(shippedApp(t), "dev"), "go run ./cmd/driftcheck --region 'eu-west-1' --role 'arn:aws:iam::111111111111:role/cdk-hnb659fds-lookup-role-111111111111-eu-west-1'"+
 			" --stack 'notes-dev-base' --stack 'notes-dev-data' --stack 'notes-dev-backend' --stack 'notes-dev-frontend'")
 	})
 }
 
-// The third configuration is nag-clean too.
-func TestPipelineGatedNagClean(t *testing.T) {
-	s := gatedApp(t)
+// The connection configuration is nag-clean too.
+func TestPipelineConnectionNagClean(t *testing.T) {
+	s := connectionApp(t)
 	read, err := cfn.Read(s.Assembly)
 	require.NoError(t, err)
 	findings := read.Findings()

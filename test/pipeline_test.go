@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/example/notesplatform/internal/cfn"
@@ -22,8 +21,7 @@ import (
 )
 
 var (
-	connectionOnce sync.Once
-	connection     synthesized
+	connection variant
 )
 
 // testConnection is the CodeConnections source of the second pipeline configuration.
@@ -35,18 +33,19 @@ var testConnection = config.Source{
 }
 
 // connectionApp is the shipped config with the pipeline reading a CodeConnections
-// repository instead of CodeCommit: the second pipeline configuration, synthesized once.
+// repository instead of CodeCommit, accepted contractions in both environments and the
+// drift switch turned the other way round: the second pipeline configuration.
 func connectionApp(t *testing.T) *synthesized {
 	t.Helper()
-	connectionOnce.Do(func() {
-		ctx := cdkContext(t)
-		src, err := json.Marshal(testConnection)
-		require.NoError(t, err)
-		ctx["config.pipeline.source"] = string(src)
-		connection = synthesize(t, ctx)
-	})
-	require.NoError(t, connection.Err)
-	return &connection
+	ctx := cdkContext(t)
+	src, err := json.Marshal(testConnection)
+	require.NoError(t, err)
+	ctx["config.pipeline.source"] = string(src)
+	ctx["config.environments.dev.acceptContractions"] = `["*"]`
+	ctx["config.environments.prod.acceptContractions"] = `["Backend/NotesRead:env:CURSOR_SECRET_ARN","Backend/Health:*"]`
+	ctx["config.environments.dev.failOnDrift"] = "true"
+	ctx["config.environments.prod.failOnDrift"] = "false"
+	return connection.get(t, ctx, nil)
 }
 
 // pipelineOf is the one AWS::CodePipeline::Pipeline of a pipeline template.
@@ -201,10 +200,10 @@ func TestPipelineSelfMutation(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, spec, "npm install -g aws-cdk@"+cli)
 		assert.Contains(t, spec, "cdk -a . deploy "+stacks.PipelineStackName(s.Config.AppName)+" --require-approval=never")
-		stack := s.App.Pipeline.Stack
-		assert.Equal(t, s.Config.Pipeline.Account, *stack.Account())
-		assert.Equal(t, s.Config.Pipeline.Region, *stack.Region())
-		assert.Equal(t, stacks.PipelineStackName(s.Config.AppName), *stack.StackName())
+		stack := s.stack(t, stacks.PipelineStackName(s.Config.AppName))
+		assert.Equal(t, s.Config.Pipeline.Account, stack.Account)
+		assert.Equal(t, s.Config.Pipeline.Region, stack.Region)
+		assert.Equal(t, stacks.PipelineStackName(s.Config.AppName), stack.Name)
 	})
 }
 
@@ -434,14 +433,15 @@ func TestPipelineDeploysSameTemplates(t *testing.T) {
 	require.NoError(t, err)
 	noPanic(t, func() {
 		_, stages := pipelineActions(t, s)
-		for _, st := range s.Stages {
-			e := mustEnv(t, s.Config, *st.StageName())
+		for _, e := range s.Config.Environments {
 			want := map[string]string{} // stack name -> template file in the assembly
-			asm := st.Synth(nil)
-			for _, art := range *asm.Stacks() {
-				rel, err := filepath.Rel(s.Assembly, filepath.Join(*asm.Directory(), *art.TemplateFile()))
+			for _, st := range read.StageStacks(e.Name) {
+				if st.Parent != nil {
+					continue // a nested stack deploys through its parent
+				}
+				rel, err := filepath.Rel(s.Assembly, st.TemplateFile)
 				require.NoError(t, err)
-				want[*art.StackName()] = filepath.ToSlash(rel)
+				want[st.Name] = filepath.ToSlash(rel)
 			}
 			require.Len(t, want, 4, e.Name)
 			got := map[string]string{}
@@ -466,8 +466,7 @@ func TestPipelineDeploysSameTemplates(t *testing.T) {
 				if !strings.HasPrefix(path, e.Name+"/") {
 					continue
 				}
-				stack := s.Stacks[path]
-				file := filepath.Join(s.Assembly, got[*stack.StackName()])
+				file := filepath.Join(s.Assembly, got[s.stack(t, path).Name])
 				i := slices.IndexFunc(read.Stacks, func(x *cfn.Stack) bool { return x.TemplateFile == file })
 				require.GreaterOrEqual(t, i, 0, "%s: the pipeline deploys %s, which is no stack's template in the assembly", path, file)
 				deployed, err := read.Stacks[i].JSON()

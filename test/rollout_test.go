@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -25,24 +24,21 @@ var deploymentConfigs = map[config.Deployment]string{
 // and p99 latency. The CodeDeploy role holds only what moving the alias needs.
 func TestGradualDeployments(t *testing.T) {
 	s := shippedApp(t)
-	for _, st := range s.Stages {
-		backend := st.Backend
-		tpl := templateJSON(s.Templates[*backend.Stack.Node().Path()])
+	for _, e := range s.Config.Environments {
+		tpl := templateJSON(s.Templates[e.Name+"/Backend"])
 		res := tpl["Resources"].(map[string]interface{})
-		t.Run(st.Env.Name, func(t *testing.T) {
+		t.Run(e.Name, func(t *testing.T) {
 			noPanic(t, func() {
-				logical := func(fn awscdk.CfnElement) string { return *backend.Stack.GetLogicalId(fn) }
 				hook := ""
 				for rid := range res {
 					if strings.HasPrefix(rid, "PreTrafficCheck") && res[rid].(map[string]interface{})["Type"] == "AWS::Lambda::Function" {
 						hook = rid
 					}
 				}
-				assert.Equal(t, st.Env.Hook(), hook != "", "pre-traffic check exists exactly when configured")
+				assert.Equal(t, e.Hook(), hook != "", "pre-traffic check exists exactly when configured")
 				for _, f := range api.Functions {
-					fn := backend.Functions[f.Name]
-					fnID := logical(fn.Function.Node().DefaultChild().(awscdk.CfnElement))
-					aliasID := logical(fn.Alias.Node().DefaultChild().(awscdk.CfnElement))
+					fnID := s.logicalID(t, e.Name+"/Backend/"+f.Name+"/Resource/Resource")
+					aliasID := s.logicalID(t, e.Name+"/Backend/"+f.Name+"/Live/Resource")
 					alias := res[aliasID].(map[string]interface{})
 					assert.Equal(t, "live", alias["Properties"].(map[string]interface{})["Name"])
 					update := alias["UpdatePolicy"].(map[string]interface{})["CodeDeployLambdaAliasUpdate"].(map[string]interface{})
@@ -51,7 +47,7 @@ func TestGradualDeployments(t *testing.T) {
 						assert.Equal(t, map[string]interface{}{"Ref": hook}, update["BeforeAllowTrafficHook"], f.Name)
 					}
 					group := res[groupID].(map[string]interface{})["Properties"].(map[string]interface{})
-					assert.Equal(t, deploymentConfigs[st.Env.Deployment], group["DeploymentConfigName"], f.Name)
+					assert.Equal(t, deploymentConfigs[e.Deployment], group["DeploymentConfigName"], f.Name)
 					rollback := toJSON(group["AutoRollbackConfiguration"])
 					assert.Contains(t, rollback, `"DEPLOYMENT_FAILURE"`, f.Name)
 					assert.Contains(t, rollback, `"DEPLOYMENT_STOP_ON_ALARM"`, f.Name)
@@ -73,7 +69,7 @@ func TestGradualDeployments(t *testing.T) {
 					role := res[roleID].(map[string]interface{})["Properties"].(map[string]interface{})
 					assert.Nil(t, role["ManagedPolicyArns"], f.Name)
 					var actions []string
-					for _, p := range resources(s.Templates[*backend.Stack.Node().Path()], "AWS::IAM::Policy") {
+					for _, p := range resources(s.Templates[e.Name+"/Backend"], "AWS::IAM::Policy") {
 						props := p["Properties"].(map[string]interface{})
 						if toJSON(props["Roles"]) == `[{"Ref":"`+roleID+`"}]` {
 							for _, stmt := range props["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {

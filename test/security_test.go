@@ -248,11 +248,12 @@ func TestUserPoolPolicy(t *testing.T) {
 
 func TestStatefulStacksAreTerminationProtectedInProduction(t *testing.T) {
 	s := shippedApp(t)
-	for path, stack := range s.Stacks {
+	for path := range s.Templates {
+		stack := s.stack(t, path)
 		env := mustEnv(t, s.Config, strings.Split(path, "/")[0])
 		stateful := strings.HasSuffix(path, "/Base") || strings.HasSuffix(path, "/Data")
-		assert.Equal(t, stateful && env.Production, *stack.TerminationProtection(), path)
-		assert.Equal(t, s.Config.AppName+"-"+env.Name+"-"+strings.ToLower(strings.Split(path, "/")[1]), *stack.StackName(), path)
+		assert.Equal(t, stateful && env.Production, stack.TerminationProtection, path)
+		assert.Equal(t, s.Config.AppName+"-"+env.Name+"-"+strings.ToLower(strings.Split(path, "/")[1]), stack.Name, path)
 	}
 }
 
@@ -377,7 +378,7 @@ func TestSiteConfigNamesTheEnvironment(t *testing.T) {
 	s := shippedApp(t)
 	matches, err := filepath.Glob(filepath.Join(s.Assembly, "asset.*", "config.json"))
 	require.NoError(t, err)
-	require.Len(t, matches, len(s.Stages), "one config.json per environment")
+	require.Len(t, matches, len(s.Config.Environments), "one config.json per environment")
 	seen := map[string]bool{}
 	for _, m := range matches {
 		b, err := os.ReadFile(m)
@@ -397,7 +398,7 @@ func TestSiteConfigNamesTheEnvironment(t *testing.T) {
 		assert.Len(t, cfg, 7, "exactly the keys the SPA reads")
 		seen[env.Name] = true
 	}
-	assert.Len(t, seen, len(s.Stages))
+	assert.Len(t, seen, len(s.Config.Environments))
 }
 
 // Failures reach a person: an encrypted topic, the configured e-mail, and an alarm per

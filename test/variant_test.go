@@ -4,40 +4,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/lambdas/api"
-	"github.com/example/notesplatform/stacks"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var (
-	customDomainOnce sync.Once
-	customDomain     synthesized
-	newPathsOnce     sync.Once
-	newPaths         synthesized
-)
+var customDomain, newPaths variant
 
 // customDomainApp is the shipped config with a custom domain on prod, and prod moved into
 // dev's account without a trail of its own: the second configuration, synthesized once.
 func customDomainApp(t *testing.T) *synthesized {
 	t.Helper()
-	customDomainOnce.Do(func() {
-		ctx := cdkContext(t)
-		ctx["config.environments.prod.domainName"] = "notes.example.com"
-		ctx["config.environments.prod.certificateArn"] = "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f"
-		ctx["config.environments.prod.account"] = "111111111111"
-		ctx["config.environments.prod.region"] = "eu-central-1"
-		ctx["config.environments.prod.auditTrail"] = "false"
-		customDomain = synthesize(t, ctx)
-	})
-	require.NoError(t, customDomain.Err)
-	return &customDomain
+	ctx := cdkContext(t)
+	ctx["config.environments.prod.domainName"] = "notes.example.com"
+	ctx["config.environments.prod.certificateArn"] = "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f"
+	ctx["config.environments.prod.account"] = "111111111111"
+	ctx["config.environments.prod.region"] = "eu-central-1"
+	ctx["config.environments.prod.auditTrail"] = "false"
+	return customDomain.get(t, ctx, nil)
 }
 
 // newPathsApp is the shipped config with routes on 24 new first path segments, so that the
@@ -45,12 +34,8 @@ func customDomainApp(t *testing.T) *synthesized {
 // on a new path.
 func newPathsApp(t *testing.T) *synthesized {
 	t.Helper()
-	newPathsOnce.Do(func() {
-		routes := api.Shipped().WithScaleRoutes(24)
-		newPaths = synthesizeWith(t, cdkContext(t), stacks.Options{Routes: &routes})
-	})
-	require.NoError(t, newPaths.Err)
-	return &newPaths
+	routes := api.Shipped().WithScaleRoutes(24)
+	return newPaths.get(t, cdkContext(t), &routes)
 }
 
 // With a custom domain, CloudFront serves it with the us-east-1 certificate and TLS 1.2

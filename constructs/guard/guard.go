@@ -110,32 +110,57 @@ func Apply(scope constructs.IConstruct, waivers []Waiver) []Match {
 			continue
 		}
 		typ := *r.CfnResourceType()
-		var rules []string
-		var matched []Waiver
-		var p string
-		for _, w := range waivers {
-			if w.Type != typ {
-				continue
-			}
-			if p == "" {
-				p = *r.Node().Path()
-			}
-			if ok, _ := path.Match(w.Path, p); ok {
-				matched = append(matched, w)
-				if !slices.Contains(rules, w.Control) {
-					rules = append(rules, w.Control)
-				}
-			}
+		if !slices.ContainsFunc(waivers, func(w Waiver) bool { return w.Type == typ }) {
+			continue
 		}
+		p := *r.Node().Path()
+		matched := matching(waivers, typ, p)
 		if len(matched) == 0 {
 			continue
 		}
 		stack := awscdk.Stack_Of(r)
 		id, _ := stack.Resolve(r.LogicalId()).(string)
+		var rules []string
+		for _, w := range matched {
+			if !slices.Contains(rules, w.Control) {
+				rules = append(rules, w.Control)
+			}
+		}
 		slices.Sort(rules)
 		r.AddMetadata(jsii.String(MetadataKey), map[string]interface{}{SuppressedRules: rules})
 		for _, w := range matched {
 			out = append(out, Match{Waiver: w, Path: p, Stack: *stack.StackName(), LogicalID: id})
+		}
+	}
+	return out
+}
+
+// matching are the waivers for a resource of type typ at construct path p.
+func matching(waivers []Waiver, typ, p string) []Waiver {
+	var out []Waiver
+	for _, w := range waivers {
+		if ok, _ := path.Match(w.Path, p); ok && w.Type == typ {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Resource is a CloudFormation resource of a synthesized template, as Matches needs it.
+type Resource struct {
+	// Stack is the CloudFormation name of its stack; LogicalID its id there.
+	Stack, LogicalID string
+	// Type is its CloudFormation type and Path its construct path.
+	Type, Path string
+}
+
+// Matches is what Apply returns, found in synthesized templates rather than in the
+// construct tree: the tests that read a cloud assembly use it, with the same matching.
+func Matches(resources []Resource, waivers []Waiver) []Match {
+	var out []Match
+	for _, r := range resources {
+		for _, w := range matching(waivers, r.Type, r.Path) {
+			out = append(out, Match{Waiver: w, Path: r.Path, Stack: r.Stack, LogicalID: r.LogicalID})
 		}
 	}
 	return out
