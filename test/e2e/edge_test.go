@@ -48,6 +48,7 @@ func errorCodeOf(body string) string {
 // with an empty segment is the API's 404, not a redirect that fetch would follow. Note
 // content full of markup, sent as JSON without HTML escaping, is shown as text.
 func TestAPIEdgeCasesFromThePage(t *testing.T) {
+	browserTier(t)
 	b := newBrowser(t, "tab")
 	b.navigate(srv.URL + "/")
 	b.waitText("h1", "Your notes")
@@ -95,6 +96,7 @@ func TestAPIEdgeCasesFromThePage(t *testing.T) {
 // rebinding; Chromium maps rebind.test to 127.0.0.1 for these tests) gets no app and no
 // API: 421, in the API's error shape on /api paths.
 func TestRebindingHostIsRefused(t *testing.T) {
+	browserTier(t)
 	u, err := url.Parse(srv.URL)
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,7 @@ func seedNotes(t *testing.T, user string, notes ...map[string]any) {
 // resolve version conflicts from a second tab (both resolutions: overwrite and load the
 // latest), delete it, sign out.
 func TestMainFlow(t *testing.T) {
+	browserTier(t)
 	start := time.Now()
 	seedNotes(t, "alice",
 		map[string]any{"title": "Reading list", "body": "Designing Data-Intensive Applications\nThe Go Programming Language", "tags": []string{"books"}},
@@ -199,6 +200,7 @@ func TestMainFlow(t *testing.T) {
 // TestDeepLinkReload: reloading /notes/{id} still shows the app (the server answers deep
 // links with index.html), which signs in again and comes back to the note.
 func TestDeepLinkReload(t *testing.T) {
+	browserTier(t)
 	b := newBrowser(t, "tab")
 	b.navigate(srv.URL + "/")
 	b.signIn("dana")
@@ -226,6 +228,7 @@ func TestDeepLinkReload(t *testing.T) {
 
 // TestPagingAndTags: next and previous pages through list cursors, and the tag filter.
 func TestPagingAndTags(t *testing.T) {
+	browserTier(t)
 	var notes []map[string]any
 	for i := 1; i <= 12; i++ {
 		tags := []string{"odd"}
@@ -278,6 +281,7 @@ func TestPagingAndTags(t *testing.T) {
 // TestForgedTokenRefused: the API refuses tampered, forged and unsigned tokens with
 // API Gateway's 401, from Go and from the page itself.
 func TestForgedTokenRefused(t *testing.T) {
+	browserTier(t)
 	valid := strings.TrimPrefix(bearer(t, "mallory"), "Bearer ")
 	parts := strings.Split(valid, ".")
 	enc := func(v any) string {

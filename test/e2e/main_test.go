@@ -11,6 +11,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -48,6 +49,15 @@ func chromiumPath() (string, error) {
 	return "", fmt.Errorf("chromium not found on PATH: install it with `apt-get install -y chromium` (or set E2E_CHROMIUM)")
 }
 
+// browserTier skips a test in the inner loop (-short): the browser tests are the full
+// tier, run by make test.
+func browserTier(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("full tier (make test): drives Chromium against the local server")
+	}
+}
+
 // logger shows the server's and the handlers' JSON logs when E2E_LOG is set.
 func logger() *slog.Logger {
 	if os.Getenv("E2E_LOG") == "" {
@@ -61,6 +71,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // every test skips (browserTier): no browser, no server
+	}
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(os.Stderr, "FAIL: e2e setup: "+format+"\n", args...)
 		return 1

@@ -21,6 +21,7 @@ import (
 	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/quotas"
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -43,7 +44,8 @@ type result struct {
 }
 
 // synth builds the app from cdk.json with the given route table, as app.go does, with
-// asset bundling skipped (bundles do not depend on the routes).
+// asset bundling skipped (bundles do not depend on the routes), and times it: the
+// benchmark's synthesis.
 func synth(t testing.TB, table api.Table) result {
 	t.Helper()
 	start := time.Now()
@@ -55,11 +57,31 @@ func synth(t testing.TB, table api.Table) result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := result{routes: len(table.Routes), elapsed: time.Since(start)}
-	if r.measures, err = quotas.Check(out); err != nil {
+	r := measure(t, out, len(table.Routes))
+	r.elapsed = time.Since(start)
+	return r
+}
+
+// fixture is the cloud assembly of the app with the given route table, synthesized once
+// per source tree (cdkapp.Fixture): the tests' synthesis.
+func fixture(t *testing.T, table api.Table) result {
+	t.Helper()
+	dir, err := cdkapp.Fixture(cdkapp.Options{Routes: &table}, true)
+	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := cfn.Read(out)
+	return measure(t, dir, len(table.Routes))
+}
+
+// measure checks a cloud assembly's deploy-time limits and findings.
+func measure(t testing.TB, dir string, routes int) result {
+	t.Helper()
+	r := result{routes: routes}
+	var err error
+	if r.measures, err = quotas.Check(dir); err != nil {
+		t.Fatal(err)
+	}
+	read, err := cfn.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +100,31 @@ func synth(t testing.TB, table api.Table) result {
 var (
 	shippedOnce   sync.Once
 	shippedResult result
+	shippedErr    error
 )
 
-// shippedApp is the synthesis of the shipped route table, once per test binary: the tests
-// compare against it.
+// shippedApp measures the shipped app in the cdk.out that `make synth` wrote, once per
+// test binary: the tests compare against it. The scale sweep is the full tier.
 func shippedApp(t *testing.T) result {
 	t.Helper()
-	shippedOnce.Do(func() { shippedResult = synth(t, api.Shipped()) })
-	if shippedResult.measures == nil {
-		t.Fatal("the synthesis of the shipped app failed in an earlier test")
+	if testing.Short() {
+		t.Skip("full tier (make test): the scale sweep synthesizes the app with hundreds of routes")
+	}
+	shippedOnce.Do(func() {
+		root, err := repo.Root()
+		if err != nil {
+			shippedErr = err
+			return
+		}
+		dir, err := cdkapp.Shipped(root)
+		if err != nil {
+			shippedErr = err
+			return
+		}
+		shippedResult = measure(t, dir, len(api.Shipped().Routes))
+	})
+	if shippedErr != nil {
+		t.Fatal(shippedErr)
 	}
 	return shippedResult
 }
@@ -108,7 +146,7 @@ func (r result) largest(l quotas.Limit) quotas.Measure {
 func TestTwoHundredRoutes(t *testing.T) {
 	const n = 200
 	shipped := shippedApp(t)
-	scaled := synth(t, api.Shipped().WithScaleRoutes(n))
+	scaled := fixture(t, api.Shipped().WithScaleRoutes(n))
 	for _, f := range scaled.findings {
 		t.Errorf("finding: %s", f)
 	}
@@ -132,7 +170,7 @@ func TestRouteOnAnExistingPath(t *testing.T) {
 	table := api.Shipped()
 	table.Routes = append(append([]api.Route(nil), table.Routes...),
 		api.Route{Method: api.MethodPatch, Path: "/notes/{id}", Function: "NotesWrite", Auth: api.User, Model: "NoteInput"})
-	shipped, patched := shippedApp(t), synth(t, table)
+	shipped, patched := shippedApp(t), fixture(t, table)
 	if d := patched.stageResources - shipped.stageResources; d != 1 {
 		t.Errorf("PATCH /notes/{id} added %d resources, want 1 (the method)", d)
 	}
