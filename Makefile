@@ -89,13 +89,24 @@ qemu-install:
 synth: tools
 	npx cdk synth --quiet
 
+# What synth reads: every file but version control, installed packages, outputs, docs and
+# tests (internal/cdkapp.Inputs, which stamps cdk.out, follows the same rule). make test
+# synthesizes only when one of them is newer than cdk.out: right after make synth, it
+# reads the cloud assembly that make synth wrote.
+SYNTH_INPUTS = $(shell find . \( -name .git -o -name node_modules -o -name cdk.out -o -name .local -o -path ./docs \
+  -o -path ./test -o -path ./.ci -o -name testdata -o -name '.cdk.staging' \) -prune -o -type f \
+  -not -name '*_test.go' -not -name '*.md' -not -name '.*' -print)
+cdk.out/synth-inputs.sha256: $(SYNTH_INPUTS) node_modules/.installed
+	npx cdk synth --quiet
+
 vet:
 	go vet ./...
 	@bad=$$(gofmt -l $(GO_FILES)); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	@go mod tidy -diff >/dev/null || { echo "go.mod or go.sum is not tidy: run go mod tidy (go mod tidy -diff shows what changes)"; exit 1; }
 
-# The tests read cdk.out (the artifact tests run its bundles), so synth comes first.
-test: tools chromium qemu vet synth
+# The tests read cdk.out (the artifact tests run its bundles, the infrastructure tests its
+# templates), so it is synthesized first when it is missing or older than its inputs.
+test: tools chromium qemu vet cdk.out/synth-inputs.sha256
 	go test -count=1 -timeout 30m ./...
 
 e2e: tools chromium
