@@ -14,9 +14,11 @@ import (
 
 	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/synthprof"
 )
 
 func main() {
+	synthprof.Mark("process start (Go init)")
 	code := synth(cdkapp.Options{CLI: true}, os.Stderr)
 	jsii.Close()
 	os.Exit(code)

@@ -8,6 +8,7 @@ import (
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/quotas"
+	"github.com/example/notesplatform/internal/synthprof"
 )
 
 // gate fails synthesis on what the CDK CLI lets through: any error or warning annotation
@@ -20,6 +21,7 @@ func gate(assemblyDir string, cfg *config.Config, stderr io.Writer) error {
 		return err
 	}
 	findings := asm.Findings()
+	synthprof.Mark("gate: findings")
 	for _, f := range findings {
 		fmt.Fprintln(stderr, f)
 	}
@@ -28,6 +30,7 @@ func gate(assemblyDir string, cfg *config.Config, stderr io.Writer) error {
 		return err
 	}
 	breaches := quotas.Breaches(measures)
+	synthprof.Mark("gate: deploy-time limits")
 	for _, b := range breaches {
 		fmt.Fprintln(stderr, "quota", b)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/example/notesplatform/constructs/guard"
 	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/synthprof"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -41,15 +42,18 @@ func NewAppWith(app awscdk.App, cfg *config.Config, moduleRoot string, opts Opti
 		out.Stages = append(out.Stages, stage)
 		// Now: the pipeline synthesizes each stage once, and keeps those templates.
 		out.Waived = append(out.Waived, guard.Apply(stage, guard.Waivers)...)
+		synthprof.Mark("construct guard waivers")
 	}
 	out.Pipeline = NewPipelineStack(app, PipelineStackName(cfg.AppName), &PipelineProps{
 		Config: cfg, Stages: out.Stages, ModuleRoot: moduleRoot,
 	})
+	synthprof.Mark("construct pipeline")
 	for _, c := range *app.Node().Children() {
 		if !*awscdk.Stage_IsStage(c) { // the pipeline stack and its support stacks
 			out.Waived = append(out.Waived, guard.Apply(c, guard.Waivers)...)
 		}
 	}
+	synthprof.Mark("construct guard waivers")
 	return out
 }
 

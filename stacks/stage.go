@@ -12,6 +12,7 @@ import (
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/synthprof"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -62,15 +63,18 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 		StackProps: stackProps("base", "Audit trail, network, log key and permissions boundary", true),
 		App:        app, Env: e,
 	})
+	synthprof.Mark("construct Base")
 	data := NewDataStack(stage, "Data", &DataProps{
 		StackProps: stackProps("data", "Notes table and user pool", true),
 		App:        app, Env: e,
 	})
+	synthprof.Mark("construct Data")
 	backend := NewBackendStack(stage, "Backend", &BackendProps{
 		StackProps: stackProps("backend", "REST API and Go functions", false),
 		App:        app, Env: e, Table: data.Table, UserPool: data.UserPool, LogKey: base.LogKey,
 		Network: base.Network, Routes: props.Routes,
 	})
+	synthprof.Mark("construct Backend")
 	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),
 		App:        app, Env: e, WebDir: repo.WebDir(props.ModuleRoot),
@@ -89,6 +93,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	tags := awscdk.Tags_Of(stage)
 	tags.Add(jsii.String("app"), jsii.String(app), nil)
 	tags.Add(jsii.String("environment"), jsii.String(e.Name), nil)
+	synthprof.Mark("construct Frontend")
 	// Aspects on the App do not reach into a Stage: check every stage itself.
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 

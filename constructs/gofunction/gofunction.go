@@ -29,6 +29,7 @@ import (
 
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/internal/synthprof"
 	"github.com/example/notesplatform/lambdas/build"
 )
 
@@ -224,6 +225,8 @@ type goBundler struct {
 // TryBundle builds bootstrap into outputDir; a compile error stops synth with the
 // compiler's message rather than falling back to Docker.
 func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	synthprof.Mark("synthesis")
+	defer synthprof.Mark("bundling")
 	cmd := build.Command(b.root, b.pkg, *outputDir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -16,6 +16,7 @@ import (
 	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/synthprof"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
 )
@@ -122,6 +123,7 @@ func Build(opts Options) (a *App, err error) {
 		}
 		a.CDK = awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 	}
+	synthprof.Mark("jsii kernel and app")
 	// A Go map given to jsii as context comes back wrapped ({"$jsii.map": ...}): the
 	// configuration is read from the map given, and from jsii only as the CLI passes it.
 	if a.Config, err = config.Load(ctx); err == nil {
@@ -146,7 +148,9 @@ func (a *App) Synth() (dir string, err error) {
 			err = fmt.Errorf("synth: %v", r)
 		}
 	}()
-	return *a.CDK.Synth(nil).Directory(), nil
+	dir = *a.CDK.Synth(nil).Directory()
+	synthprof.Mark("synthesis")
+	return dir, nil
 }
 
 // Cleanup removes the temporary output directory that Build made, if any.
