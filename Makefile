@@ -18,7 +18,7 @@ NODE := $(NODE24_DIR)/node_modules/node/bin/node
 export PATH := $(NODE24_DIR)/node_modules/node/bin:$(PATH)
 endif
 
-.PHONY: help synth test vet e2e local bench bench-scale deploy-policy quotas diagram registry-permissions clean tools chromium sandbox sandbox-destroy
+.PHONY: help synth test vet e2e local bench bench-scale bench-synth deploy-policy quotas diagram registry-permissions clean tools chromium sandbox sandbox-destroy
 
 help:
 	@echo "make synth          synthesize every stack of every environment into cdk.out (offline)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench          Lambda benchmarks and bundle sizes"
 	@echo "make quotas         every deploy-time limit AWS enforces, measured on the synthesized app"
 	@echo "make bench-scale N=200   synth with N generated routes: resources, bytes, policy size, synth time"
+	@echo "make bench-synth    cdk synth of the app against the floor app (A/B), with a profile of its phases"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
 	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
 	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
@@ -127,6 +128,12 @@ quotas: synth
 N ?= 200
 bench-scale: tools
 	N=$(N) go test -count=1 -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m -v ./test/scale
+
+# cdk synth of the app and of the floor (test/testdata/synthfloor) in turn, RUNS times each,
+# the ratio, and where the app's time goes (cmd/synthbench).
+RUNS ?= 3
+bench-synth: tools
+	go run ./cmd/synthbench -n $(RUNS)
 
 deploy-policy: tools
 	@go run ./cmd/deploypolicy --env $(ENV)
