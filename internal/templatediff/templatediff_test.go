@@ -26,7 +26,9 @@ func res(typ string, props map[string]any, extra ...map[string]any) map[string]a
 	return r
 }
 
-func path(p string) map[string]any { return map[string]any{"Metadata": map[string]any{"aws:cdk:path": p}} }
+func path(p string) map[string]any {
+	return map[string]any{"Metadata": map[string]any{"aws:cdk:path": p}}
+}
 
 func byID(d StackDiff) map[string]ResourceDiff {
 	out := map[string]ResourceDiff{}
