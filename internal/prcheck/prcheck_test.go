@@ -160,7 +160,10 @@ func TestRun(t *testing.T) {
 			io.WriteString(w, "synth broke\n")
 			return errors.New("exit status 2")
 		},
-		Deployed: func(context.Context, compat.StackTemplate) ([]byte, bool, error) { t.Fatal("no diff without an assembly"); return nil, false, nil },
+		Deployed: func(context.Context, compat.StackTemplate) ([]byte, bool, error) {
+			t.Fatal("no diff without an assembly")
+			return nil, false, nil
+		},
 	}
 	res, err := Run(context.Background(), o)
 	require.NoError(t, err)
