@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -403,8 +404,12 @@ func TestPullRequestCheckRoleCannotDeploy(t *testing.T) {
 			}
 			repoArn := fmt.Sprintf("arn:aws:codecommit:%s:%s:%s", p.Region, p.Account, p.Source.RepositoryName)
 			if p.Source.Kind == config.CodeCommit {
-				for _, a := range []string{"codecommit:GitPull", "codecommit:GetPullRequest", "codecommit:PostCommentForPullRequest", "codecommit:UpdatePullRequestApprovalState"} {
-					allowed = append(allowed, req{a, repoArn})
+				// CodeBuild clones with GitPull; the program calls every method of its
+				// CodeCommit interface (and the post_build fallback posts a comment).
+				allowed = append(allowed, req{"codecommit:GitPull", repoArn})
+				calls := reflect.TypeOf((*prcheck.PullRequests)(nil)).Elem()
+				for i := range calls.NumMethod() {
+					allowed = append(allowed, req{"codecommit:" + calls.Method(i).Name, repoArn})
 				}
 			} else {
 				allowed = append(allowed, req{"codeconnections:GetConnectionToken", p.Source.ConnectionArn}, req{"codeconnections:GetConnection", p.Source.ConnectionArn})
