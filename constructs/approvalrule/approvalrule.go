@@ -225,16 +225,11 @@ func suppressProviderFindings(stack awscdk.Stack) {
 	if role == nil {
 		panic(fmt.Errorf("approval rule: the AwsCustomResource provider %s has no ServiceRole", providerID))
 	}
-	path := *role.Node().Path()
-	if suppressed[path] {
-		return
+	resource := role.Node().FindChild(jsii.String("Resource"))
+	if cfn, ok := resource.(awscdk.CfnResource); ok && strings.Contains(fmt.Sprint(cfn.GetMetadata(jsii.String("cdk_nag"))), "AwsSolutions-IAM4") {
+		return // another template of this stack already recorded it
 	}
-	suppressed[path] = true
-	nag.Suppress(role.Node().FindChild(jsii.String("Resource")), false, "AwsSolutions-IAM4",
+	nag.Suppress(resource, false, "AwsSolutions-IAM4",
 		"CDK's AwsCustomResource provider function logs through AWSLambdaBasicExecutionRole (CreateLogGroup, CreateLogStream, PutLogEvents only); the construct takes no role for its provider.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 }
-
-// suppressed remembers, by construct path, the provider roles already reviewed (one
-// provider per stack, however many templates it serves).
-var suppressed = map[string]bool{}
