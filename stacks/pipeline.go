@@ -20,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/example/notesplatform/constructs/bucket"
+	"github.com/example/notesplatform/constructs/dashboard"
 	"github.com/example/notesplatform/constructs/key"
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
@@ -108,6 +109,12 @@ func (g goStep) environment() *awscodebuild.BuildEnvironment {
 // buildSpec is the step's partial buildspec: the install phase's runtimes and the cache
 // paths.
 func (g goStep) buildSpec() awscodebuild.BuildSpec {
+	spec := g.buildSpecObject()
+	return awscodebuild.BuildSpec_FromObject(&spec)
+}
+
+// buildSpecObject is buildSpec as a value, for a project that adds its own phases.
+func (g goStep) buildSpecObject() map[string]interface{} {
 	runtimes := map[string]interface{}{"golang": g.goVersion}
 	if g.node {
 		runtimes["nodejs"] = NodeMajor
@@ -122,7 +129,7 @@ func (g goStep) buildSpec() awscodebuild.BuildSpec {
 		}
 		spec["cache"] = map[string]interface{}{"paths": paths}
 	}
-	return awscodebuild.BuildSpec_FromObject(&spec)
+	return spec
 }
 
 func (p *PipelineProps) validate() error {
@@ -311,6 +318,17 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 		drift.AddStepDependency(smoke)
 		pipeline.AddStage(stage.Stage, &pipelines.AddStageOpts{Pre: &pre, Post: &[]pipelines.Step{smoke, drift}})
 	}
+
+	// Every pull request into the branch: the same checks before the merge, reported on
+	// the pull request (docs/pull-requests.md); and the pipeline's dashboard shows them.
+	prCheck := NewPullRequestCheck(stack, PullRequestCheckID, &PullRequestCheckProps{
+		Config: cfg, Repository: repo, Stage: props.Stages[0], GoVersion: goVersion,
+		ArtifactBucket: artifacts, ArtifactKey: artifactKey,
+	})
+	dashboard.New(stack, "Dashboard", &dashboard.Props{
+		Name:   PipelineStackName(cfg.AppName),
+		Builds: []dashboard.Build{{Name: "Pull-request check", Project: prCheck.Project}},
+	})
 
 	// Build now, so that the generated constructs exist for the reviewed suppressions.
 	pipeline.BuildPipeline()

@@ -1,7 +1,8 @@
 // Package dashboard makes one CloudWatch dashboard per environment from the resources it is
 // given: the API stage, every function (with its log group), the table, the distribution
-// and the alarms. The widgets are generated from those inputs, so a new function or alarm
-// appears on the dashboard without anyone editing it.
+// and the alarms; and, for the pipeline, its CodeBuild projects (such as the pull-request
+// check: results and duration). The widgets are generated from those inputs, so a new
+// function, alarm or build appears on the dashboard without anyone editing it.
 package dashboard
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -45,6 +47,14 @@ type Function struct {
 	LogGroup awslogs.ILogGroup
 }
 
+// Build is one CodeBuild project on the dashboard.
+type Build struct {
+	// Name titles the widgets, e.g. "Pull-request check". Required.
+	Name string
+	// Project supplies the AWS/CodeBuild metrics (by ProjectName). Required.
+	Project awscodebuild.IProject
+}
+
 // Props configures the dashboard. Each resource adds its section; a resource left out
 // leaves its section out.
 type Props struct {
@@ -69,6 +79,9 @@ type Props struct {
 	Distribution awscloudfront.IDistribution
 	// Alarms are shown in alarm status widgets, in the given order. Default: none.
 	Alarms []awscloudwatch.IAlarm
+	// Builds are CodeBuild projects whose results (succeeded and failed builds) and
+	// durations are shown, one row each, in the given order. Default: none.
+	Builds []Build
 	// SlowRequests is how many requests the "slowest requests" widget lists, and
 	// FailedRequests how many the "failing requests" widget lists. Default: 20 and 50.
 	SlowRequests, FailedRequests int
@@ -117,8 +130,16 @@ func (p *Props) validate() error {
 	if !namePattern.MatchString(p.Name) {
 		errs = append(errs, fmt.Errorf("dashboard: Name %q: allowed is 1-255 of A-Z a-z 0-9 - _", p.Name))
 	}
-	if p.APIStage == nil && len(p.Functions) == 0 && p.Table == nil && p.Distribution == nil && len(p.Alarms) == 0 {
-		errs = append(errs, errors.New("dashboard: nothing to show: give at least one of APIStage, Functions, Table, Distribution, Alarms"))
+	if p.APIStage == nil && len(p.Functions) == 0 && p.Table == nil && p.Distribution == nil && len(p.Alarms) == 0 && len(p.Builds) == 0 {
+		errs = append(errs, errors.New("dashboard: nothing to show: give at least one of APIStage, Functions, Table, Distribution, Alarms, Builds"))
+	}
+	for i, b := range p.Builds {
+		if strings.TrimSpace(b.Name) == "" {
+			errs = append(errs, fmt.Errorf("dashboard: Builds[%d].Name is empty: the name titles its widgets", i))
+		}
+		if b.Project == nil {
+			errs = append(errs, fmt.Errorf("dashboard: Builds[%d] (%q): Project is required", i, b.Name))
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Functions)) {
 		f := p.Functions[name]
@@ -164,6 +185,7 @@ const (
 	tableWidgets        = 3
 	distributionWidgets = 2
 	logWidgets          = 2
+	widgetsPerBuild     = 2
 )
 
 func (p *Props) widgetCount() int {
@@ -182,6 +204,7 @@ func (p *Props) widgetCount() int {
 	if p.Distribution != nil {
 		n += distributionWidgets
 	}
+	n += widgetsPerBuild * len(p.Builds)
 	return n
 }
 
@@ -241,6 +264,9 @@ func New(scope constructs.Construct, id string, props *Props) *Dashboard {
 	}
 	if p.Distribution != nil {
 		d.AddWidgets(distributionWidgetRow(p.Distribution)...)
+	}
+	for _, b := range p.Builds {
+		d.AddWidgets(buildWidgetRow(b)...)
 	}
 	if len(names) > 0 {
 		groups := make([]*string, len(names))
@@ -305,6 +331,9 @@ func header(p *Props) awscloudwatch.IWidget {
 	}
 	if p.Distribution != nil {
 		sections = append(sections, "CloudFront (us-east-1 metrics)")
+	}
+	for _, b := range p.Builds {
+		sections = append(sections, b.Name+": results and duration")
 	}
 	if len(p.Functions) > 0 {
 		sections = append(sections, "Logs Insights: slowest and failing requests; search a requestId in the function log groups")
@@ -404,6 +433,33 @@ func distributionWidgetRow(dist awscloudfront.IDistribution) []awscloudwatch.IWi
 			Left: &[]awscloudwatch.IMetric{
 				m("4xxErrorRate", "Average", "4xx"), m("5xxErrorRate", "Average", "5xx"), m("TotalErrorRate", "Average", "total"),
 			}, Width: half, Height: height,
+		}),
+	}
+}
+
+// buildWidgetRow shows a CodeBuild project's results (builds that succeeded and failed:
+// for a check, how often a change passes) and how long its builds take (CodeBuild's
+// Duration metric, in seconds, average and slowest).
+func buildWidgetRow(b Build) []awscloudwatch.IWidget {
+	opts := func(statistic, label string) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Statistic: jsii.String(statistic), Label: jsii.String(label), Period: awscdk.Duration_Hours(jsii.Number(1))}
+	}
+	return []awscloudwatch.IWidget{
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(b.Name + ": results (builds per hour)"),
+			Left: &[]awscloudwatch.IMetric{
+				b.Project.MetricSucceededBuilds(opts("Sum", "succeeded")),
+				b.Project.MetricFailedBuilds(opts("Sum", "failed")),
+			},
+			Stacked: jsii.Bool(true), Width: half, Height: height,
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(b.Name + ": duration (s)"),
+			Left: &[]awscloudwatch.IMetric{
+				b.Project.MetricDuration(opts("Average", "average")),
+				b.Project.MetricDuration(opts("Maximum", "slowest")),
+			},
+			Width: half, Height: height,
 		}),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -370,3 +371,55 @@ func TestAddingAFunctionAddsItsWidgets(t *testing.T) {
 type fakeStage struct{ awsapigateway.IStage }
 type fakeTable struct{ awsdynamodb.ITable }
 type fakeDistribution struct{ awscloudfront.IDistribution }
+
+type fakeProject struct{ awscodebuild.IProject }
+
+// A build project (the pipeline's pull-request check) gets one row: how many of its builds
+// succeeded and failed, and how long they take; widgetCount counts that row.
+func TestBuildResultsAndDuration(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Pipe"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("333333333333"), Region: jsii.String("eu-west-1")},
+	})
+	var body map[string]any
+	var project string
+	noPanic(t, func() {
+		p := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
+			ProjectName: jsii.String("notes-pull-request-check"),
+			BuildSpec:   awscodebuild.BuildSpec_FromObject(&map[string]any{"version": "0.2", "phases": map[string]any{"build": map[string]any{"commands": []any{"true"}}}}),
+		})
+		project = logicalID(stack, p)
+		New(stack, "Dashboard", &Props{Name: "notes-pipeline", Builds: []Build{{Name: "Pull-request check", Project: p}}})
+		tpl := *assertions.Template_FromStack(stack, nil).ToJSON()
+		for _, r := range tpl["Resources"].(map[string]any) {
+			r := r.(map[string]any)
+			if r["Type"] == "AWS::CloudWatch::Dashboard" {
+				require.NoError(t, json.Unmarshal([]byte(resolve(t, r["Properties"].(map[string]any)["DashboardBody"])), &body))
+			}
+		}
+	})
+	require.NotNil(t, body)
+	f := &fixture{body: body}
+	lines := f.metrics(t)
+	dims := map[string]string{"ProjectName": "{Ref:" + project + "}"}
+	for _, m := range []struct{ name, stat string }{{"SucceededBuilds", "Sum"}, {"FailedBuilds", "Sum"}, {"Duration", "Maximum"}} {
+		assert.True(t, has(lines, metricLine{Namespace: "AWS/CodeBuild", Name: m.name, Stat: m.stat, Dims: dims}), "%s %s", m.stat, m.name)
+	}
+	var durationStats []string
+	for _, l := range lines {
+		if l.Name == "Duration" {
+			durationStats = append(durationStats, l.Stat)
+		}
+	}
+	// CloudWatch's default statistic, Average, is left out of the widget's metric options.
+	assert.ElementsMatch(t, []string{"", "Maximum"}, durationStats, "average and slowest duration")
+	ws := f.widgets(t)
+	assert.Len(t, ws, (&Props{Builds: []Build{{Name: "x", Project: &fakeProject{}}}}).widgetCount(), "widgetCount counts the build row")
+	text, _ := json.Marshal(body)
+	assert.Contains(t, string(text), "Pull-request check: results and duration", "the header names the section")
+
+	err := (&Props{Name: "x", Builds: []Build{{Name: " "}}}).withDefaults()
+	e := err.validate()
+	assert.ErrorContains(t, e, "Builds[0].Name is empty")
+	assert.ErrorContains(t, e, `Builds[0] (" "): Project is required`)
+}

@@ -61,6 +61,8 @@ var Waivers = func() []Waiver {
 			Reason: "CDK's BucketDeployment handler copies the app into its bucket and invalidates the CloudFront cache. CloudFront's API has no VPC endpoint, so from the isolated subnets the invalidation could not run; the function runs only during deployments."},
 		Waiver{Control: lambdaInVPC, Type: functionType, Path: "*-pipeline/Pipeline/PipelinesSecurityCheck/CDKPipelinesAutoApprove/Resource",
 			Reason: "CDK Pipelines' auto-approval function of the permissions-broadening check calls the CodePipeline API from the pipeline account, which has no VPC; the construct offers no VPC placement and the role may only approve pipelines tagged for it."},
+		Waiver{Control: lambdaInVPC, Type: functionType, Path: "*-pipeline/AWS679f53fac002430cb0da5b7982bd2287/Resource",
+			Reason: "CDK's AwsCustomResource provider that creates, updates and associates the pull-request check's CodeCommit approval rule template at deploy time; it calls the CodeCommit API from the pipeline account, which has no VPC, runs only when the pipeline stack deploys, and its role may only manage approval rule templates and associate them with the pipeline's repository."},
 	)
 }()
 

@@ -459,14 +459,30 @@ type stageStack struct {
 	Template stackTemplate
 }
 
-// readStage reads the stacks of one stage (a nested cloud assembly named for the stage)
-// from a cloud assembly directory such as cdk.out.
-func readStage(dir, stage, qualifier string) ([]stageStack, error) {
+// StackTemplate is one stack of a stage in a cloud assembly: its new template and where
+// its deployed one is read.
+type StackTemplate struct {
+	// Name is the CloudFormation stack name.
+	Name    string
+	Account string
+	Region  string
+	// LookupRoleArn is the bootstrap lookup role that may read the deployed template.
+	LookupRoleArn string
+	// Template is the new template as the assembly holds it.
+	Template []byte
+	// Paths are the construct paths of its resources from the assembly's metadata.
+	Paths map[string]string
+}
+
+// ReadStageTemplates reads the top-level stacks of one stage (a nested cloud assembly
+// named for the stage) from a cloud assembly directory such as cdk.out. The compatibility
+// gate and the pull-request check's infrastructure diff read them so.
+func ReadStageTemplates(dir, stage, qualifier string) ([]StackTemplate, error) {
 	asm, err := cfn.ReadStage(dir, stage)
 	if err != nil {
 		return nil, err
 	}
-	var out []stageStack
+	var out []StackTemplate
 	for _, s := range asm.StageStacks(stage) {
 		if s.Parent != nil {
 			continue // nested stacks deploy with their parent; their functions live there too
@@ -474,17 +490,33 @@ func readStage(dir, stage, qualifier string) ([]stageStack, error) {
 		if !regexp.MustCompile(`^[0-9]{12}$`).MatchString(s.Account) {
 			return nil, fmt.Errorf("stack %s: environment %q/%q: the gate needs an explicit account and region", s.ID, s.Account, s.Region)
 		}
-		tpl := stackTemplate{Name: s.Name, Tpl: s.Template, Paths: cdkPaths(s.Template)}
+		role := strings.ReplaceAll(s.LookupRole, "${AWS::Partition}", "aws")
+		if role == "" {
+			role = config.LookupRoleArn(qualifier, s.Account, s.Region)
+		}
+		out = append(out, StackTemplate{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: role, Template: s.Raw, Paths: s.Paths})
+	}
+	return out, nil
+}
+
+// readStage reads the stacks of one stage with their parsed templates.
+func readStage(dir, stage, qualifier string) ([]stageStack, error) {
+	stacks, err := ReadStageTemplates(dir, stage, qualifier)
+	if err != nil {
+		return nil, err
+	}
+	var out []stageStack
+	for _, s := range stacks {
+		tpl, err := parseTemplate(s.Name, s.Template)
+		if err != nil {
+			return nil, err
+		}
 		for id, path := range s.Paths {
 			if _, has := tpl.Paths[id]; !has {
 				tpl.Paths[id] = path
 			}
 		}
-		role := strings.ReplaceAll(s.LookupRole, "${AWS::Partition}", "aws")
-		if role == "" {
-			role = config.LookupRoleArn(qualifier, s.Account, s.Region)
-		}
-		out = append(out, stageStack{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: role, Template: tpl})
+		out = append(out, stageStack{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: s.LookupRoleArn, Template: tpl})
 	}
 	return out, nil
 }

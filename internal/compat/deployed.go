@@ -36,6 +36,15 @@ func newDeployedReader(dir string) deployedTemplates {
 	}}
 }
 
+// DeployedTemplate reads the template that a stack runs now (CloudFormation GetTemplate,
+// the original template) as its lookup role, or from <dir>/<stack name>.json when dir is
+// set; found is false when the stack does not exist or never finished its first deploy.
+// The pull-request check's infrastructure diff reads deployed templates through it, as the
+// gate does.
+func DeployedTemplate(ctx context.Context, dir string, s StackTemplate) (body []byte, found bool, err error) {
+	return newDeployedReader(dir).Template(ctx, stageStack{Name: s.Name, Account: s.Account, Region: s.Region, LookupRoleArn: s.LookupRoleArn})
+}
+
 // notRunning are the states of a stack whose first deploy never completed: no version of
 // its functions runs, so nothing can lose a permission.
 var notRunning = []types.StackStatus{

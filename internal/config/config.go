@@ -130,7 +130,22 @@ type Source struct {
 	ConnectionArn string `json:"connectionArn"`
 	// Repository is "owner/repo" on GitHub, GitLab or Bitbucket (kind connection).
 	Repository string `json:"repository"`
+	// Provider is the host of the connection's repository: "github", "gitlab" or
+	// "bitbucket" (kind connection). The pipeline's source action does not need it, but
+	// the pull-request check's CodeBuild project does: its source type and its webhook
+	// filters differ per host. Default: "github" for kind connection.
+	Provider SourceProvider `json:"provider"`
 }
+
+// SourceProvider is the host of a CodeConnections repository.
+type SourceProvider string
+
+// The hosts a CodeBuild project reaches through CodeConnections with webhooks.
+const (
+	GitHub    SourceProvider = "github"
+	GitLab    SourceProvider = "gitlab"
+	Bitbucket SourceProvider = "bitbucket"
+)
 
 // RemovalPolicy says what deleting a stack does to the state it holds.
 type RemovalPolicy string
@@ -198,6 +213,8 @@ var (
 	removalPolicies = []RemovalPolicy{Retain, Destroy}
 	mfaValues       = []MFA{MFAOff, MFAOptional, MFARequired}
 	sourceKinds     = []SourceKind{CodeCommit, Connection}
+	// SourceProviders are the allowed values of pipeline.source.provider.
+	SourceProviders = []SourceProvider{GitHub, GitLab, Bitbucket}
 	deployments     = []Deployment{AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute}
 
 	// AcceptPattern is the syntax of an accepted contraction, as the compatibility gate
@@ -413,6 +430,9 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	c.Pipeline.Source.Branch = cmp.Or(c.Pipeline.Source.Branch, DefaultBranch)
+	if c.Pipeline.Source.Kind == Connection {
+		c.Pipeline.Source.Provider = cmp.Or(c.Pipeline.Source.Provider, GitHub)
+	}
 }
 
 // Validate checks every value and returns all problems at once.
@@ -512,8 +532,8 @@ func (c *Config) Validate() error {
 		if !repoNamePattern.MatchString(s.RepositoryName) {
 			bad("pipeline.source.repositoryName", s.RepositoryName, "a CodeCommit repository name: 1-100 letters, digits, '.', '_' or '-'")
 		}
-		if s.ConnectionArn != "" || s.Repository != "" {
-			bad("pipeline.source.kind", s.Kind, `"connection" when connectionArn or repository is set`)
+		if s.ConnectionArn != "" || s.Repository != "" || s.Provider != "" {
+			bad("pipeline.source.kind", s.Kind, `"connection" when connectionArn, repository or provider is set`)
 		}
 	case Connection:
 		if !connectionPattern.MatchString(s.ConnectionArn) {
@@ -524,6 +544,9 @@ func (c *Config) Validate() error {
 		}
 		if s.RepositoryName != "" || s.CreateRepository {
 			bad("pipeline.source.kind", s.Kind, `"codecommit" when repositoryName or createRepository is set`)
+		}
+		if !slices.Contains(SourceProviders, s.Provider) {
+			bad("pipeline.source.provider", s.Provider, fmt.Sprintf("one of %q: the host of the connection's repository", SourceProviders))
 		}
 	default:
 		bad("pipeline.source.kind", s.Kind, fmt.Sprintf("one of %v", sourceKinds))

@@ -107,6 +107,12 @@ func TestInvalidConfig(t *testing.T) {
 		{"connection without ARN", map[string]any{
 			"config.pipeline.source": `{"kind":"connection","repository":"acme/notes"}`},
 			[]string{"config.pipeline.source.connectionArn", `""`, "CodeConnections connection ARN"}},
+		{"unknown connection provider", map[string]any{
+			"config.pipeline.source": `{"kind":"connection","repository":"acme/notes","provider":"gitea",` +
+				`"connectionArn":"arn:aws:codeconnections:eu-west-1:333333333333:connection/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f"}`},
+			[]string{"config.pipeline.source.provider", `"gitea"`, `["github" "gitlab" "bitbucket"]`}},
+		{"provider on a CodeCommit source", map[string]any{"config.pipeline.source.provider": "github"},
+			[]string{"config.pipeline.source.kind", `"codecommit"`, "provider is set"}},
 		{"bad pipeline account", map[string]any{"config.pipeline.account": "abc"},
 			[]string{"config.pipeline.account", `"abc"`, "12-digit"}},
 		{"environment named like the pipeline stack", map[string]any{"config.environments.dev.name": "pipeline"},
@@ -199,6 +205,19 @@ func TestDefaults(t *testing.T) {
 	assert.True(t, e.Hook())
 	assert.Equal(t, []string{"us-west-2a", "us-west-2b"}, e.Zones)
 	assert.False(t, e.Destroy())
+	assert.Empty(t, c.Pipeline.Source.Provider, "a CodeCommit source has no provider")
+}
+
+// A connection's repository is on GitHub unless the config says otherwise.
+func TestConnectionProviderDefault(t *testing.T) {
+	src := `{"kind":"connection","repository":"acme/notes",` +
+		`"connectionArn":"arn:aws:codeconnections:eu-west-1:333333333333:connection/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f"}`
+	c, err := Load(with(t, map[string]any{"config.pipeline.source": src}))
+	require.NoError(t, err)
+	assert.Equal(t, GitHub, c.Pipeline.Source.Provider)
+	c, err = Load(with(t, map[string]any{"config.pipeline.source": src, "config.pipeline.source.provider": "gitlab"}))
+	require.NoError(t, err)
+	assert.Equal(t, GitLab, c.Pipeline.Source.Provider)
 }
 
 // Functions run in the VPC by default in production only; either default can be changed.
