@@ -381,8 +381,7 @@ func TestBuildResultsAndDuration(t *testing.T) {
 	stack := awscdk.NewStack(app, jsii.String("Pipe"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("333333333333"), Region: jsii.String("eu-west-1")},
 	})
-	var body map[string]any
-	var project string
+	var project, dir string
 	noPanic(t, func() {
 		p := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
 			ProjectName: jsii.String("notes-pull-request-check"),
@@ -390,18 +389,22 @@ func TestBuildResultsAndDuration(t *testing.T) {
 		})
 		project = logicalID(stack, p)
 		New(stack, "Dashboard", &Props{Name: "notes-pipeline", Builds: []Build{{Name: "Pull-request check", Project: p}}})
-		tpl := *assertions.Template_FromStack(stack, nil).ToJSON()
-		for _, r := range tpl["Resources"].(map[string]any) {
-			r := r.(map[string]any)
-			if r["Type"] == "AWS::CloudWatch::Dashboard" {
-				require.NoError(t, json.Unmarshal([]byte(resolve(t, r["Properties"].(map[string]any)["DashboardBody"])), &body))
-			}
-		}
+		dir = *app.Synth(nil).Directory()
 	})
-	require.NotNil(t, body)
-	f := &fixture{body: body}
+	asm, err := cfn.Read(dir)
+	require.NoError(t, err)
+	f := &fixture{template: asm.StackAt("Pipe"), resolver: asm.Resolver(nil)}
+	require.NotNil(t, f.template)
+	for _, r := range f.template.Template.Resources {
+		if r.Type == "AWS::CloudWatch::Dashboard" {
+			require.NoError(t, json.Unmarshal([]byte(f.text(t, r.Properties["DashboardBody"])), &f.body))
+		}
+	}
+	require.NotNil(t, f.body)
+	body := f.body
 	lines := f.metrics(t)
-	dims := map[string]string{"ProjectName": "{Ref:" + project + "}"}
+	dims := map[string]string{"ProjectName": f.ref(t, project)}
+	assert.Equal(t, "notes-pull-request-check", dims["ProjectName"])
 	for _, m := range []struct{ name, stat string }{{"SucceededBuilds", "Sum"}, {"FailedBuilds", "Sum"}, {"Duration", "Maximum"}} {
 		assert.True(t, has(lines, metricLine{Namespace: "AWS/CodeBuild", Name: m.name, Stat: m.stat, Dims: dims}), "%s %s", m.stat, m.name)
 	}
@@ -418,8 +421,8 @@ func TestBuildResultsAndDuration(t *testing.T) {
 	text, _ := json.Marshal(body)
 	assert.Contains(t, string(text), "Pull-request check: results and duration", "the header names the section")
 
-	err := (&Props{Name: "x", Builds: []Build{{Name: " "}}}).withDefaults()
-	e := err.validate()
+	bad := (&Props{Name: "x", Builds: []Build{{Name: " "}}}).withDefaults()
+	e := bad.validate()
 	assert.ErrorContains(t, e, "Builds[0].Name is empty")
 	assert.ErrorContains(t, e, `Builds[0] (" "): Project is required`)
 }
