@@ -109,9 +109,11 @@ type Props struct {
 }
 
 var (
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	headerPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
-	groupPattern  = regexp.MustCompile(`^AWSManagedRules[A-Za-z0-9]+$`)
+	namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	// descriptionPattern is what CloudFormation accepts as a web ACL's Description.
+	descriptionPattern = regexp.MustCompile(`^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$`)
+	headerPattern      = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	groupPattern       = regexp.MustCompile(`^AWSManagedRules[A-Za-z0-9]+$`)
 )
 
 // WAF's limits on rate-based rules and custom responses.
@@ -125,6 +127,9 @@ func (p *Props) validate() error {
 	var errs []error
 	if !namePattern.MatchString(p.Name) {
 		errs = append(errs, fmt.Errorf("webacl: Name %q: allowed is 1-128 of A-Z a-z 0-9 _ -", p.Name))
+	}
+	if p.Description != "" && !descriptionPattern.MatchString(p.Description) {
+		errs = append(errs, fmt.Errorf("webacl: Description %q: allowed are letters, digits, spaces and + = : # @ / - , . (no quotes or parentheses)", p.Description))
 	}
 	if p.Scope != Regional && p.Scope != CloudFront {
 		errs = append(errs, fmt.Errorf("webacl: Scope %q: allowed are %q and %q", p.Scope, Regional, CloudFront))
