@@ -40,6 +40,8 @@ type FrontendStack struct {
 	URLOutput awscdk.CfnOutput
 	// DashboardURL opens the environment's CloudWatch dashboard (output DashboardUrl).
 	DashboardURL *string
+	// Site is the bucket, the distribution and, where WAF is on, the API's origin check.
+	Site *staticsite.StaticSite
 }
 
 // FrontendProps configures the Frontend stack.
@@ -145,7 +147,7 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 		Failures: failureMetrics(props.Failures),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{Value: board.URL, Description: jsii.String("CloudWatch dashboard of the environment")})
-	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out, DashboardURL: board.URL}
+	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out, DashboardURL: board.URL, Site: site}
 }
 
 // failureMetrics are the metrics of the dashboard's 5xx-by-cause graph, or none.
