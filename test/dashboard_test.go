@@ -12,12 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	alarms_ "github.com/example/notesplatform/constructs/alarms"
+	"github.com/example/notesplatform/constructs/dashboard"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
 // The environment's dashboard (in the Frontend stack, beside the distribution) shows every
-// function of the route table, every alarm of the Backend stack, the table and the
-// distribution; its URL is the DashboardUrl output.
+// function of the route table, every alarm of the Backend stack, the 5xx answers by cause
+// (errors apart from dependency failures), the table and the distribution; its URL is the
+// DashboardUrl output.
 func TestDashboardShowsWhatExists(t *testing.T) {
 	s := shippedApp(t)
 	for _, st := range s.Stages {
@@ -80,6 +83,12 @@ func TestDashboardShowsWhatExists(t *testing.T) {
 			for id := range dists {
 				assert.Contains(t, text, `"AWS/CloudFront","Requests","DistributionId","{Ref:`+id+`}","Region","Global",{"label":"requests","region":"us-east-1"`)
 			}
+
+			// The 5xx answers by cause, in the metrics the Backend's metric filters publish.
+			for _, m := range []string{alarms_.MetricInternalErrors, alarms_.MetricDependencyThrottled, alarms_.MetricDependencyUnavailable, alarms_.MetricDependencyTimeouts} {
+				assert.Contains(t, text, fmt.Sprintf(`[%q,%q,{"label"`, *st.Backend.StackName(), m), "5xx by cause: %s", m)
+			}
+			assert.Contains(t, text, toJSON(dashboard.DependencyFailuresQuery())[1:40], "dependency failures by function and kind")
 
 			out := front["Outputs"].(map[string]any)["DashboardUrl"].(map[string]any)["Value"]
 			e := mustEnv(t, s.Config, env)

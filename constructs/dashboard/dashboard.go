@@ -123,8 +123,8 @@ func (p *Props) validate() error {
 	if !namePattern.MatchString(p.Name) {
 		errs = append(errs, fmt.Errorf("dashboard: Name %q: allowed is 1-255 of A-Z a-z 0-9 - _", p.Name))
 	}
-	if p.APIStage == nil && len(p.Functions) == 0 && p.Table == nil && p.Distribution == nil && len(p.Alarms) == 0 {
-		errs = append(errs, errors.New("dashboard: nothing to show: give at least one of APIStage, Functions, Table, Distribution, Alarms"))
+	if p.APIStage == nil && len(p.Functions) == 0 && p.Table == nil && p.Distribution == nil && len(p.Alarms) == 0 && len(p.Failures) == 0 {
+		errs = append(errs, errors.New("dashboard: nothing to show: give at least one of APIStage, Functions, Table, Distribution, Alarms, Failures"))
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Functions)) {
 		f := p.Functions[name]
