@@ -102,7 +102,8 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	})
 	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
 
-	// CDK's own custom-resource handlers get encrypted, expiring log groups too.
+	// CDK's own custom-resource handlers get encrypted, expiring log groups too. (Not
+	// the Edge stack: it has no function, and the log key is in the environment's region.)
 	for _, st := range []awscdk.Stack{base.Stack, data.Stack, backend.Stack, frontend.Stack} {
 		logging.AdoptFunctionLogs(st, &logging.LogGroupProps{
 			Key: base.LogKey, RetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
