@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -107,9 +108,10 @@ func TestSandboxSynth(t *testing.T) {
 	}, "the person's resources are tagged as a sandbox")
 }
 
-// The same app without the sandbox keys is the configured environments and the pipeline,
-// and no sandbox, whatever account and region the credentials name. Building the
-// constructs shows it; the shipped synth itself is make synth's (cdk.out).
+// The same app without the sandbox keys is the configured environments and the pipeline
+// (with CDK Pipelines' support stack in each other region a stage deploys to: us-east-1,
+// for prod's Edge stack), and no sandbox, whatever account and region the credentials
+// name. Building the constructs shows it; the shipped synth itself is make synth's.
 func TestNoSandboxSynth(t *testing.T) {
 	env := map[string]string{"CDK_DEFAULT_ACCOUNT": "444444444444", "CDK_DEFAULT_REGION": "eu-central-1"}
 	app, err := cdkapp.Build(cdkapp.Options{Getenv: func(k string) string { return env[k] }})
@@ -122,7 +124,14 @@ func TestNoSandboxSynth(t *testing.T) {
 	}
 	assert.Equal(t, []string{"dev", "prod"}, stages)
 	require.NotNil(t, app.Pipeline, "the pipeline stack")
-	assert.Equal(t, "notes-pipeline", *app.Pipeline.StackName())
+	var top []string
+	for _, c := range *app.CDK.Node().Children() {
+		if *awscdk.Stack_IsStack(c) {
+			top = append(top, *awscdk.Stack_Of(c).StackName())
+		}
+	}
+	slices.Sort(top)
+	assert.Equal(t, []string{"notes-pipeline", "notes-pipeline-support-us-east-1"}, top, "the pipeline stack and its support stack")
 }
 
 // A sandbox may not take a configured environment's name or its account and region, and

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -43,6 +44,9 @@ type BackendStack struct {
 	Functions map[string]*gofunction.GoFunction
 	// Alarms watch the functions and the API; the environment's dashboard shows them.
 	Alarms []awscloudwatch.IAlarm
+	// Failures count the functions' 5xx answers by cause (500 errors apart from 503 and
+	// 504 dependency failures), from their request logs; the dashboard draws them.
+	Failures *alarms.Failures
 }
 
 // BackendProps configures the Backend stack.
@@ -109,10 +113,16 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 			},
 		},
 		Name: prefix + "-api", UserPool: props.UserPool, LogKey: props.LogKey,
-		LogRetentionDays: e.LogRetentionDays, WebACL: e.WAF, Destroy: e.Destroy(),
+		LogRetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
 		ParentSegments: unshardedSegments,
+		// No web ACL of the API's own: every client comes through CloudFront, where a
+		// per-IP limit counts viewers; here it would count CloudFront's servers.
+		WebACL: false,
 	})
-	if !e.WAF {
+	if e.WAF {
+		nag.Suppress(rest.API, true, "AwsSolutions-APIG3",
+			"config.environments."+e.Name+".waf is true: the Frontend stack associates this stage with a regional web ACL that refuses requests which did not come through the distribution (constructs/staticsite OriginCheck; it lives there so that it refuses only once CloudFront sends the header), and the distribution's CloudFront web ACL (Edge stack, us-east-1) holds the per-viewer rate limit and the managed rules.")
+	} else {
 		nag.Suppress(rest.API, true, "AwsSolutions-APIG3",
 			"config.environments."+e.Name+".waf is false: this environment's API relies on stage throttling and Cognito authorization on every route but /health, without a billed WAF web ACL.")
 	}
@@ -159,7 +169,12 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 		alerts.OnFunction(f.Name, fn.Function)
 		functions[f.Name] = fn
 	}
-	rollouts(stack, props, table, functions, alerts, apiAlarms)
+	logGroups := map[string]awslogs.ILogGroup{}
+	for name, fn := range functions {
+		logGroups[name] = fn.LogGroup
+	}
+	failures, errorAlarms := alerts.OnRequestLogs(logGroups)
+	rollouts(stack, props, table, functions, alerts, append(errorAlarms, apiAlarms...))
 	for _, r := range table.Routes {
 		route := restapi.Route{
 			Method: string(r.Method), Path: r.Path, Function: functions[r.Function].Alias,
@@ -180,13 +195,14 @@ func NewBackendStack(scope constructs.Construct, id string, props *BackendProps)
 	for _, a := range alerts.Alarms {
 		watching = append(watching, a)
 	}
-	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions, Alarms: watching}
+	return &BackendStack{Stack: stack, API: rest.API, APIURL: rest.URL, APIURLOutput: out, Functions: functions, Alarms: watching, Failures: failures}
 }
 
 // rollouts move each function's live alias to its new version through CodeDeploy, in
-// the environment's style, rolling back when the new version errs or is throttled or the
-// API fails or slows down; with the environment's pre-traffic hook, each new version is
-// checked before it gets any traffic.
+// the environment's style, rolling back when the new version errs or is throttled, a
+// function answers 500 or the API slows down (apiAlarms), but not when a dependency
+// throttles, fails or times out (constructs/alarms says why); with the environment's
+// pre-traffic hook, each new version is checked before it gets any traffic.
 func rollouts(stack awscdk.Stack, props *BackendProps, table api.Table, functions map[string]*gofunction.GoFunction, alerts *alarms.Alarms, apiAlarms []awscloudwatch.IAlarm) {
 	e := props.Env
 	application := awscodedeploy.NewLambdaApplication(stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{

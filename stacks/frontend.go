@@ -10,16 +10,20 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/notesplatform/constructs/alarms"
 	"github.com/example/notesplatform/constructs/appclient"
 	"github.com/example/notesplatform/constructs/dashboard"
 	"github.com/example/notesplatform/constructs/gofunction"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/constructs/staticsite"
+	"github.com/example/notesplatform/constructs/webacl"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/lambdas/api"
 )
 
 // FrontendStack serves the single-page app and routes /api/* to the REST API. It also
@@ -36,6 +40,8 @@ type FrontendStack struct {
 	URLOutput awscdk.CfnOutput
 	// DashboardURL opens the environment's CloudWatch dashboard (output DashboardUrl).
 	DashboardURL *string
+	// Site is the bucket, the distribution and, where WAF is on, the API's origin check.
+	Site *staticsite.StaticSite
 }
 
 // FrontendProps configures the Frontend stack.
@@ -54,6 +60,13 @@ type FrontendProps struct {
 	Functions map[string]*gofunction.GoFunction
 	Alarms    []awscloudwatch.IAlarm
 	Table     awsdynamodb.ITable
+	// Failures are the functions' 5xx answers by cause, drawn on the dashboard.
+	// Default: no such graph.
+	Failures *alarms.Failures
+	// Edge holds the CloudFront web ACL (us-east-1) that the distribution uses; with it
+	// the API also refuses requests that did not come through the distribution.
+	// Default: nil, no web ACL (config waf off).
+	Edge *EdgeStack
 }
 
 // NewFrontendStack makes the Frontend stack.
@@ -71,7 +84,22 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	if err != nil {
 		panic(fmt.Errorf("frontend: %w", err))
 	}
+	var originCheck *staticsite.OriginCheck
+	var edgeACL interfacesawswafv2.IWebACLRef
+	if props.Edge != nil {
+		edgeACL = props.Edge.WebACL
+		// Every client reaches the API through CloudFront, whose web ACL limits each
+		// viewer; a caller of the API's own endpoint would skip that limit and the
+		// managed rules, so the API refuses it.
+		originCheck = &staticsite.OriginCheck{
+			Name: props.App + "-" + e.Name + "-api-origin",
+			Refusal: &webacl.Response{Status: 403, Body: api.ErrorBody(api.CodeForbidden,
+				"this API answers only through the site's /api path", "")},
+		}
+	}
 	site := staticsite.New(stack, "Site", &staticsite.Props{
+		WebACL:                edgeACL,
+		APIOriginCheck:        originCheck,
 		SourceDir:             props.WebDir,
 		ContentSecurityPolicy: csp,
 		API:                   props.API,
@@ -99,8 +127,10 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 		nag.Suppress(site.Distribution, false, "AwsSolutions-CFR4",
 			"No custom domain is configured for "+e.Name+", so CloudFront serves its default *.cloudfront.net certificate, which cannot pin a minimum TLS version; set domainName and certificateArn to enforce TLSv1.2_2021.")
 	}
-	nag.Suppress(site.Distribution, false, "AwsSolutions-CFR2",
-		"A CloudFront web ACL must live in us-east-1; the API behind /api/* is throttled per stage and Cognito-authorized. Attach the account's firewall manager policy when available.")
+	if props.Edge == nil {
+		nag.Suppress(site.Distribution, false, "AwsSolutions-CFR2",
+			"config.environments."+e.Name+".waf is false: no billed CloudFront web ACL (it would live in an Edge stack in us-east-1); the API behind /api/* is throttled per stage and Cognito-authorized.")
+	}
 	nag.Suppress(site.Distribution, false, "AwsSolutions-CFR1",
 		"The app serves every country; no geographic restriction is a business requirement.")
 	nag.Suppress(site.LogBucket, false, "AwsSolutions-S1",
@@ -114,7 +144,16 @@ func NewFrontendStack(scope constructs.Construct, id string, props *FrontendProp
 	board := dashboard.New(stack, "Dashboard", &dashboard.Props{
 		Name: props.App + "-" + e.Name, APIStage: props.API.DeploymentStage(), Functions: functions,
 		Table: props.Table, Distribution: site.Distribution, Alarms: props.Alarms,
+		Failures: failureMetrics(props.Failures),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{Value: board.URL, Description: jsii.String("CloudWatch dashboard of the environment")})
-	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out, DashboardURL: board.URL}
+	return &FrontendStack{Stack: stack, URL: site.URL, ClientID: client.UserPoolClientId(), URLOutput: out, DashboardURL: board.URL, Site: site}
+}
+
+// failureMetrics are the metrics of the dashboard's 5xx-by-cause graph, or none.
+func failureMetrics(f *alarms.Failures) []awscloudwatch.IMetric {
+	if f == nil {
+		return nil
+	}
+	return f.All()
 }

@@ -454,25 +454,36 @@ func logEverything(stack awscdk.Stack, buildLogs awslogs.ILogGroup, k awskms.IKe
 	}
 }
 
-// smokeTest fails the stage unless the site's /api/health (through CloudFront) and the
-// API's own health route both answer 200.
+// smokeTest fails the stage unless the site's /api/health (through CloudFront) answers
+// 200, and the API's own health route answers 200, or, where WAF is on, 403: the API
+// refuses callers that did not come through the distribution, and the smoke test checks
+// that it does.
 func smokeTest(stage *Stage) pipelines.Step {
 	return pipelines.NewShellStep(jsii.String("SmokeTest"), &pipelines.ShellStepProps{
 		EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
 			"SITE_URL": stage.Frontend.URLOutput,
 			"API_URL":  stage.Backend.APIURLOutput,
 		},
-		Commands: jsii.Strings(SmokeTestCommands...),
+		Commands: jsii.Strings(SmokeTestCommands(stage.Env.WAF)...),
 	})
 }
 
-// SmokeTestCommands check both health URLs, retrying while CloudFront propagates.
-var SmokeTestCommands = []string{
-	`for url in "${SITE_URL%/}/api/health" "${API_URL%/}/health"; do ` +
-		`code=$(curl -sS -o /tmp/body -w '%{http_code}' --retry 8 --retry-delay 15 --retry-connrefused --max-time 20 "$url" || echo 000); ` +
-		`echo "GET $url -> $code"; ` +
-		`if [ "$code" != "200" ]; then cat /tmp/body 2>/dev/null; echo "smoke test failed: $url answered $code, want 200"; exit 1; fi; ` +
-		`done`,
+// SmokeTestCommands check both health URLs, retrying while CloudFront propagates: the
+// site's /api/health must answer 200, and the API's own endpoint 200, or 403 when
+// originChecked (the environment's WAF refuses requests that bypass CloudFront).
+func SmokeTestCommands(originChecked bool) []string {
+	direct := "200"
+	if originChecked {
+		direct = "403"
+	}
+	return []string{
+		`for check in "${SITE_URL%/}/api/health 200" "${API_URL%/}/health ` + direct + `"; do ` +
+			`url=${check% *}; want=${check##* }; ` +
+			`code=$(curl -sS -o /tmp/body -w '%{http_code}' --retry 8 --retry-delay 15 --retry-connrefused --max-time 20 "$url" || echo 000); ` +
+			`echo "GET $url -> $code"; ` +
+			`if [ "$code" != "$want" ]; then cat /tmp/body 2>/dev/null; echo "smoke test failed: $url answered $code, want $want"; exit 1; fi; ` +
+			`done`,
+	}
 }
 
 // supportStacks are the stacks CDK Pipelines adds, one per other region of a stage, to

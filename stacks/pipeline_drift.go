@@ -46,6 +46,22 @@ func DriftCheckCommand(region, role string, stackNames []string, failOnDrift boo
 	return strings.Join(args, " ")
 }
 
+// EveryCommand is one shell command that runs every command, even after one fails, and
+// fails if any failed: each region's drift is reported whatever the other's result. A
+// single command is returned as it is.
+func EveryCommand(commands []string) string {
+	if len(commands) == 1 {
+		return commands[0]
+	}
+	var b strings.Builder
+	b.WriteString("status=0; ")
+	for _, c := range commands {
+		b.WriteString(c + " || status=1; ")
+	}
+	b.WriteString("exit $status")
+	return b.String()
+}
+
 // DriftCheckStep is the pipeline step that ends a stage, after its smoke test: it runs
 // CloudFormation drift detection on the stage's stacks through the target account's
 // lookup role and prints the result per resource; with FailOnDrift, drift fails the stage.
@@ -72,22 +88,34 @@ func DriftCheckStep(props *DriftCheckProps) pipelines.CodeBuildStep {
 		panic(err)
 	}
 	e := p.Stage.Env
-	role := config.LookupRoleArn(p.Qualifier, e.Account, e.Region)
-	var names []string
-	for _, st := range []awscdk.Stack{p.Stage.Base.Stack, p.Stage.Data.Stack, p.Stage.Backend.Stack, p.Stage.Frontend.Stack} {
-		names = append(names, *st.StackName())
+	// One check per region of the stage (the Edge stack is in us-east-1), each through
+	// the lookup role of that region.
+	byRegion := map[string][]string{}
+	var regions []string
+	for _, st := range p.Stage.Stacks() {
+		r := *st.Region()
+		if byRegion[r] == nil {
+			regions = append(regions, r)
+		}
+		byRegion[r] = append(byRegion[r], *st.StackName())
+	}
+	var commands, roles []string
+	for _, r := range regions {
+		role := config.LookupRoleArn(p.Qualifier, e.Account, r)
+		roles = append(roles, role)
+		commands = append(commands, DriftCheckCommand(r, role, byRegion[r], p.FailOnDrift))
 	}
 	step := goStep{image: defaultImage(), compute: awscodebuild.ComputeType_SMALL, goVersion: p.GoVersion}
 	return pipelines.NewCodeBuildStep(jsii.String(DriftCheckStepName), &pipelines.CodeBuildStepProps{
 		Input:            p.Source,
 		InstallCommands:  jsii.Strings("go version"),
-		Commands:         jsii.Strings(DriftCheckCommand(e.Region, role, names, p.FailOnDrift)),
+		Commands:         jsii.Strings(EveryCommand(commands)),
 		BuildEnvironment: step.environment(),
 		PartialBuildSpec: step.buildSpec(),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("DetectDriftAsLookupRole"),
 			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: jsii.Strings(role),
+			Resources: jsii.Strings(roles...),
 		})},
 		// Detection of four stacks takes minutes; the command gives up after 15.
 		Timeout: awscdk.Duration_Minutes(jsii.Number(25)),

@@ -123,12 +123,15 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 	}
 }
 
-// otherRegions are the regions of environments that are not the pipeline's region.
+// otherRegions are the regions of environments' stacks (an Edge stack's us-east-1
+// included) that are not the pipeline's region.
 func otherRegions(cfg *config.Config) []string {
 	var out []string
 	for _, e := range cfg.Environments {
-		if e.Region != cfg.Pipeline.Region && !slices.Contains(out, e.Region) {
-			out = append(out, e.Region)
+		for _, r := range e.Regions() {
+			if r != cfg.Pipeline.Region && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
 		}
 	}
 	return out

@@ -16,8 +16,9 @@ import (
 	"github.com/example/notesplatform/lambdas/api"
 )
 
-// Stage is one environment: the Base, Data, Backend and Frontend stacks, with the
-// permissions boundary on every role, tags, and cdk-nag checks.
+// Stage is one environment: the Base, Data, Backend and Frontend stacks, and where WAF
+// is on the Edge stack in us-east-1, with the permissions boundary on every role, tags,
+// and cdk-nag checks.
 type Stage struct {
 	awscdk.Stage
 	// Env is the environment this stage deploys.
@@ -26,6 +27,19 @@ type Stage struct {
 	Data     *DataStack
 	Backend  *BackendStack
 	Frontend *FrontendStack
+	// Edge holds the CloudFront web ACL in us-east-1; nil where config.Environment.WAF
+	// is off.
+	Edge *EdgeStack
+}
+
+// Stacks are the stage's stacks in deployment order: Base, Data, Backend, then Edge
+// (when there is one) and Frontend, which reads the Edge stack's web ACL.
+func (s *Stage) Stacks() []awscdk.Stack {
+	out := []awscdk.Stack{s.Base.Stack, s.Data.Stack, s.Backend.Stack}
+	if s.Edge != nil {
+		out = append(out, s.Edge.Stack)
+	}
+	return append(out, s.Frontend.Stack)
 }
 
 // StageProps configures a stage.
@@ -75,15 +89,25 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 		Network: base.Network, Routes: props.Routes,
 	})
 	synthprof.Mark("construct Backend")
+	var edge *EdgeStack
+	if e.WAF {
+		// CloudFront's web ACL must be created in us-east-1, whatever the environment's
+		// region: a stack of its own there, in the same account and stage.
+		edgeProps := stackProps("edge", "CloudFront web ACL", false)
+		edgeProps.Env = &awscdk.Environment{Account: jsii.String(e.Account), Region: jsii.String(config.EdgeRegion)}
+		edge = NewEdgeStack(stage, "Edge", &EdgeProps{StackProps: edgeProps, App: app, Env: e})
+	}
 	frontend := NewFrontendStack(stage, "Frontend", &FrontendProps{
 		StackProps: stackProps("frontend", "Single-page app on CloudFront", false),
 		App:        app, Env: e, WebDir: repo.WebDir(props.ModuleRoot),
 		UserPool: data.UserPool, AuthURL: data.AuthURL, API: backend.API, LogKey: base.LogKey,
 		Functions: backend.Functions, Alarms: backend.Alarms, Table: data.Table,
+		Edge: edge, Failures: backend.Failures,
 	})
 	data.AddStackDependency(base.Stack, jsii.String("roles carry the Base permissions boundary"))
 
-	// CDK's own custom-resource handlers get encrypted, expiring log groups too.
+	// CDK's own custom-resource handlers get encrypted, expiring log groups too. (Not
+	// the Edge stack: it has no function, and the log key is in the environment's region.)
 	for _, st := range []awscdk.Stack{base.Stack, data.Stack, backend.Stack, frontend.Stack} {
 		logging.AdoptFunctionLogs(st, &logging.LogGroupProps{
 			Key: base.LogKey, RetentionDays: e.LogRetentionDays, Destroy: e.Destroy(),
@@ -97,7 +121,7 @@ func NewStage(scope constructs.Construct, props *StageProps) *Stage {
 	// Aspects on the App do not reach into a Stage: check every stage itself.
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 
-	return &Stage{Stage: stage, Env: e, Base: base, Data: data, Backend: backend, Frontend: frontend}
+	return &Stage{Stage: stage, Env: e, Base: base, Data: data, Backend: backend, Frontend: frontend, Edge: edge}
 }
 
 // Templates returns the CloudFormation templates of the stage's stacks, by stack name,

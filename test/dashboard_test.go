@@ -10,15 +10,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	alarms_ "github.com/example/notesplatform/constructs/alarms"
+	"github.com/example/notesplatform/constructs/dashboard"
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
 // The environment's dashboard (in the Frontend stack, beside the distribution) shows every
-// function of the route table, every alarm of the Backend stack, the table and the
-// distribution; its URL is the DashboardUrl output. The body is resolved as
-// CloudFormation resolves it (internal/cfn), so the text names each resource by the
-// physical id its Ref or Fn::GetAtt gives.
+// The environment's dashboard (in the Frontend stack, beside the distribution) shows every
+// function of the route table, every alarm of the Backend stack, the 5xx answers by cause
+// (errors apart from dependency failures), the table and the distribution; its URL is the
+// DashboardUrl output. The body is resolved as CloudFormation resolves it (internal/cfn),
+// so the text names each resource by the physical id its Ref or Fn::GetAtt gives.
 func TestDashboardShowsWhatExists(t *testing.T) {
 	s := shippedApp(t)
 	asm, err := cfn.Read(s.Assembly)
@@ -83,6 +86,12 @@ func TestDashboardShowsWhatExists(t *testing.T) {
 			dists := idsOfType(front, "AWS::CloudFront::Distribution")
 			require.Len(t, dists, 1)
 			assert.Contains(t, text, `"AWS/CloudFront","Requests","DistributionId","`+ref(front, dists[0])+`","Region","Global",{"label":"requests","region":"us-east-1"`)
+
+			// The 5xx answers by cause, in the metrics the Backend's metric filters publish.
+			for _, m := range []string{alarms_.MetricInternalErrors, alarms_.MetricDependencyThrottled, alarms_.MetricDependencyUnavailable, alarms_.MetricDependencyTimeouts} {
+				assert.Contains(t, text, fmt.Sprintf(`[%q,%q,{"label"`, backend.Name, m), "5xx by cause: %s", m)
+			}
+			assert.Contains(t, text, toJSON(dashboard.DependencyFailuresQuery())[1:40], "dependency failures by function and kind")
 
 			url, err := r.String(front, front.Template.Outputs["DashboardUrl"].Value)
 			require.NoError(t, err)

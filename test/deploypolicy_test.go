@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/deploypolicy"
+	"github.com/example/notesplatform/internal/iamsim"
 	"github.com/example/notesplatform/stacks"
 )
 
@@ -23,7 +25,7 @@ func stageTemplates(t *testing.T, s *synthesized, env string) map[string]map[str
 			out[part] = templateJSON(tpl)
 		}
 	}
-	require.Len(t, out, 4, "stacks of %s", env)
+	require.Len(t, out, len(stage{Env: mustEnv(t, s.Config, env), s: s}.stacks()), "stacks of %s", env)
 	return out
 }
 
@@ -387,7 +389,7 @@ func stageTypes(t *testing.T, s *synthesized, env string) []string {
 // environment: derived from the resource types of its synthesized stage.
 func stageBundle(t *testing.T, s *synthesized, e config.Environment) (*deploypolicy.Bundle, error) {
 	return deploypolicy.New(deploypolicy.Options{App: s.Config.AppName, Env: e.Name, Account: e.Account,
-		Region: e.Region, BoundaryName: deploypolicy.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
+		Region: e.Region, Regions: e.Regions(), BoundaryName: deploypolicy.BoundaryName(s.Config.AppName, e.Name), ResourceTypes: stageTypes(t, s, e.Name)})
 }
 
 // Every resource type in every stage template is in the policy table.
@@ -489,5 +491,62 @@ func TestDeployPolicyNamesCoveredByPrefix(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The execution policies work in every region of the stage, and only there: where WAF
+// is on, the us-east-1 execution role (bootstrapped with the same policies) reads its
+// bootstrap version and creates the CloudFront web ACL, and the Frontend stack's
+// deployment reads the Edge stack's outputs in us-east-1 (Fn::GetStackOutput); dev, with
+// no stack there, may not read them; no environment may act in a region it does not use.
+// Judged by AWS's policy evaluation (the IAM simulator).
+func TestDeployPolicyCoversTheStageRegions(t *testing.T) {
+	s := shippedApp(t)
+	sim := simulator(t)
+	type want struct {
+		env, action, region, resource string
+		decision                      iamsim.Decision
+	}
+	var cases []want
+	for _, e := range s.Config.Environments {
+		prefix := s.Config.AppName + "-" + e.Name
+		inRegion := func(region string) iamsim.Decision {
+			if slices.Contains(e.Regions(), region) {
+				return iamsim.Allowed
+			}
+			return iamsim.ImplicitlyDenied
+		}
+		for _, region := range []string{e.Region, "us-east-1"} {
+			cases = append(cases,
+				want{e.Name, "ssm:GetParameters", region, "arn:aws:ssm:" + region + ":" + e.Account + ":parameter/cdk-bootstrap/hnb659fds/version", inRegion(region)},
+				want{e.Name, "cloudformation:DescribeStacks", region, "arn:aws:cloudformation:" + region + ":" + e.Account + ":stack/" + prefix + "-edge/0a1b2c3d", inRegion(region)},
+			)
+		}
+		if e.WAF {
+			cases = append(cases, want{e.Name, "wafv2:CreateWebACL", "us-east-1", "arn:aws:wafv2:us-east-1:" + e.Account + ":global/webacl/" + prefix + "-site/0a1b2c3d", iamsim.Allowed})
+		}
+		// A region the stage does not use is denied outright, even for an allowed action.
+		cases = append(cases, want{e.Name, "ssm:GetParameters", "eu-central-1", "arn:aws:ssm:eu-central-1:" + e.Account + ":parameter/cdk-bootstrap/hnb659fds/version", iamsim.ExplicitlyDenied})
+	}
+	var reqs []iamsim.Request
+	for _, c := range cases {
+		e := mustEnv(t, s.Config, c.env)
+		b, err := stageBundle(t, s, e)
+		require.NoError(t, err)
+		var identity []iamsim.Policy
+		for _, p := range b.ExecutionPolicies {
+			identity = append(identity, iamsim.Policy{Name: p.Name, Document: p.Document})
+		}
+		reqs = append(reqs, iamsim.Request{
+			Principal: fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-cfn-exec-role-%s-%s", e.Account, e.Account, c.region),
+			Identity:  identity, Boundary: &iamsim.Policy{Name: b.Boundary.Name, Document: b.Boundary.Document},
+			Action: c.action, Resource: c.resource, Context: map[string][]string{"aws:RequestedRegion": {c.region}},
+		})
+	}
+	out, err := sim.Evaluate(context.Background(), reqs)
+	require.NoError(t, err)
+	require.Len(t, out, len(cases))
+	for i, c := range cases {
+		assert.Equal(t, c.decision, out[i].Decision, "%s: %s on %s in %s (%s)", c.env, c.action, c.resource, c.region, out[i].Error)
 	}
 }

@@ -175,6 +175,45 @@ func (s *synthesized) logicalID(t testing.TB, path string) string {
 	return ""
 }
 
+// stage is one environment's stacks in a cloud assembly.
+type stage struct {
+	Env config.Environment
+	s   *synthesized
+}
+
+// stages are the configured environments' stages, in config order.
+func (s *synthesized) stages() []stage {
+	var out []stage
+	for _, e := range s.Config.Environments {
+		out = append(out, stage{Env: e, s: s})
+	}
+	return out
+}
+
+// stack is the stage's stack of a part ("Backend", "Edge"), or nil when the stage has
+// none (no Edge stack without WAF).
+func (st stage) stack(part string) *cfn.Stack {
+	return st.s.Cloud.StackAt(st.Env.Name + "/" + part)
+}
+
+// stacks are the stage's top-level stacks (not the nested route shards).
+func (st stage) stacks() []*cfn.Stack {
+	var out []*cfn.Stack
+	for _, s := range st.s.Cloud.StageStacks(st.Env.Name) {
+		if s.Parent == nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// logicalID is the logical id of the resource at a construct path below the stage
+// ("Backend/Api/Resource/Resource").
+func (st stage) logicalID(t testing.TB, path string) string {
+	t.Helper()
+	return st.s.logicalID(t, st.Env.Name+"/"+path)
+}
+
 // stack is the stack of the assembly at a construct path ("dev/Base").
 func (s *synthesized) stack(t testing.TB, path string) *cfn.Stack {
 	t.Helper()
@@ -197,16 +236,22 @@ func noPanic(t *testing.T, f func()) {
 	f()
 }
 
+// stackParts are the construct ids of a stage's stacks; "Edge" exists only where WAF is on.
+var stackParts = []string{"Base", "Data", "Backend", "Edge", "Frontend"}
+
 // forEachStack runs f for every stack whose part ("Base", "Data", ...) is in parts, or
 // every stack when parts is empty.
 func forEachStack(t *testing.T, parts []string, f func(t *testing.T, tpl assertions.Template, env config.Environment)) {
 	s := shippedApp(t)
 	for _, env := range s.Config.Environments {
-		for _, part := range []string{"Base", "Data", "Backend", "Frontend"} {
+		for _, part := range stackParts {
 			if len(parts) > 0 && !slices.Contains(parts, part) {
 				continue
 			}
 			path := env.Name + "/" + part
+			if _, ok := s.Templates[path]; !ok {
+				continue // no Edge stack without WAF
+			}
 			t.Run(path, func(t *testing.T) {
 				noPanic(t, func() { f(t, s.Templates[path], env) })
 			})

@@ -1,7 +1,9 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -163,8 +165,8 @@ func TestPipelineArtifactTestsBeforeAnyDeploy(t *testing.T) {
 	})
 }
 
-// Every stage ends, after its smoke test, with a drift check of its four stacks through
-// the lookup role of its account and region; production fails on drift by default, the
+// Every stage ends, after its smoke test, with a drift check of its stacks through the
+// lookup role of its account and of each region (the Edge stack's us-east-1 too); production fails on drift by default, the
 // config key turns it either way. The step's role assumes that one role and writes no
 // artifact.
 func TestPipelineDriftChecks(t *testing.T) {
@@ -186,9 +188,19 @@ func TestPipelineDriftChecks(t *testing.T) {
 					}
 					project := projectOf(t, s, drift)
 					spec := parseBuildSpec(t, project)
-					role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-lookup-role-%s-%s", e.Account, e.Account, e.Region)
-					stackNames := []string{"notes-" + e.Name + "-base", "notes-" + e.Name + "-data", "notes-" + e.Name + "-backend", "notes-" + e.Name + "-frontend"}
-					assert.Equal(t, []string{stacks.DriftCheckCommand(e.Region, role, stackNames, e.DriftFails())}, spec.Phases["build"].Commands, e.Name)
+					// One check per region of the stage, each through that region's lookup
+					// role: the Edge stack (WAF) is checked in us-east-1.
+					var commands, roles []string
+					for _, region := range e.Regions() {
+						role := fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-lookup-role-%s-%s", e.Account, e.Account, region)
+						stackNames := []string{"notes-" + e.Name + "-base", "notes-" + e.Name + "-data", "notes-" + e.Name + "-backend", "notes-" + e.Name + "-frontend"}
+						if region != e.Region {
+							stackNames = []string{"notes-" + e.Name + "-edge"}
+						}
+						commands = append(commands, stacks.DriftCheckCommand(region, role, stackNames, e.DriftFails()))
+						roles = append(roles, role)
+					}
+					assert.Equal(t, []string{stacks.EveryCommand(commands)}, spec.Phases["build"].Commands, e.Name)
 					assert.Equal(t, goVersion, spec.Phases["install"].RuntimeVersions["golang"])
 					assert.Nil(t, spec.Cache, "no build cache: its grant would let the step write artifacts")
 					assert.Equal(t, map[string]any{"Type": "NO_CACHE"}, project["Cache"])
@@ -201,7 +213,12 @@ func TestPipelineDriftChecks(t *testing.T) {
 					stmts := roleStatements(t, s, project)
 					actionsSTS, resources := actionsOf(stmts, "sts:")
 					assert.Equal(t, []string{"sts:AssumeRole"}, actionsSTS, e.Name)
-					assert.Equal(t, []string{`"` + role + `"`}, resources, "%s: the lookup role of the stage's account and region, nothing else", e.Name)
+					require.Len(t, resources, 1, e.Name)
+					var got []string
+					for _, r := range list(fromJSON(t, resources[0])) {
+						got = append(got, fmt.Sprint(r))
+					}
+					assert.ElementsMatch(t, roles, got, "%s: the lookup roles of the stage's account and regions, nothing else", e.Name)
 					for _, prefix := range []string{"s3:Put", "s3:Delete", "s3:Abort", "cloudformation:", "iam:", "codepipeline:"} {
 						got, _ := actionsOf(stmts, prefix)
 						assert.Empty(t, got, "%s: the drift check's own role needs no %s", e.Name, prefix)
@@ -216,7 +233,7 @@ func TestPipelineDriftChecks(t *testing.T) {
 			_, stages := pipelineActions(t, s)
 			return parseBuildSpec(t, projectOf(t, s, stageAction(t, stages[env], stacks.DriftCheckStepName))).Phases["build"].Commands[0]
 		}
-		assert.True(t, strings.HasSuffix(command(shippedApp(t), "prod"), " --fail-on-drift"), "production fails on drift by default")
+		assert.Contains(t, command(shippedApp(t), "prod"), " --fail-on-drift || status=1; exit $status", "production fails on drift by default, in each of its regions")
 		assert.NotContains(t, command(shippedApp(t), "dev"), "--fail-on-drift", "dev only reports by default")
 		assert.True(t, strings.HasSuffix(command(connectionApp(t), "dev"), " --fail-on-drift"), "failOnDrift: true")
 		assert.NotContains(t, command(connectionApp(t), "prod"), "--fail-on-drift", "failOnDrift: false")
@@ -232,4 +249,29 @@ func TestPipelineConnectionNagClean(t *testing.T) {
 	require.NoError(t, err)
 	findings := read.Findings()
 	assert.Empty(t, findings, fmt.Sprint(findings))
+}
+
+// fromJSON decodes a JSON fragment rendered by toJSON.
+func fromJSON(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal([]byte(s), &v))
+	return v
+}
+
+// The drift check of a stage in two regions runs the second region's check even when the
+// first fails, and fails when either does.
+func TestEveryCommandRunsAllAndFailsOnAny(t *testing.T) {
+	run := func(commands ...string) (string, error) {
+		out, err := exec.Command("bash", "-c", stacks.EveryCommand(commands)).CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("echo first; false", "echo second")
+	assert.Error(t, err)
+	assert.Equal(t, "first\nsecond\n", out)
+	_, err = run("true", "false")
+	assert.Error(t, err)
+	_, err = run("true", "true")
+	assert.NoError(t, err)
+	assert.Equal(t, "go version", stacks.EveryCommand([]string{"go version"}), "one command stays as it is")
 }

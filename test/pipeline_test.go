@@ -3,7 +3,10 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -293,7 +296,8 @@ func TestPipelineApprovals(t *testing.T) {
 
 // Every environment stage ends with a smoke test, after every deploy and before only the
 // drift check, that reads the site and API URLs from the stage's own Frontend and Backend
-// outputs and fails on a non-200.
+// outputs and fails unless the site's API answers 200 and the API's own endpoint 200, or
+// 403 where WAF refuses callers that bypass CloudFront.
 func TestPipelineSmokeTests(t *testing.T) {
 	s := shippedApp(t)
 	noPanic(t, func() {
@@ -331,9 +335,12 @@ func TestPipelineSmokeTests(t *testing.T) {
 			assert.Equal(t, "#{"+namespace(prefix+"-frontend")+".SiteUrl}", vars["SITE_URL"], e.Name)
 			assert.Equal(t, "#{"+namespace(prefix+"-backend")+".ApiUrl}", vars["API_URL"], e.Name)
 			spec := buildSpecOf(t, projectOf(t, s, last))
-			assert.Contains(t, spec, `${SITE_URL%/}/api/health`)
-			assert.Contains(t, spec, `${API_URL%/}/health`)
-			assert.Contains(t, spec, `!= \"200\"`)
+			assert.Contains(t, spec, `${SITE_URL%/}/api/health 200`)
+			// Where WAF is on, the API's own endpoint must refuse (403) what did not come
+			// through CloudFront.
+			direct := map[bool]string{false: "200", true: "403"}[e.WAF]
+			assert.Contains(t, spec, `${API_URL%/}/health `+direct, e.Name)
+			assert.Contains(t, spec, `!= \"$want\"`)
 			assert.Contains(t, spec, "exit 1")
 		}
 	})
@@ -379,7 +386,7 @@ func TestPipelineArtifactsEncrypted(t *testing.T) {
 	s := shippedApp(t)
 	require.True(t, stacks.CrossAccount(s.Config), "the shipped config deploys to other accounts")
 	noPanic(t, func() {
-		store := pipelineOf(t, s)["ArtifactStore"].(map[string]any)
+		store := artifactStore(t, pipelineOf(t, s), s.Config.Pipeline.Region)
 		key := store["EncryptionKey"].(map[string]any)
 		assert.Equal(t, "KMS", key["Type"])
 		keyID := key["Id"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
@@ -415,6 +422,25 @@ func TestPipelineArtifactsEncrypted(t *testing.T) {
 	})
 }
 
+// artifactStore is the pipeline's artifact store in a region: its only one, or, once a
+// stage deploys to another region (an Edge stack in us-east-1), the one of that region
+// among CodePipeline's per-region stores.
+func artifactStore(t *testing.T, pipeline map[string]any, region string) map[string]any {
+	t.Helper()
+	if store, ok := pipeline["ArtifactStore"].(map[string]any); ok {
+		return store
+	}
+	stores, _ := pipeline["ArtifactStores"].([]any)
+	for _, st := range stores {
+		m := st.(map[string]any)
+		if m["Region"] == region {
+			return m["ArtifactStore"].(map[string]any)
+		}
+	}
+	t.Fatalf("no artifact store in %s among %v", region, stores)
+	return nil
+}
+
 // CrossAccount decides whether artifacts need a customer-managed key.
 func TestPipelineCrossAccountKeys(t *testing.T) {
 	c := &config.Config{Pipeline: config.Pipeline{Account: "333333333333"},
@@ -443,7 +469,12 @@ func TestPipelineDeploysSameTemplates(t *testing.T) {
 				require.NoError(t, err)
 				want[st.Name] = filepath.ToSlash(rel)
 			}
-			require.Len(t, want, 4, e.Name)
+			stacks := stage{Env: e, s: s}.stacks()
+			require.Len(t, want, len(stacks), e.Name)
+			regions := map[string]string{} // stack name -> region
+			for _, stack := range stacks {
+				regions[stack.Name] = stack.Region
+			}
 			got := map[string]string{}
 			for _, a := range stages[e.Name] {
 				if a.Provider != "CloudFormation" || a.Config["ActionMode"] != "CHANGE_SET_REPLACE" {
@@ -459,7 +490,7 @@ func TestPipelineDeploysSameTemplates(t *testing.T) {
 				if r, ok := a.Raw["Region"].(string); ok {
 					region = r
 				}
-				assert.Equal(t, e.Region, region, a.Name)
+				assert.Equal(t, regions[a.Config["StackName"].(string)], region, a.Name)
 			}
 			assert.Equal(t, want, got, "stage %s", e.Name)
 			for path, tpl := range s.Templates {
@@ -536,6 +567,47 @@ func TestPipelineSnapshot(t *testing.T) {
 				got := pipelineVolatile.ReplaceAll(normalize(templateJSON(s.Pipeline)), []byte("<hash>"))
 				checkGolden(t, "pipeline/"+name, got)
 			})
+		})
+	}
+}
+
+// The smoke test's command, run by a real shell and curl against two local servers
+// standing in for the site and the API's own endpoint: it passes exactly when the site
+// answers 200 and the API 200 (no WAF) or 403 (WAF refuses a caller that bypassed
+// CloudFront), and fails otherwise, naming what answered.
+func TestSmokeTestCommandsRun(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed to run the smoke test's command: %v", tool, err)
+		}
+	}
+	server := func(status int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/"
+	}
+	for _, c := range []struct {
+		originChecked bool
+		site, api     int
+		pass          bool
+	}{
+		{false, 200, 200, true},
+		{false, 200, 403, false},
+		{true, 200, 403, true},
+		{true, 200, 200, false}, // the API answers callers that bypass CloudFront
+		{true, 404, 403, false},
+	} {
+		name := fmt.Sprintf("originChecked=%v/site=%d/api=%d", c.originChecked, c.site, c.api)
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command("bash", "-c", strings.Join(stacks.SmokeTestCommands(c.originChecked), "\n"))
+			cmd.Env = append(os.Environ(), "SITE_URL="+server(c.site), "API_URL="+server(c.api))
+			out, err := cmd.CombinedOutput()
+			if c.pass {
+				assert.NoError(t, err, "%s", out)
+			} else {
+				assert.Error(t, err, "%s", out)
+				assert.Contains(t, string(out), "smoke test failed")
+			}
 		})
 	}
 }

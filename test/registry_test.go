@@ -222,6 +222,8 @@ type envBundle struct {
 	env    config.Environment
 	bundle *deploypolicy.Bundle
 	types  []string
+	// typeRegions are the regions whose stacks hold each type.
+	typeRegions map[string][]string
 }
 
 func envBundles(t *testing.T) []envBundle {
@@ -234,7 +236,19 @@ func envBundles(t *testing.T) []envBundle {
 		for _, e := range v.s.Config.Environments {
 			b, err := stageBundle(t, v.s, e)
 			require.NoError(t, err)
-			out = append(out, envBundle{name: v.label + e.Name, app: v.s.Config.AppName, env: e, bundle: b, types: stageTypes(t, v.s, e.Name)})
+			typeRegions := map[string][]string{}
+			for _, stack := range (stage{Env: e, s: v.s}).stacks() {
+				region := stack.Region
+				tpl, err := stack.JSON()
+				require.NoError(t, err)
+				for _, typ := range deploypolicy.ResourceTypes(tpl) {
+					if !slices.Contains(typeRegions[typ], region) {
+						typeRegions[typ] = append(typeRegions[typ], region)
+					}
+				}
+			}
+			out = append(out, envBundle{name: v.label + e.Name, app: v.s.Config.AppName, env: e, bundle: b,
+				types: stageTypes(t, v.s, e.Name), typeRegions: typeRegions})
 		}
 	}
 	return out
@@ -322,15 +336,35 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 	}
 
 	for _, eb := range all {
-		res := envResources(eb.app, eb.env)
 		boundary := deploypolicy.BoundaryName(eb.app, eb.env.Name)
-		principal := fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", eb.env.Account, deploypolicy.DefaultQualifier, eb.env.Account, eb.env.Region)
 		var identity []iamsim.Policy
 		for _, p := range eb.bundle.ExecutionPolicies {
 			identity = append(identity, iamsim.Policy{Name: p.Name, Document: p.Document})
 		}
 		pb := &iamsim.Policy{Name: eb.bundle.Boundary.Name, Document: eb.bundle.Boundary.Document}
+		// Each type is checked in every region whose stacks hold it, as that region's
+		// execution role (bootstrapped with the same policies) calls it: the Edge stack's
+		// web ACL in us-east-1.
+		type regionalCheck struct {
+			registryCheck
+			region string
+		}
+		var checks []regionalCheck
 		for _, c := range checksOf[eb.name] {
+			for _, region := range eb.typeRegions[c.typ] {
+				checks = append(checks, regionalCheck{c, region})
+			}
+		}
+		for _, rc := range checks {
+			c := rc.registryCheck
+			env := eb.env
+			env.Region = rc.region
+			res := envResources(eb.app, env)
+			if rc.region != eb.env.Region {
+				// CloudFront's web ACLs are global: arn:...:wafv2:us-east-1:...:global/webacl/...
+				res["wafv2:webacl"] = strings.Replace(res["wafv2:webacl"], ":regional/webacl/", ":global/webacl/", 1)
+			}
+			principal := fmt.Sprintf("arn:aws:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", env.Account, deploypolicy.DefaultQualifier, env.Account, env.Region)
 			d := detail[c.action]
 			if !d.Exists {
 				errorf("%s: %s lists %s (%v), which the IAM catalog does not know: add it to deploypolicy.NotNeeded as not an IAM action", eb.name, c.typ, c.action, c.handlers)
@@ -355,7 +389,7 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 				continue
 			}
 			svc, _, _ := strings.Cut(strings.ToLower(c.action), ":")
-			region := eb.env.Region
+			region := env.Region
 			if globalServices[svc] {
 				region = deploypolicy.GlobalRegion
 			}
@@ -368,7 +402,7 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 			}
 			if part := strings.Split(c.typ, "::"); svc == "kms" && len(part) == 3 && part[1] != "KMS" {
 				// Another service (DynamoDB...) calls KMS with the caller's rights.
-				ctx["kms:ViaService"] = []string{typeServices[part[1]] + "." + eb.env.Region + ".amazonaws.com"}
+				ctx["kms:ViaService"] = []string{typeServices[part[1]] + "." + env.Region + ".amazonaws.com"}
 			}
 			for _, arn := range slices.Compact(arns) {
 				var keyPolicy any

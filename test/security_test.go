@@ -402,7 +402,7 @@ func TestSiteConfigNamesTheEnvironment(t *testing.T) {
 }
 
 // Failures reach a person: an encrypted topic, the configured e-mail, and an alarm per
-// function error and throttle plus API 5xx and latency.
+// function error and throttle plus API 5xx and latency and each cause of 5xx.
 func TestAlarms(t *testing.T) {
 	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
 		tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]interface{}{
@@ -421,38 +421,14 @@ func TestAlarms(t *testing.T) {
 			})
 		}
 		alarms := resources(tpl, "AWS::CloudWatch::Alarm")
-		// Errors and throttles per function and per new version of it, API 5xx and latency.
-		assert.Len(t, alarms, 4*len(api.Functions)+2)
+		// Errors and throttles per function and per new version of it, API 5xx and latency,
+		// and the 5xx by cause: the functions' 500s and three kinds of dependency failure.
+		assert.Len(t, alarms, 4*len(api.Functions)+2+4)
 		for id, a := range alarms {
 			props := a["Properties"].(map[string]interface{})
 			assert.NotEmpty(t, props["AlarmActions"], id)
 			assert.Equal(t, "notBreaching", props["TreatMissingData"], id)
 		}
-	})
-}
-
-// Where config asks for it, a web ACL with managed rules and a per-IP rate limit guards
-// the API stage; elsewhere there is none (and the cdk-nag finding names the config key).
-func TestWebACL(t *testing.T) {
-	forEachStack(t, []string{"Backend"}, func(t *testing.T, tpl assertions.Template, env config.Environment) {
-		if !env.WAF {
-			tpl.ResourceCountIs(jsii.String("AWS::WAFv2::WebACL"), jsii.Number(0))
-			return
-		}
-		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]interface{}{
-			"Scope":         "REGIONAL",
-			"DefaultAction": map[string]interface{}{"Allow": map[string]interface{}{}},
-			"Rules": assertions.Match_ArrayWith(&[]interface{}{
-				assertions.Match_ObjectLike(&map[string]interface{}{
-					"Name":      "RateLimitPerIp",
-					"Action":    map[string]interface{}{"Block": map[string]interface{}{}},
-					"Statement": map[string]interface{}{"RateBasedStatement": map[string]interface{}{"AggregateKeyType": "IP", "Limit": 2000}},
-				}),
-				assertions.Match_ObjectLike(&map[string]interface{}{"Name": "AWSManagedRulesCommonRuleSet"}),
-				assertions.Match_ObjectLike(&map[string]interface{}{"Name": "AWSManagedRulesKnownBadInputsRuleSet"}),
-			}),
-		})
-		tpl.ResourceCountIs(jsii.String("AWS::WAFv2::WebACLAssociation"), jsii.Number(1))
 	})
 }
 

@@ -82,6 +82,12 @@ type Props struct {
 	// Builds are CodeBuild projects whose results (succeeded and failed builds) and
 	// durations are shown, one row each, in the given order. Default: none.
 	Builds []Build
+	// Failures count the API's 5xx answers by cause (each metric labelled, such as
+	// "errors (500)" and "dependency throttled (503)"): they are drawn on one graph with
+	// the API stage's 5XXError, so that a bug and a throttled dependency look different.
+	// With Functions, a Logs Insights table next to it counts the dependency failures by
+	// function and kind. Default: no such row.
+	Failures []awscloudwatch.IMetric
 	// SlowRequests is how many requests the "slowest requests" widget lists, and
 	// FailedRequests how many the "failing requests" widget lists. Default: 20 and 50.
 	SlowRequests, FailedRequests int
@@ -130,8 +136,8 @@ func (p *Props) validate() error {
 	if !namePattern.MatchString(p.Name) {
 		errs = append(errs, fmt.Errorf("dashboard: Name %q: allowed is 1-255 of A-Z a-z 0-9 - _", p.Name))
 	}
-	if p.APIStage == nil && len(p.Functions) == 0 && p.Table == nil && p.Distribution == nil && len(p.Alarms) == 0 && len(p.Builds) == 0 {
-		errs = append(errs, errors.New("dashboard: nothing to show: give at least one of APIStage, Functions, Table, Distribution, Alarms, Builds"))
+	if p.APIStage == nil && len(p.Functions) == 0 && p.Table == nil && p.Distribution == nil && len(p.Alarms) == 0 && len(p.Builds) == 0 && len(p.Failures) == 0 {
+		errs = append(errs, errors.New("dashboard: nothing to show: give at least one of APIStage, Functions, Table, Distribution, Alarms, Builds, Failures"))
 	}
 	for i, b := range p.Builds {
 		if strings.TrimSpace(b.Name) == "" {
@@ -161,6 +167,11 @@ func (p *Props) validate() error {
 			errs = append(errs, fmt.Errorf("dashboard: Alarms[%d] is nil", i))
 		}
 	}
+	for i, m := range p.Failures {
+		if m == nil {
+			errs = append(errs, fmt.Errorf("dashboard: Failures[%d] is nil", i))
+		}
+	}
 	for _, op := range p.TableOperations {
 		if !slices.Contains(TableOperations, op) {
 			errs = append(errs, fmt.Errorf("dashboard: TableOperations %q: allowed are %s", op, strings.Join(TableOperations, ", ")))
@@ -186,6 +197,7 @@ const (
 	distributionWidgets = 2
 	logWidgets          = 2
 	widgetsPerBuild     = 2
+	failureWidgets      = 1 // and one more Logs Insights table with Functions
 )
 
 func (p *Props) widgetCount() int {
@@ -194,6 +206,12 @@ func (p *Props) widgetCount() int {
 		n += apiWidgets
 	}
 	n += (len(p.Alarms) + MaxAlarmsPerWidget - 1) / MaxAlarmsPerWidget
+	if len(p.Failures) > 0 {
+		n += failureWidgets
+		if len(p.Functions) > 0 {
+			n++
+		}
+	}
 	n += widgetsPerFunction * len(p.Functions)
 	if len(p.Functions) > 0 {
 		n += logWidgets
@@ -256,6 +274,9 @@ func New(scope constructs.Construct, id string, props *Props) *Dashboard {
 		}))
 	}
 	names := slices.Sorted(maps.Keys(p.Functions))
+	if len(p.Failures) > 0 {
+		d.AddWidgets(failureWidgetRow(&p, names)...)
+	}
 	for _, name := range names {
 		d.AddWidgets(functionWidgetRow(name, p.Functions[name].Function)...)
 	}
@@ -294,6 +315,44 @@ func New(scope constructs.Construct, id string, props *Props) *Dashboard {
 	return &Dashboard{Construct: c, Dashboard: d, URL: url}
 }
 
+// failureWidgetRow draws the 5xx answers by cause next to the API's own 5XXError count,
+// and, with the functions' log groups, tabulates the dependency failures by function and
+// kind.
+func failureWidgetRow(p *Props, names []string) []awscloudwatch.IWidget {
+	metrics := slices.Clone(p.Failures)
+	if p.APIStage != nil {
+		dims := map[string]*string{"ApiName": p.APIStage.RestApi().RestApiName(), "Stage": p.APIStage.StageName()}
+		metrics = append(metrics, metric("AWS/ApiGateway", "5XXError", "Sum", "all API 5xx (API Gateway)", dims))
+	}
+	width := full
+	if len(names) > 0 {
+		width = half
+	}
+	out := []awscloudwatch.IWidget{graph("API 5xx by cause: errors vs dependency failures", metrics, width)}
+	if len(names) > 0 {
+		groups := make([]*string, len(names))
+		for i, name := range names {
+			groups[i] = p.Functions[name].LogGroup.LogGroupName()
+		}
+		out = append(out, awscloudwatch.NewLogQueryWidget(&awscloudwatch.LogQueryWidgetProps{
+			Title: jsii.String("Dependency failures by function and kind"), LogGroupNames: &groups,
+			QueryString: jsii.String(DependencyFailuresQuery()),
+			View:        awscloudwatch.LogQueryVisualizationType_TABLE, Width: half, Height: height,
+		}))
+	}
+	return out
+}
+
+// DependencyFailuresQuery counts the functions' "dependency failed" lines by function and
+// kind (throttled, unavailable, timeout).
+func DependencyFailuresQuery() string {
+	return strings.Join([]string{
+		`filter msg = "dependency failed"`,
+		`stats count(*) as failures by function, failure`,
+		`sort failures desc`,
+	}, "\n| ")
+}
+
 // SlowestRequestsQuery lists the slowest requests from the functions' request lines.
 func SlowestRequestsQuery(limit int) string {
 	return strings.Join([]string{
@@ -322,6 +381,9 @@ func header(p *Props) awscloudwatch.IWidget {
 	}
 	if len(p.Alarms) > 0 {
 		sections = append(sections, "alarms")
+	}
+	if len(p.Failures) > 0 {
+		sections = append(sections, "API 5xx by cause (errors roll a deployment back; dependency throttling, failures and timeouts do not)")
 	}
 	if len(p.Functions) > 0 {
 		sections = append(sections, "one row per function (invocations, errors, throttles, duration, concurrency)")

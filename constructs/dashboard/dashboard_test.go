@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 type fakeFunction struct{ awslambda.IFunction }
 type fakeLogGroup struct{ awslogs.ILogGroup }
 type fakeAlarm struct{ awscloudwatch.IAlarm }
+type fakeMetric struct{ awscloudwatch.IMetric }
 
 func TestValidate(t *testing.T) {
 	ok := (&Props{Name: "notes-dev", Functions: map[string]Function{"A": {&fakeFunction{}, &fakeLogGroup{}}}}).withDefaults()
@@ -60,6 +61,10 @@ func TestValidate(t *testing.T) {
 	assert.ErrorContains(t, err, `TableOperations "GetItems": allowed are BatchExecuteStatement,`)
 	assert.NotContains(t, err.Error(), `TableOperations "Query"`)
 	assert.ErrorContains(t, err, "Alarms[1] is nil")
+	p1 := (&Props{Name: "x", Failures: []awscloudwatch.IMetric{&fakeMetric{}}}).withDefaults()
+	assert.NoError(t, p1.validate())
+	p2 := (&Props{Name: "x", Failures: []awscloudwatch.IMetric{nil}}).withDefaults()
+	assert.ErrorContains(t, p2.validate(), "Failures[0] is nil")
 	assert.NotContains(t, err.Error(), "Alarms[0]")
 	assert.ErrorContains(t, err, "SlowRequests 10001: allowed is 1..10000")
 	assert.ErrorContains(t, err, "FailedRequests -1: allowed is 1..10000")
@@ -166,9 +171,15 @@ func newFixture(t *testing.T, n int) *fixture {
 	})
 	f.table, f.dist, f.api = logicalID(stack, table), logicalID(stack, dist), api
 
+	failures := []awscloudwatch.IMetric{}
+	for _, name := range []string{"InternalErrors", "DependencyThrottled"} {
+		failures = append(failures, awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("shop-dev"), MetricName: jsii.String(name), Statistic: jsii.String("Sum"), Label: jsii.String(name),
+		}))
+	}
 	d := New(stack, "Dashboard", &Props{
 		Name: "shop-dev", APIStage: api.DeploymentStage(), Functions: functions,
-		Table: table, Distribution: dist, Alarms: alarms,
+		Table: table, Distribution: dist, Alarms: alarms, Failures: failures,
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{Value: d.URL})
 
@@ -305,7 +316,12 @@ func TestEveryFunctionAndAlarmIsShown(t *testing.T) {
 	}
 	assert.ElementsMatch(t, want, alarmWidgets[0].Properties.Alarms, "the alarm widget shows exactly the alarms given")
 
-	require.Len(t, logWidgets, 2, "slowest and failing requests")
+	require.Len(t, logWidgets, 3, "dependency failures, slowest and failing requests")
+	assert.Contains(t, logWidgets[0].Properties.Query, DependencyFailuresQuery())
+	for _, lg := range f.logGroups {
+		assert.Contains(t, logWidgets[0].Properties.Query, "SOURCE '"+f.ref(t, lg)+"'", "dependency failures of every function")
+	}
+	logWidgets = logWidgets[1:]
 	for _, w := range logWidgets {
 		assert.Equal(t, "table", w.Properties.View)
 		for _, lg := range f.logGroups {
@@ -364,7 +380,7 @@ func TestAddingAFunctionAddsItsWidgets(t *testing.T) {
 	}
 	assert.Len(t, titles, widgetsPerFunction, "the new function's own widgets: %v", titles)
 	assert.Len(t, w1, (&Props{APIStage: &fakeStage{}, Functions: map[string]Function{"a": {}}, Table: &fakeTable{},
-		Distribution: &fakeDistribution{}, Alarms: []awscloudwatch.IAlarm{&fakeAlarm{}}}).widgetCount(),
+		Distribution: &fakeDistribution{}, Alarms: []awscloudwatch.IAlarm{&fakeAlarm{}}, Failures: []awscloudwatch.IMetric{&fakeMetric{}}}).widgetCount(),
 		"widgetCount (the limit check) counts what New makes")
 }
 
@@ -425,4 +441,26 @@ func TestBuildResultsAndDuration(t *testing.T) {
 	e := bad.validate()
 	assert.ErrorContains(t, e, "Builds[0].Name is empty")
 	assert.ErrorContains(t, e, `Builds[0] (" "): Project is required`)
+}
+
+// The 5xx answers are drawn by cause on one graph with API Gateway's own 5xx count, so a
+// function's errors and a throttled dependency look different; the dependency failures
+// are tabulated by function and kind from the functions' logs.
+func TestFailuresByCause(t *testing.T) {
+	f := newFixture(t, 1)
+	var graph *widget
+	for _, w := range f.widgets(t) {
+		if strings.HasPrefix(w.Properties.Title, "API 5xx by cause") {
+			graph = &w
+		}
+	}
+	require.NotNil(t, graph, "no 5xx-by-cause graph")
+	var names []string
+	for _, m := range graph.Properties.Metrics {
+		names = append(names, m[0].(string)+"/"+m[1].(string))
+	}
+	assert.Equal(t, []string{"shop-dev/InternalErrors", "shop-dev/DependencyThrottled", "AWS/ApiGateway/5XXError"}, names)
+	assert.Equal(t, `filter msg = "dependency failed"
+| stats count(*) as failures by function, failure
+| sort failures desc`, DependencyFailuresQuery())
 }

@@ -86,7 +86,9 @@ type Props struct {
 	// routes gets for the methods its routes do not list. Required.
 	MethodNotAllowed MethodNotAllowed
 	// WebACL puts an AWS WAF web ACL (managed rules, per-IP rate limit) in front of the
-	// stage. Default: false.
+	// stage, for an API that clients call on its own endpoint: behind a CloudFront
+	// distribution the per-IP limit would count CloudFront's servers, and the site's
+	// OriginCheck (constructs/staticsite) guards the stage instead. Default: false.
 	WebACL bool
 	// Destroy deletes the access log group with the stack. Default: false, retained.
 	Destroy bool

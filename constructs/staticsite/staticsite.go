@@ -2,7 +2,9 @@
 // CloudFront:
 // origin access control, HTTPS only, TLS 1.2+, security headers, SPA routing with a
 // CloudFront Function, access logs, a runtime config.json, and optionally an API behind
-// /api and /api/* on the same origin so the app needs no CORS.
+// /api and /api/* on the same origin so the app needs no CORS, a CloudFront web ACL, and
+// an origin check that makes the API refuse requests that did not come through the
+// distribution.
 package staticsite
 
 import (
@@ -22,6 +24,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -29,6 +34,8 @@ import (
 	"github.com/example/notesplatform/constructs/key"
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
+	"github.com/example/notesplatform/constructs/removal"
+	"github.com/example/notesplatform/constructs/webacl"
 )
 
 // StaticSite is the bucket, the distribution and the deployment of the app.
@@ -42,6 +49,26 @@ type StaticSite struct {
 	LogBucket awss3.IBucket
 	// URL is https://<domain> of the site (the custom domain when one is set).
 	URL *string
+	// APIGate is the regional web ACL on the API's stage that refuses requests without
+	// the origin header; nil without Props.APIOriginCheck.
+	APIGate *webacl.WebACL
+}
+
+// OriginHeader is the header that the distribution adds to every request it sends to
+// the API, with a secret value, when Props.APIOriginCheck is set.
+const OriginHeader = "X-Origin-Verify"
+
+// OriginCheck makes the API answer only requests that came through the distribution: the
+// distribution sends OriginHeader with a generated secret to the API origin, and a
+// regional web ACL on the API's stage refuses every request without that exact value.
+// Both live in the site's stack, which must be in the API's region, so that CloudFormation
+// creates and changes the ACL only after the distribution sends the header (a stack that
+// deploys before it, such as the API's, would refuse the site's requests until then).
+type OriginCheck struct {
+	// Name of the regional web ACL, unique in the region. Required.
+	Name string
+	// Refusal answers a request without the header. Default: WAF's bare 403.
+	Refusal *webacl.Response
 }
 
 // Props configures the site.
@@ -69,6 +96,13 @@ type Props struct {
 	AccessLogDays int
 	// Destroy deletes the buckets with the stack. Default: false, retained.
 	Destroy bool
+	// WebACL is the CLOUDFRONT-scope web ACL (created in us-east-1) that inspects every
+	// request the distribution serves. Default: none.
+	WebACL interfacesawswafv2.IWebACLRef
+	// APIOriginCheck refuses requests to the API that did not come through this
+	// distribution; it needs API. Default: none, the API also answers callers of its own
+	// endpoint.
+	APIOriginCheck *OriginCheck
 }
 
 // ImmutablePrefix is the folder of SourceDir whose files carry a content hash in their
@@ -99,7 +133,26 @@ func (p *Props) validate() error {
 	if p.LogKey == nil {
 		errs = append(errs, errors.New("staticsite: LogKey is required: deployment logs are encrypted"))
 	}
+	if c := p.APIOriginCheck; c != nil {
+		if p.API == nil {
+			errs = append(errs, errors.New("staticsite: APIOriginCheck without API: allowed only with an API behind /api"))
+		}
+		if c.Name == "" {
+			errs = append(errs, errors.New("staticsite: APIOriginCheck.Name is required: it names the API's web ACL"))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// sameRegion fails when the API and the site are in known, different regions: the origin
+// check's regional web ACL, made in the site's stack, can only protect a stage of its own
+// region.
+func sameRegion(site constructs.Construct, api awsapigateway.IRestApi) error {
+	a, b := awscdk.Stack_Of(site).Region(), awscdk.Stack_Of(api).Region()
+	if *awscdk.Token_IsUnresolved(a) || *awscdk.Token_IsUnresolved(b) || *a == *b {
+		return nil
+	}
+	return fmt.Errorf("staticsite: APIOriginCheck: the site's stack is in %s and the API's in %s: allowed is the same region (a regional web ACL protects stages of its region only)", *a, *b)
 }
 
 // spaRouting sends deep links (paths without a file extension) to /index.html, so a
@@ -195,14 +248,28 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		dp.Certificate = p.Certificate
 		dp.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
+	if p.WebACL != nil {
+		dp.WebAclId = p.WebACL.WebAclRef().WebAclArn
+	}
 	dist := awscloudfront.NewDistribution(c, jsii.String("Resource"), dp)
+	var gate *webacl.WebACL
 	if p.API != nil {
 		apiStack := awscdk.Stack_Of(p.API)
 		domain := jsii.String(*p.API.RestApiId() + ".execute-api." + *apiStack.Region() + "." + *apiStack.UrlSuffix())
-		origin := awscloudfrontorigins.NewHttpOrigin(domain, &awscloudfrontorigins.HttpOriginProps{
+		originProps := &awscloudfrontorigins.HttpOriginProps{
 			ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
 			OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
-		})
+		}
+		if p.APIOriginCheck != nil {
+			if err := sameRegion(c, p.API); err != nil {
+				panic(err)
+			}
+			var value *string
+			gate, value = originCheck(c, &p)
+			// CloudFront replaces a viewer's header of the same name with this value.
+			originProps.CustomHeaders = &map[string]*string{OriginHeader: value}
+		}
+		origin := awscloudfrontorigins.NewHttpOrigin(domain, originProps)
 		api := &awscloudfront.AddBehaviorOptions{
 			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
 			AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
@@ -216,6 +283,17 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 		// app's index.html: "/api/*" does not match it.
 		for _, pattern := range []string{"/api/*", "/api"} {
 			dist.AddBehavior(jsii.String(pattern), origin, api)
+		}
+		if gate != nil {
+			// Created and changed only once the distribution (which CloudFormation waits
+			// for until it is deployed) sends the header: never a window in which the
+			// ACL refuses the site's own requests.
+			gate.Node().AddDependency(dist)
+			assoc := awswafv2.NewCfnWebACLAssociation(c, jsii.String("ApiGateAssociation"), &awswafv2.CfnWebACLAssociationProps{
+				ResourceArn: p.API.DeploymentStage().StageArn(),
+				WebAclArn:   gate.Arn,
+			})
+			assoc.Node().AddDependency(dist)
 		}
 	}
 	awscdk.Annotations_Of(c).AcknowledgeWarning(jsii.String("@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac"),
@@ -285,5 +363,30 @@ func New(scope constructs.Construct, id string, props *Props) *StaticSite {
 	if p.DomainName != "" {
 		url = jsii.String("https://" + p.DomainName)
 	}
-	return &StaticSite{Construct: c, Distribution: dist, Bucket: site, LogBucket: logs, URL: url}
+	return &StaticSite{Construct: c, Distribution: dist, Bucket: site, LogBucket: logs, URL: url, APIGate: gate}
+}
+
+// originCheck makes the secret that the distribution sends to the API and the regional
+// web ACL that requires it, and returns the ACL and the header value: a Secrets Manager
+// dynamic reference, which CloudFormation resolves when it deploys the distribution and
+// the ACL, so the value is in neither template.
+func originCheck(c constructs.Construct, p *Props) (*webacl.WebACL, *string) {
+	secret := awssecretsmanager.NewSecret(c, jsii.String("OriginSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Value of the " + OriginHeader + " header that CloudFront sends to the API; the API's web ACL refuses requests without it"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength: jsii.Number(32), ExcludePunctuation: jsii.Bool(true),
+		},
+		RemovalPolicy: removal.Policy(p.Destroy),
+	})
+	nag.Suppress(secret, false, "AwsSolutions-SMG4",
+		"The value only tells the API's web ACL that a request came through CloudFront; it guards no data (Cognito authorizes every route but /health). "+
+			"Rotating it would need the distribution and the ACL to accept two values while CloudFront deploys; to replace it, give the secret a new construct id, so that both references change in one deployment (docs/resilience.md).")
+	value := secret.SecretValue().UnsafeUnwrap()
+	gate := webacl.New(c, "ApiGate", &webacl.Props{
+		Name:          p.APIOriginCheck.Name,
+		Description:   "Refuses API requests that did not come through the CloudFront distribution of the site",
+		Scope:         webacl.Regional,
+		RequireHeader: &webacl.RequiredHeader{Name: OriginHeader, Value: value, Refusal: p.APIOriginCheck.Refusal},
+	})
+	return gate, value
 }

@@ -18,6 +18,12 @@ func TestValidate(t *testing.T) {
 	assert.ErrorContains(t, err, "ContentSecurityPolicy")
 	assert.ErrorContains(t, err, "LogKey is required")
 	assert.Equal(t, 365, (&Props{}).withDefaults().AccessLogDays)
+
+	// An origin check needs an API to protect and a name for its web ACL.
+	p = (&Props{APIOriginCheck: &OriginCheck{}}).withDefaults()
+	err = p.validate()
+	assert.ErrorContains(t, err, "APIOriginCheck without API")
+	assert.ErrorContains(t, err, "APIOriginCheck.Name is required")
 }
 
 // The SPA routing function is JavaScript that CloudFront runs at the edge; run it here

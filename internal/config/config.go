@@ -61,8 +61,11 @@ type Environment struct {
 	// ThreatProtection enforces Cognito threat protection (the Plus feature plan, billed
 	// per active user). Default: false.
 	ThreatProtection bool `json:"threatProtection"`
-	// WAF puts an AWS WAF web ACL (managed rules, per-IP rate limit) in front of the API,
-	// billed per ACL, rule and request. Default: false.
+	// WAF puts AWS WAF in front of the app, billed per web ACL, rule and request: a
+	// CloudFront web ACL (per-viewer rate limit, AWS managed rules) on the distribution,
+	// in an Edge stack in us-east-1 (EdgeRegion), and a regional web ACL on the API stage
+	// that refuses requests which did not come through the distribution. Deploying it
+	// needs the environment's account bootstrapped in us-east-1 too. Default: false.
 	WAF bool `json:"waf"`
 	// AlarmEmail receives alarm notifications. Default: no subscription.
 	AlarmEmail string `json:"alarmEmail"`
@@ -578,6 +581,20 @@ func (c *Config) Environment(name string) (Environment, bool) {
 		return Environment{}, false
 	}
 	return c.Environments[i], true
+}
+
+// EdgeRegion is where CloudFront's web ACLs must live (scope CLOUDFRONT), whatever the
+// environment's region: the Edge stack of an environment with WAF is deployed there.
+const EdgeRegion = "us-east-1"
+
+// Regions are the regions this environment's stacks are deployed to: its own region,
+// then EdgeRegion when WAF is on (the Edge stack). The deploy policy, the pipeline's
+// cross-region support and the drift check all follow this list.
+func (e Environment) Regions() []string {
+	if e.WAF && e.Region != EdgeRegion {
+		return []string{e.Region, EdgeRegion}
+	}
+	return []string{e.Region}
 }
 
 // Trail reports whether the Base stack of this environment records the account's trail.

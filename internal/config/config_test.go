@@ -129,6 +129,8 @@ func TestInvalidConfig(t *testing.T) {
 			[]string{"config.environments.acceptContractions", "string", "[]string"}},
 		{"failOnDrift not a boolean", map[string]any{"config.environments.dev.failOnDrift": `"yes"`},
 			[]string{"config.environments.failOnDrift", "string", "bool"}},
+		{"waf not a boolean", map[string]any{"config.environments.prod.waf": `"on"`},
+			[]string{"config.environments.waf", "string", "bool"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,4 +296,18 @@ func TestFailOnDrift(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.Environments[0].DriftFails(), "dev")
 	assert.False(t, c.Environments[1].DriftFails(), "prod")
+}
+
+// An environment with WAF also deploys to us-east-1 (its Edge stack holds the CloudFront
+// web ACL); one without deploys to its own region only, and one in us-east-1 needs no
+// second region.
+func TestRegions(t *testing.T) {
+	c, err := Load(with(t, nil))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"eu-west-1"}, c.Environments[0].Regions(), "dev: no WAF")
+	assert.Equal(t, []string{"eu-west-1", EdgeRegion}, c.Environments[1].Regions(), "prod: WAF")
+	c, err = Load(with(t, map[string]any{"config.environments.prod.region": "us-east-1", "config.environments.dev.waf": "true"}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"eu-west-1", "us-east-1"}, c.Environments[0].Regions())
+	assert.Equal(t, []string{"us-east-1"}, c.Environments[1].Regions())
 }

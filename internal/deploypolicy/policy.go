@@ -49,6 +49,12 @@ type Options struct {
 	App, Env string
 	// Account and Region are the environment's.
 	Account, Region string
+	// Regions are every region the environment's stacks are deployed to
+	// (config.Environment.Regions: its Region, and us-east-1 for the Edge stack where WAF
+	// is on). CloudFormation reads the bootstrap version and the stacks' outputs in each,
+	// and the execution policies, attached to the execution role of each region's
+	// bootstrap, may be used there. Default: Region only.
+	Regions []string
 	// BoundaryName is the permissions boundary every role must carry (BoundaryName).
 	BoundaryName string
 	// PolicyName is the name under which this policy is created in the account, so that it
@@ -81,8 +87,10 @@ func (o *Options) validate() error {
 	if !accountPattern.MatchString(o.Account) {
 		errs = append(errs, fmt.Errorf("deploypolicy: account %q: allowed is a 12-digit account id", o.Account))
 	}
-	if !regionPattern.MatchString(o.Region) {
-		errs = append(errs, fmt.Errorf("deploypolicy: region %q: allowed is a region name such as eu-west-1", o.Region))
+	for _, r := range append([]string{o.Region}, o.Regions...) {
+		if !regionPattern.MatchString(r) {
+			errs = append(errs, fmt.Errorf("deploypolicy: region %q: allowed is a region name such as eu-west-1", r))
+		}
 	}
 	if o.BoundaryName == "" {
 		errs = append(errs, errors.New("deploypolicy: BoundaryName is required"))
@@ -184,6 +192,9 @@ func New(o Options) (*Bundle, error) {
 	if o.PolicyName == "" {
 		o.PolicyName = PolicyName(o.App, o.Env)
 	}
+	if !slices.Contains(o.Regions, o.Region) {
+		o.Regions = append([]string{o.Region}, o.Regions...)
+	}
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -244,13 +255,18 @@ func allowStatements(o Options) ([]Statement, error) {
 		"{partition}", o.Partition, "{account}", o.Account, "{region}", o.Region, "{prefix}", prefix,
 		"{qualifier}", o.Qualifier, "{boundary}", boundaryARN(o),
 	)
-	// Every deployment reads the bootstrap version (the templates' CheckBootstrapVersion
-	// rule) and the outputs of the environment's other stacks (cross-stack references).
+	// Every deployment reads the bootstrap version of its region (the templates'
+	// CheckBootstrapVersion rule) and the outputs of the environment's other stacks
+	// (cross-stack references; Fn::GetStackOutput reads across regions, as the Frontend
+	// stack reads the Edge stack's web ACL in us-east-1): in every region of the stage.
+	var versions, stacks []string
+	for _, region := range o.Regions {
+		versions = append(versions, "arn:{partition}:ssm:"+region+":{account}:parameter/cdk-bootstrap/{qualifier}/version")
+		stacks = append(stacks, "arn:{partition}:cloudformation:"+region+":{account}:stack/{prefix}-*/*")
+	}
 	grants := []Grant{
-		{Sid: "ReadBootstrapVersion", Actions: []string{"ssm:GetParameters"},
-			Resources: []string{"arn:{partition}:ssm:{region}:{account}:parameter/cdk-bootstrap/{qualifier}/version"}},
-		{Sid: "ReadAppStacks", Actions: []string{"cloudformation:DescribeStacks"},
-			Resources: []string{"arn:{partition}:cloudformation:{region}:{account}:stack/{prefix}-*/*"}},
+		{Sid: "ReadBootstrapVersion", Actions: []string{"ssm:GetParameters"}, Resources: versions},
+		{Sid: "ReadAppStacks", Actions: []string{"cloudformation:DescribeStacks"}, Resources: stacks},
 	}
 	types := slices.Clone(o.ResourceTypes)
 	slices.Sort(types)
@@ -329,8 +345,9 @@ func denies(o Options, own []string) []Statement {
 	return []Statement{
 		{
 			Sid: "DenyOtherRegions", Effect: "Deny", Action: all, Resource: all,
-			// Global services (IAM, CloudFront) answer in us-east-1.
-			Condition: map[string]map[string][]string{"StringNotEquals": {"aws:RequestedRegion": regions(o.Region)}},
+			// The stage's regions, and us-east-1, where global services (IAM, CloudFront)
+			// answer.
+			Condition: map[string]map[string][]string{"StringNotEquals": {"aws:RequestedRegion": regions(o.Regions)}},
 		},
 		{
 			Sid: "DenyRoleWithoutBoundary", Effect: "Deny",
@@ -371,11 +388,13 @@ func orAll(s []string) []string {
 	return s
 }
 
-func regions(region string) []string {
-	if region == GlobalRegion {
-		return []string{region}
+// regions are the stage's regions, then GlobalRegion unless it is one of them.
+func regions(stage []string) []string {
+	out := slices.Clone(stage)
+	if !slices.Contains(out, GlobalRegion) {
+		out = append(out, GlobalRegion)
 	}
-	return []string{region, GlobalRegion}
+	return out
 }
 
 func replaceAll(r *strings.Replacer, in []string) []string {
@@ -412,7 +431,7 @@ func BoundaryName(app, env string) string { return app + "-" + env + "-permissio
 // types of its synthesized templates: what `cmd/deploypolicy` prints and the tests check.
 func ForEnvironment(app string, e config.Environment, templates ...map[string]any) (*Bundle, error) {
 	return New(Options{
-		App: app, Env: e.Name, Account: e.Account, Region: e.Region,
+		App: app, Env: e.Name, Account: e.Account, Region: e.Region, Regions: e.Regions(),
 		BoundaryName:  BoundaryName(app, e.Name),
 		ResourceTypes: ResourceTypes(templates...),
 	})

@@ -281,6 +281,12 @@ var Table = map[string][]Grant{
 		"logs:DeleteDataProtectionPolicy",
 	}}},
 
+	// Metric filters count the functions' log lines by cause (constructs/alarms); a
+	// filter is addressed by its log group, whose name CloudFormation generates.
+	"AWS::Logs::MetricFilter": {{Sid: "Logs", Actions: []string{
+		"logs:PutMetricFilter", "logs:DescribeMetricFilters", "logs:DeleteMetricFilter",
+	}}},
+
 	"AWS::S3::Bucket": {{Sid: "AppBuckets", Actions: []string{
 		"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:PutBucketTagging",
 		"s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
