@@ -24,6 +24,7 @@ import (
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/internal/repo"
 )
 
@@ -144,8 +145,22 @@ func (p *PipelineProps) validate() error {
 	return errors.Join(errs...)
 }
 
-// PipelineStackName is the pipeline stack's name and construct id: `cdk deploy <it>`.
-func PipelineStackName(app string) string { return app + "-pipeline" }
+// PipelineStackName is the pipeline stack's name and construct id: `cdk deploy <it>`. It
+// is also the prefix of every name in the pipeline account that the account's execution
+// policies let CloudFormation manage (deploypolicy.PipelineEnv).
+func PipelineStackName(app string) string { return app + "-" + deploypolicy.PipelineEnv }
+
+// nameProjects names every CodeBuild project of the pipeline stack that has no name
+// "<stack name>-<logical id>": CloudFormation's generated project names start with the
+// logical id, not the stack's name, and the pipeline account's execution policies let
+// CloudFormation manage only projects under the stack's name.
+func nameProjects(stack awscdk.Stack) {
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if r, ok := c.(awscodebuild.CfnProject); ok && r.Name() == nil {
+			r.SetName(jsii.String(*stack.StackName() + "-" + *stack.GetLogicalId(r)))
+		}
+	}
+}
 
 // CrossAccount reports whether some environment lives in another account than the pipeline:
 // only then do the artifacts need a customer-managed KMS key that the other accounts can use.
@@ -315,6 +330,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 
 	// Build now, so that the generated constructs exist for the reviewed suppressions.
 	pipeline.BuildPipeline()
+	// Every role of the pipeline stack carries the pipeline's boundary, which the account's
+	// administrator creates from the deploy-policy bundle (docs/accounts.md); the account's
+	// execution policies refuse a role without it, and deny changing it.
+	awsiam.PermissionsBoundary_Of(stack).Apply(awsiam.ManagedPolicy_FromManagedPolicyName(stack,
+		jsii.String("RolesBoundary"), jsii.String(deploypolicy.PipelineRoleBoundaryName(cfg.AppName))))
+	nameProjects(stack)
 	if requiresApproval(cfg) && pinSecurityCheckCLI(stack, cliVersion) == 0 {
 		panic(errors.New("pipeline: the permissions-broadening check installs an unpinned CDK CLI and it could not be pinned"))
 	}

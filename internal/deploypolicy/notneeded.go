@@ -234,7 +234,7 @@ var NotNeeded = []Unneeded{
 // permissions are known instead.
 var NoRegistryHandlers = map[string]string{
 	"AWS::CloudFormation::CustomResource": "A custom resource (also every Custom::* type) is handled by CloudFormation invoking its provider, a Lambda function of the same stack: the execution role needs lambda:InvokeFunction on the app's functions (customResource); the provider calls AWS with its own role.",
-	"AWS::CodeBuild::Project":             "Pipeline stack only (pipeline account, bootstrapped with CDK's default execution policy), not deployed by this policy.",
-	"AWS::CodeCommit::Repository":         "Pipeline stack only (pipeline account, bootstrapped with CDK's default execution policy), not deployed by this policy.",
+	"AWS::CodeBuild::Project":             "Pipeline account only. CloudFormation implements the type itself; the actions are those of AWS's CodeBuild permissions reference (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-permissions-reference.html): CreateProject, BatchGetProjects, UpdateProject and DeleteProject on the project, and iam:PassRole of its service role.",
+	"AWS::CodeCommit::Repository":         "Pipeline account only. CloudFormation implements the type itself; the actions are those of AWS's CodeCommit permissions reference (https://docs.aws.amazon.com/codecommit/latest/userguide/auth-and-access-control-permissions-reference.html) for creating, reading, describing and tagging a repository; it is retained, so never deleted.",
 	"AWS::Route53::RecordSet":             "Not used by any template today; listed because the vendored data includes it.",
 }

@@ -29,6 +29,17 @@ const (
 	appPolicies  = "arn:{partition}:iam::{account}:policy/{prefix}-*"
 	appTopics    = "arn:{partition}:sns:{region}:{account}:{prefix}-*"
 	appDashboard = "arn:{partition}:cloudwatch::{account}:dashboard/{prefix}"
+	// The pipeline account's (prefix "<app>-pipeline"): the pipeline is named exactly
+	// the prefix, the CodeBuild projects "<prefix>-<logical id>" (stacks names them, since
+	// CloudFormation's generated project names do not start with the stack's name), the
+	// repository as config says, and the support stacks' key aliases as CDK Pipelines
+	// generates them (Options.Aliases).
+	appPipelines  = "arn:{partition}:codepipeline:{region}:{account}:{prefix}"
+	appStages     = "arn:{partition}:codepipeline:{region}:{account}:{prefix}/*"
+	appProjects   = "arn:{partition}:codebuild:{region}:{account}:project/{prefix}-*"
+	appRules      = "arn:{partition}:events:{region}:{account}:rule/{prefix}-*"
+	appRepository = "arn:{partition}:codecommit:{region}:{account}:{repository}"
+	extraAliases  = "arn:{partition}:kms:{region}:{account}:alias/{alias}"
 	assetObjects = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
 	// The CodeDeploy application is named "<app>-<env>"; its groups get generated names.
 	appDeployApplications = "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}"
@@ -224,7 +235,7 @@ var Table = map[string][]Grant{
 	},
 
 	"AWS::KMS::Alias": {{Sid: "KMSAliases", Actions: []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"},
-		Resources: []string{"arn:{partition}:kms:{region}:{account}:alias/{prefix}-*", "arn:{partition}:kms:{region}:{account}:key/*"}},
+		Resources: []string{"arn:{partition}:kms:{region}:{account}:alias/{prefix}-*", extraAliases, "arn:{partition}:kms:{region}:{account}:key/*"}},
 		{Sid: "KMS", Actions: []string{"kms:ListAliases"}}},
 	"AWS::KMS::Key": {{Sid: "KMS", Actions: []string{
 		"kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation",
@@ -324,6 +335,48 @@ var Table = map[string][]Grant{
 			"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
 		}, Resources: []string{"arn:{partition}:secretsmanager:{region}:{account}:secret:*"},
 			Condition: map[string]map[string][]string{"StringLike": {"aws:ResourceTag/aws:cloudformation:stack-name": {"{prefix}-*"}}}},
+	},
+
+	// The pipeline account's types (stacks/pipeline.go: CDK Pipelines and its support
+	// stacks).
+	// CodeBuild projects have no registry handlers (NoRegistryHandlers): the actions are
+	// those AWS's CodeBuild permissions reference lists for creating, reading, changing and
+	// deleting a project, which pass its service role.
+	"AWS::CodeBuild::Project": {
+		{Sid: "PipelineProjects", Actions: []string{
+			"codebuild:CreateProject", "codebuild:BatchGetProjects", "codebuild:UpdateProject", "codebuild:DeleteProject",
+		}, Resources: []string{appProjects}},
+		{Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}},
+	},
+	// The repository holds the code and is retained (stacks/pipeline.go): CloudFormation
+	// never deletes it, so codecommit:DeleteRepository is not granted. No registry
+	// handlers either: the actions are those of AWS's CodeCommit permissions reference.
+	"AWS::CodeCommit::Repository": {{Sid: "PipelineRepository", Actions: []string{
+		"codecommit:CreateRepository", "codecommit:GetRepository", "codecommit:UpdateRepositoryDescription",
+		"codecommit:TagResource", "codecommit:UntagResource", "codecommit:ListTagsForResource",
+	}, Resources: []string{appRepository}}},
+	"AWS::CodePipeline::Pipeline": {
+		{Sid: "PipelinePipelines", Actions: []string{
+			"codepipeline:CreatePipeline", "codepipeline:GetPipeline", "codepipeline:GetPipelineState", "codepipeline:UpdatePipeline",
+			"codepipeline:DeletePipeline", "codepipeline:StartPipelineExecution", "codepipeline:TagResource", "codepipeline:UntagResource",
+			"codepipeline:DisableStageTransition", "codepipeline:EnableStageTransition",
+		}, Resources: []string{appPipelines, appStages}},
+		{Sid: "AppRoles", Actions: []string{"iam:GetRole", "iam:PassRole"}, Resources: []string{appRoles}},
+		// A CodeConnections source: the pipeline passes the connection the account's
+		// administrator made (config pipeline.source.connectionArn). Connections are named by a
+		// random id; both ARN forms (codestar-connections, codeconnections) exist.
+		{Sid: "PassConnections", Actions: []string{"codestar-connections:PassConnection"}, Resources: []string{
+			"arn:{partition}:codestar-connections:{region}:{account}:connection/*",
+			"arn:{partition}:codeconnections:{region}:{account}:connection/*",
+		}},
+	},
+	// The CodeCommit source's trigger: a rule that starts the pipeline with its events role.
+	"AWS::Events::Rule": {
+		{Sid: "PipelineRules", Actions: []string{
+			"events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets",
+			"events:ListTargetsByRule", "events:TagResource", "events:UntagResource",
+		}, Resources: []string{appRules}},
+		{Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}},
 	},
 
 	"AWS::WAFv2::WebACL": {{Sid: "WAF", Actions: []string{
