@@ -156,7 +156,8 @@ func PipelineStackName(app string) string { return app + "-" + deploypolicy.Pipe
 // CloudFormation manage only projects under the stack's name.
 func nameProjects(stack awscdk.Stack) {
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if r, ok := c.(awscodebuild.CfnProject); ok && r.Name() == nil {
+		// An L2 project's name is a token that resolves to nothing when no name was given.
+		if r, ok := c.(awscodebuild.CfnProject); ok && (r.Name() == nil || stack.Resolve(r.Name()) == nil) {
 			r.SetName(jsii.String(*stack.StackName() + "-" + *stack.GetLogicalId(r)))
 		}
 	}
