@@ -53,8 +53,10 @@ var PipelineRoleActions = []string{
 	"lambda:InvokeFunction",
 	// Build logs.
 	"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-	// Artifacts and build caches.
+	// Artifacts and build caches. A CodeConnections source action also sets the ACL of
+	// the source archive it writes (CDK grants it s3:PutObjectAcl and PutObjectVersionAcl).
 	"s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:PutObject",
+	"s3:PutObjectAcl", "s3:PutObjectVersionAcl",
 	"s3:PutObjectLegalHold", "s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
 }
 

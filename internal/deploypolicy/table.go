@@ -252,8 +252,11 @@ var Table = map[string][]Grant{
 			"lambda:GetFunctionRecursionConfig",
 		}, Resources: []string{appFunctions}},
 		{Sid: "Layers", Actions: []string{"lambda:GetLayerVersion"}, Resources: []string{appLayers}},
-		// The delete handler waits for the network interfaces of a function in a VPC.
-		{Sid: "EC2", Actions: []string{"ec2:DescribeNetworkInterfaces"}},
+		// The delete handler waits for the network interfaces of a function in a VPC; the
+		// create and update handlers read a VPC configuration's security groups, subnets and
+		// VPC (the registry lists them whether or not the function has one, and a template
+		// without a VPC, the pipeline's, gets them from no other type).
+		{Sid: "EC2", Actions: []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}},
 		// Lambda reads the code from the bootstrap asset bucket with the caller's rights.
 		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
 	},
