@@ -22,7 +22,9 @@ const PipelineEnv = "pipeline"
 // would be one commit away from "*". The administrator creates it from the bundle at
 // bootstrap, and the execution policies deny changing it. Its name does not start with the
 // pipeline's prefix, which the execution policies let CloudFormation manage.
-func PipelineRoleBoundaryName(app string) string { return "cdk-" + app + "-" + PipelineEnv + "-roles-boundary" }
+func PipelineRoleBoundaryName(app string) string {
+	return "cdk-" + app + "-" + PipelineEnv + "-roles-boundary"
+}
 
 // PipelineRoleActions are the only actions a role of the pipeline may ever use: what CDK
 // Pipelines and stacks/pipeline*.go grant the pipeline's roles (the pipeline's own role,

@@ -40,7 +40,7 @@ const (
 	appRules      = "arn:{partition}:events:{region}:{account}:rule/{prefix}-*"
 	appRepository = "arn:{partition}:codecommit:{region}:{account}:{repository}"
 	extraAliases  = "arn:{partition}:kms:{region}:{account}:alias/{alias}"
-	assetObjects = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
+	assetObjects  = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
 	// The CodeDeploy application is named "<app>-<env>"; its groups get generated names.
 	appDeployApplications = "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}"
 	appDeployGroups       = "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{prefix}/{prefix}-*"
