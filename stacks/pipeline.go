@@ -291,13 +291,18 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 	for i, stage := range props.Stages {
 		e := stage.Env
 		// Before anything of the stage deploys, and before a person is asked to approve:
-		// the old-version compatibility gate, and (before the first stage, so before
-		// anything deploys at all) the artifact tests on ARM. They run in parallel.
+		// the old-version compatibility gate, the check that the account's execution
+		// policies allow what the new templates need, and (before the first stage, so
+		// before anything deploys at all) the artifact tests on ARM. They run in parallel.
 		gate := CompatGateStep(&CompatGateProps{
 			Stage: stage.Stage, Source: source, Assembly: synth, Accept: e.AcceptContractions,
 			GoVersion: goVersion, Cache: cache("compat"), PipelineName: pipelineName,
 		})
-		checks := []pipelines.Step{gate}
+		policies := PolicyCheckStep(&PolicyCheckProps{
+			Stage: stage.Stage, App: cfg.AppName, Source: source, Assembly: synth,
+			GoVersion: goVersion, Cache: cache("policy-check"), Trust: p.Account,
+		})
+		checks := []pipelines.Step{gate, policies}
 		if i == 0 {
 			checks = append(checks, NewArtifactTestsStep(&ArtifactTestsProps{
 				Source: source, Synth: synth, GoVersion: goVersion, Cache: cache("artifact-tests"),

@@ -155,6 +155,11 @@ func Uncovered(types []string) []string {
 	return slices.Compact(out)
 }
 
+// Grants returns what the table grants for a resource type (custom resources and CDK's
+// metadata included), and whether it knows the type: the policy check names the types
+// that need a missing action.
+func Grants(resourceType string) ([]Grant, bool) { return grantsFor(resourceType) }
+
 func grantsFor(resourceType string) ([]Grant, bool) {
 	if strings.HasPrefix(resourceType, "Custom::") || resourceType == "AWS::CloudFormation::CustomResource" {
 		return customResource, true
