@@ -390,10 +390,13 @@ func boundaryAllows(allows []Statement) []Statement {
 	}
 	slices.Sort(services)
 	slices.Sort(iamActions)
-	return []Statement{
-		{Sid: "CapServices", Effect: "Allow", Action: slices.Compact(services), Resource: []string{"*"}},
-		{Sid: "CapIAM", Effect: "Allow", Action: slices.Compact(iamActions), Resource: []string{"*"}},
+	out := []Statement{{Sid: "CapServices", Effect: "Allow", Action: slices.Compact(services), Resource: []string{"*"}}}
+	if len(iamActions) > 0 {
+		// Templates without IAM types need none: a statement without actions ("Action":
+		// null) is no valid policy.
+		out = append(out, Statement{Sid: "CapIAM", Effect: "Allow", Action: slices.Compact(iamActions), Resource: []string{"*"}})
 	}
+	return out
 }
 
 func boundaryARN(o Options) string {
