@@ -85,7 +85,7 @@ func TestPolicyCheckStepRoleReplay(t *testing.T) {
 			other = s.Config.Environments[1]
 		}
 		for resource, decision := range map[string]iamsim.Decision{
-			lookup(e.Account, e.Region): iamsim.Allowed,
+			lookup(e.Account, e.Region):         iamsim.Allowed,
 			lookup(other.Account, other.Region): iamsim.ImplicitlyDenied,
 			fmt.Sprintf("arn:aws:iam::%s:role/cdk-hnb659fds-deploy-role-%s-%s", e.Account, e.Account, e.Region): iamsim.ImplicitlyDenied,
 		} {
