@@ -151,9 +151,10 @@ func (p *PipelineProps) validate() error {
 func PipelineStackName(app string) string { return app + "-" + deploypolicy.PipelineEnv }
 
 // nameProjects names every CodeBuild project of the pipeline stack that has no name
-// "<stack name>-<logical id>": CloudFormation's generated project names start with the
-// logical id, not the stack's name, and the pipeline account's execution policies let
-// CloudFormation manage only projects under the stack's name.
+// "<stack name>-<logical id>": the pipeline account's execution policies let
+// CloudFormation manage only projects under the stack's name, and CloudFormation does not
+// document that a project name it generates starts with the stack's name (CDK Pipelines'
+// projects are seen named after the logical id alone); a name of our own makes it certain.
 func nameProjects(stack awscdk.Stack) {
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		// An L2 project's name is a token that resolves to nothing when no name was given.

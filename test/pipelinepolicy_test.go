@@ -252,7 +252,7 @@ func TestPipelineNamesUnderPrefix(t *testing.T) {
 						}
 						v, ok := propsOf(r)[prop].(string)
 						if !ok {
-							assert.NotEqual(t, "AWS::CodeBuild::Project", typ, "%s %s: CloudFormation names a project after its logical id, not the stack: name it (stacks.nameProjects)", stack, id)
+							assert.NotEqual(t, "AWS::CodeBuild::Project", typ, "%s %s: a project CloudFormation names need not start with the stack's name: name it (stacks.nameProjects)", stack, id)
 							continue
 						}
 						n := strings.TrimPrefix(v, "alias/")

@@ -30,8 +30,8 @@ const (
 	appTopics    = "arn:{partition}:sns:{region}:{account}:{prefix}-*"
 	appDashboard = "arn:{partition}:cloudwatch::{account}:dashboard/{prefix}"
 	// The pipeline account's (prefix "<app>-pipeline"): the pipeline is named exactly
-	// the prefix, the CodeBuild projects "<prefix>-<logical id>" (stacks names them, since
-	// CloudFormation's generated project names do not start with the stack's name), the
+	// the prefix, the CodeBuild projects "<prefix>-<logical id>" (stacks names them: a
+	// generated project name is not documented to start with the stack's name), the
 	// repository as config says, and the support stacks' key aliases as CDK Pipelines
 	// generates them (Options.Aliases).
 	appPipelines  = "arn:{partition}:codepipeline:{region}:{account}:{prefix}"
