@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -472,7 +473,8 @@ func (m multiReplacer) replaceAll(in []string) []string {
 	var out []string
 	for _, s := range in {
 		expanded := []string{s}
-		for ph, values := range m.lists {
+		for _, ph := range slices.Sorted(maps.Keys(m.lists)) {
+			values := m.lists[ph]
 			if !strings.Contains(s, ph) {
 				continue
 			}

@@ -2,9 +2,11 @@ package deploypolicy
 
 // Grant is what CloudFormation needs on some resources to create, update, delete and tag
 // one resource type. Resources are ARN patterns with the placeholders {partition},
-// {account}, {region}, {prefix} (the "<app>-<env>" that starts every stack name, and so
-// every name CloudFormation generates), {qualifier} (the bootstrap qualifier) and
-// {boundary} (the permissions boundary's ARN). No Resources means "*": the action has no
+// {account}, {region} (each region the role deploys to), {prefix} (the "<app>-<env>" that
+// starts every stack name, and so every name CloudFormation generates), {qualifier} (the
+// bootstrap qualifier), {boundary} (the permissions boundary's ARN), {repository} (the
+// CodeCommit repository of Options) and {alias} (each alias of Options.Aliases, without
+// "alias/"); a pattern whose list placeholder has no value is left out. No Resources means "*": the action has no
 // resource-level permissions, or the resource is addressed by a random id, so the action
 // list and the dedicated account are what limit it.
 type Grant struct {
