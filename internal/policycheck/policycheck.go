@@ -146,12 +146,12 @@ func accountKeyPolicy(account string) any {
 }
 
 // gaps asks the evaluator which needs the deployed policies do not allow. The requests
-// are the generated policy's own action and resource patterns, not calls an SDK makes, so
-// they are evaluated without the IAM catalog's validation of resource ARNs (an instance of
-// "arn:aws:apigateway:eu-west-1::/*" is no API Gateway resource type): the question is
-// only whether one set of policies allows what another allows. KMS on a key is the
-// exception: IAM allows it only with the key's policy, which the evaluator takes only in
-// a validated request (and a key ARN is one).
+// are the generated policy's own action and resource patterns, not calls an SDK makes: each
+// is first evaluated as IAM would with the catalog's validation (which names the
+// statements that deny), and where the catalog refuses the resource (an instance of
+// "arn:aws:apigateway:eu-west-1::/*" is no API Gateway resource type) again without it,
+// since the question is only whether one set of policies allows what another allows. KMS
+// on a key carries the key's policy: IAM allows nothing on a key without one.
 func gaps(ctx context.Context, sim evaluator, d *Deployed, account string, ns []Need) ([]Gap, error) {
 	var identity []iamsim.Policy
 	for _, p := range d.Managed {
@@ -171,16 +171,35 @@ func gaps(ctx context.Context, sim evaluator, d *Deployed, account string, ns []
 	reqs := make([]iamsim.Request, len(ns))
 	for i, n := range ns {
 		var rp any
-		key := strings.HasPrefix(n.Action, "kms:") && strings.Contains(n.Resource, ":key/")
-		if key {
+		if strings.HasPrefix(n.Action, "kms:") && strings.Contains(n.Resource, ":key/") {
 			rp = accountKeyPolicy(account)
 		}
 		reqs[i] = iamsim.Request{Principal: d.Role, Identity: identity, Boundary: boundary, Action: n.Action,
-			Resource: n.Resource, ResourceAccount: account, Context: n.Context, ResourcePolicy: rp, SkipValidation: !key}
+			Resource: n.Resource, ResourceAccount: account, Context: n.Context, ResourcePolicy: rp}
 	}
 	res, err := sim.Evaluate(ctx, reqs)
 	if err != nil {
 		return nil, err
+	}
+	var again []int
+	for i, r := range res {
+		if r.Error != "" && reqs[i].ResourcePolicy == nil {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		retry := make([]iamsim.Request, len(again))
+		for j, i := range again {
+			retry[j] = reqs[i]
+			retry[j].SkipValidation = true
+		}
+		out, err := sim.Evaluate(ctx, retry)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range again {
+			res[i] = out[j]
+		}
 	}
 	var out []Gap
 	for i, r := range res {
@@ -422,7 +441,15 @@ func policyCheck(ctx context.Context, args []string, stdout, stderr io.Writer, c
 	fmt.Fprintln(stdout, "\nMissing:")
 	var actions []string
 	for _, g := range missing {
-		fmt.Fprintf(stdout, "  %s on %s (needed by %s): %s\n", g.Action, g.Pattern, strings.Join(g.Types, ", "), g.Decision)
+		by := ""
+		if g.Decision == iamsim.ExplicitlyDenied {
+			var ds []string
+			for _, d := range g.Denials {
+				ds = append(ds, d.String())
+			}
+			by = " by " + strings.Join(ds, ", ")
+		}
+		fmt.Fprintf(stdout, "  %s on %s (needed by %s): %s%s\n", g.Action, g.Pattern, strings.Join(g.Types, ", "), g.Decision, by)
 		if !slices.Contains(actions, g.Action) {
 			actions = append(actions, g.Action)
 		}
@@ -436,6 +463,9 @@ func policyCheck(ctx context.Context, args []string, stdout, stderr io.Writer, c
 	fmt.Fprintf(stdout, "\nUpdate the policies as an administrator of account %s (the execution role may not change its own policies),\nfrom a checkout of %s, then run the stage again (Retry in CodePipeline):\n", account, checkout)
 	for _, c := range cmds {
 		fmt.Fprintln(stdout, "  "+c)
+	}
+	if len(cmds) == 0 {
+		fmt.Fprintln(stdout, "  (none: the account's policies are those deploy-policy generates; what denies is something else the role has, named above)")
 	}
 	return 1
 }

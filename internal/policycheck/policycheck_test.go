@@ -354,7 +354,7 @@ func TestPolicyCheckEvaluates(t *testing.T) {
 	d.Inline = []InlinePolicy{{Name: "NoTopics", Document: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sns:CreateTopic","Resource":"*"}]}`)}}
 	code, out, _ = run(t, "--assembly", assembly(t, newTypes), "--app", "notes", "--stage", "dev", "--deployed", writeDeployed(t, d))
 	assert.Equal(t, 1, code, out)
-	assert.Contains(t, out, "sns:CreateTopic on arn:aws:sns:eu-west-1:111111111111:notes-dev-* (needed by AWS::SNS::Topic): ExplicitlyDenied")
+	assert.Contains(t, out, "sns:CreateTopic on arn:aws:sns:eu-west-1:111111111111:notes-dev-* (needed by AWS::SNS::Topic): ExplicitlyDenied by identity NoTopics/#1")
 }
 
 // shellWords splits a command line of plain words and single-quoted strings, as sh does.
