@@ -28,7 +28,7 @@ help:
 	@echo "make quotas         every deploy-time limit AWS enforces, measured on the synthesized app"
 	@echo "make bench-scale N=200   synth with N generated routes: resources, bytes, policy size, synth time"
 	@echo "make bench-synth    cdk synth of the app against the floor app (A/B), with a profile of its phases"
-	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap"
+	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap (ENV=pipeline: the pipeline account's, docs/accounts.md)"
 	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
 	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
 	@echo "make sandbox NAME=alice ACCOUNT=123456789012 REGION=eu-west-1   deploy your personal sandbox (cdk deploy)"

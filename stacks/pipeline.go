@@ -25,6 +25,7 @@ import (
 	"github.com/example/notesplatform/constructs/logging"
 	"github.com/example/notesplatform/constructs/nag"
 	"github.com/example/notesplatform/internal/config"
+	"github.com/example/notesplatform/internal/deploypolicy"
 	"github.com/example/notesplatform/internal/repo"
 )
 
@@ -151,8 +152,24 @@ func (p *PipelineProps) validate() error {
 	return errors.Join(errs...)
 }
 
-// PipelineStackName is the pipeline stack's name and construct id: `cdk deploy <it>`.
-func PipelineStackName(app string) string { return app + "-pipeline" }
+// PipelineStackName is the pipeline stack's name and construct id: `cdk deploy <it>`. It
+// is also the prefix of every name in the pipeline account that the account's execution
+// policies let CloudFormation manage (deploypolicy.PipelineEnv).
+func PipelineStackName(app string) string { return app + "-" + deploypolicy.PipelineEnv }
+
+// nameProjects names every CodeBuild project of the pipeline stack that has no name
+// "<stack name>-<logical id>": the pipeline account's execution policies let
+// CloudFormation manage only projects under the stack's name, and CloudFormation does not
+// document that a project name it generates starts with the stack's name (CDK Pipelines'
+// projects are seen named after the logical id alone); a name of our own makes it certain.
+func nameProjects(stack awscdk.Stack) {
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		// An L2 project's name is a token that resolves to nothing when no name was given.
+		if r, ok := c.(awscodebuild.CfnProject); ok && (r.Name() == nil || stack.Resolve(r.Name()) == nil) {
+			r.SetName(jsii.String(*stack.StackName() + "-" + *stack.GetLogicalId(r)))
+		}
+	}
+}
 
 // CrossAccount reports whether some environment lives in another account than the pipeline:
 // only then do the artifacts need a customer-managed KMS key that the other accounts can use.
@@ -281,13 +298,18 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 	for i, stage := range props.Stages {
 		e := stage.Env
 		// Before anything of the stage deploys, and before a person is asked to approve:
-		// the old-version compatibility gate, and (before the first stage, so before
-		// anything deploys at all) the artifact tests on ARM. They run in parallel.
+		// the old-version compatibility gate, the check that the account's execution
+		// policies allow what the new templates need, and (before the first stage, so
+		// before anything deploys at all) the artifact tests on ARM. They run in parallel.
 		gate := CompatGateStep(&CompatGateProps{
 			Stage: stage.Stage, Source: source, Assembly: synth, Accept: e.AcceptContractions,
 			GoVersion: goVersion, Cache: cache("compat"), PipelineName: pipelineName,
 		})
-		checks := []pipelines.Step{gate}
+		policies := PolicyCheckStep(&PolicyCheckProps{
+			Stage: stage.Stage, App: cfg.AppName, Source: source, Assembly: synth,
+			GoVersion: goVersion, Cache: cache("policy-check"), Trust: p.Account,
+		})
+		checks := []pipelines.Step{gate, policies}
 		if i == 0 {
 			checks = append(checks, NewArtifactTestsStep(&ArtifactTestsProps{
 				Source: source, Synth: synth, GoVersion: goVersion, Cache: cache("artifact-tests"),
@@ -332,6 +354,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineProp
 
 	// Build now, so that the generated constructs exist for the reviewed suppressions.
 	pipeline.BuildPipeline()
+	// Every role of the pipeline stack carries the pipeline's boundary, which the account's
+	// administrator creates from the deploy-policy bundle (docs/accounts.md); the account's
+	// execution policies refuse a role without it, and deny changing it.
+	awsiam.PermissionsBoundary_Of(stack).Apply(awsiam.ManagedPolicy_FromManagedPolicyName(stack,
+		jsii.String("RolesBoundary"), jsii.String(deploypolicy.PipelineRoleBoundaryName(cfg.AppName))))
+	nameProjects(stack)
 	if requiresApproval(cfg) && pinSecurityCheckCLI(stack, cliVersion) == 0 {
 		panic(errors.New("pipeline: the permissions-broadening check installs an unpinned CDK CLI and it could not be pinned"))
 	}

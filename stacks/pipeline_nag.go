@@ -90,12 +90,16 @@ func suppressPipelineFindings(stack awscdk.Stack, cfg *config.Config, artifacts 
 			return stage + "/" + name + "/" + name + "/Role", stage + "/" + name + "/" + name
 		}
 		// The smoke test and the drift check only read their input; the compatibility
-		// gate and the artifact tests also keep a Go build cache on the artifact bucket.
+		// gate, the policy check and the artifact tests also keep a build cache on the
+		// artifact bucket.
 		for _, name := range []string{"SmokeTest", DriftCheckStepName} {
 			role, project := step(name)
 			codebuildRole(role, project, false)
 		}
 		role, project := step(CompatGateStepName)
+		codebuildRole(role, project, true)
+		// The policy check keeps Go's and npm's caches on the artifact bucket too.
+		role, project = step(PolicyCheckStepName)
 		codebuildRole(role, project, true)
 		if i == 0 {
 			role, project := step(ArtifactTestsStepID)

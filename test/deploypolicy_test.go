@@ -291,7 +291,15 @@ var typeServices = map[string]string{
 	"ApiGateway": "apigateway", "CloudFront": "cloudfront", "CloudTrail": "cloudtrail", "CloudWatch": "cloudwatch",
 	"Cognito": "cognito-idp", "DynamoDB": "dynamodb", "EC2": "ec2", "IAM": "iam", "KMS": "kms", "Lambda": "lambda",
 	"Logs": "logs", "S3": "s3", "SNS": "sns", "SecretsManager": "secretsmanager", "WAFv2": "wafv2", "SSM": "ssm",
-	"CodeDeploy": "codedeploy",
+	"CodeDeploy": "codedeploy", "CodeBuild": "codebuild", "CodeCommit": "codecommit", "CodePipeline": "codepipeline",
+	"Events": "events",
+}
+
+// typeExtraServices are the services a type needs besides its own: a pipeline passes its
+// source connection (CodeConnections), a function's handlers read its VPC configuration.
+var typeExtraServices = map[string][]string{
+	"AWS::CodePipeline::Pipeline": {"codestar-connections"},
+	"AWS::Lambda::Function":       {"ec2"},
 }
 
 // usedServices are the IAM services that the resource types of the templates need, plus
@@ -308,17 +316,26 @@ func usedServices(types []string) map[string]bool {
 		if len(parts) == 3 && typeServices[parts[1]] != "" {
 			out[typeServices[parts[1]]] = true
 		}
+		for _, svc := range typeExtraServices[typ] {
+			out[svc] = true
+		}
 	}
 	return out
 }
 
-// checkDeployPolicy returns every way a bundle grants more than the templates need.
+// checkDeployPolicy returns every way a bundle grants more than the templates need. An
+// environment's roles carry deploypolicy.BoundaryName(app, env).
 func checkDeployPolicy(b *deploypolicy.Bundle, types []string, app, env, account string) []error {
+	return checkBundle(b, types, app+"-"+env+"-", fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, deploypolicy.BoundaryName(app, env)), account)
+}
+
+// checkBundle is checkDeployPolicy for any account: prefix is what every name the policies
+// let CloudFormation manage starts with ("notes-dev-", "notes-pipeline-"), boundary the ARN
+// of the boundary every role must carry.
+func checkBundle(b *deploypolicy.Bundle, types []string, prefix, boundary, account string) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	used := usedServices(types)
-	prefix := app + "-" + env + "-"
-	boundary := fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, deploypolicy.BoundaryName(app, env))
 	needBoundary := []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:AttachRolePolicy"}
 	denied := map[string]bool{}
 	for _, p := range b.ExecutionPolicies {

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,6 +124,16 @@ var appResources = map[string]string{
 	"apigateway:requestvalidator":  "arn:{partition}:apigateway:{region}::/restapis/a0b1c2d3e4/requestvalidators/q4r5s6",
 	"apigateway:requestvalidators": "arn:{partition}:apigateway:{region}::/restapis/a0b1c2d3e4/requestvalidators",
 	"apigateway:tags":              "arn:{partition}:apigateway:{region}::/tags/arn%3Aaws%3Aapigateway%3A{region}%3A%3A%2Frestapis%2Fa0b1c2d3e4",
+
+	// The pipeline account's (prefix "<app>-pipeline"): the pipeline is named the prefix,
+	// the CodeBuild projects "<prefix>-<logical id>" (stacks.nameProjects), the repository
+	// as config says ({repository}); the connection is the administrator's.
+	"codepipeline:pipeline":            "arn:{partition}:codepipeline:{region}:{account}:{prefix}",
+	"codepipeline:stage":               "arn:{partition}:codepipeline:{region}:{account}:{prefix}/Build",
+	"codebuild:project":                "arn:{partition}:codebuild:{region}:{account}:project/{prefix}-PipelineBuildSynthCdkBuildProject6BEFA8E6",
+	"codecommit:repository":            "arn:{partition}:codecommit:{region}:{account}:{repository}",
+	"events:rule-on-default-event-bus": "arn:{partition}:events:{region}:{account}:rule/{prefix}-RepositorynotespipelinePi-0A1B2C3D4E5F",
+	"codestar-connections:connection":  "arn:{partition}:codestar-connections:{region}:{account}:connection/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f",
 }
 
 // accountKeyPolicy is the statement every key policy of the templates starts with (CDK's
@@ -137,10 +148,12 @@ func accountKeyPolicy(account string) any {
 // globalServices answer in us-east-1 whatever the environment's region.
 var globalServices = map[string]bool{"iam": true, "cloudfront": true, "organizations": true, "route53": true}
 
-// envResources fills the placeholders of appResources for one environment.
-func envResources(app string, e config.Environment) map[string]string {
+// envResources fills the placeholders of appResources for one environment (or the
+// pipeline account, whose environment is named deploypolicy.PipelineEnv).
+func envResources(app string, e config.Environment, repository string) map[string]string {
 	r := strings.NewReplacer("{partition}", "aws", "{account}", e.Account, "{region}", e.Region,
-		"{prefix}", app+"-"+e.Name, "{qualifier}", deploypolicy.DefaultQualifier, "{env}", e.Name)
+		"{prefix}", app+"-"+e.Name, "{qualifier}", deploypolicy.DefaultQualifier, "{env}", e.Name,
+		"{repository}", cmp.Or(repository, "no-repository"))
 	out := map[string]string{}
 	for k, v := range appResources {
 		out[k] = r.Replace(v)
@@ -215,17 +228,39 @@ func neededPermissions(reg *registry.File, types []string) ([]registryCheck, []e
 	return out, errs
 }
 
-// envBundle is one environment's generated policies, with what the registry check needs.
+// envBundle is one account's generated policies, with what the registry check needs.
 type envBundle struct {
-	name   string // "dev", or "custom-domain/prod" for the variant
+	name   string // "dev", "custom-domain/prod" for the variant, "connection/pipeline"
 	app    string
-	env    config.Environment
+	env    config.Environment // the pipeline's: named deploypolicy.PipelineEnv
 	bundle *deploypolicy.Bundle
 	types  []string
 	// typeRegions are the regions whose stacks hold each type.
 	typeRegions map[string][]string
+	// boundary is the name of the boundary every role of the templates must carry;
+	// repository the CodeCommit repository the templates create, if any.
+	boundary, repository string
 }
 
+// typeRegionsOf are the regions whose stacks hold each resource type.
+func typeRegionsOf(t *testing.T, stacks []*cfn.Stack) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, stack := range stacks {
+		tpl, err := stack.JSON()
+		require.NoError(t, err)
+		for _, typ := range deploypolicy.ResourceTypes(tpl) {
+			if !slices.Contains(out[typ], stack.Region) {
+				out[typ] = append(out[typ], stack.Region)
+			}
+		}
+	}
+	return out
+}
+
+// envBundles are the bundles of every environment of the shipped and custom-domain
+// configurations, then the pipeline account's of the shipped, custom-domain (a support
+// stack in another region) and connection configurations.
 func envBundles(t *testing.T) []envBundle {
 	t.Helper()
 	var out []envBundle
@@ -236,20 +271,16 @@ func envBundles(t *testing.T) []envBundle {
 		for _, e := range v.s.Config.Environments {
 			b, err := stageBundle(t, v.s, e)
 			require.NoError(t, err)
-			typeRegions := map[string][]string{}
-			for _, stack := range (stage{Env: e, s: v.s}).stacks() {
-				region := stack.Region
-				tpl, err := stack.JSON()
-				require.NoError(t, err)
-				for _, typ := range deploypolicy.ResourceTypes(tpl) {
-					if !slices.Contains(typeRegions[typ], region) {
-						typeRegions[typ] = append(typeRegions[typ], region)
-					}
-				}
-			}
 			out = append(out, envBundle{name: v.label + e.Name, app: v.s.Config.AppName, env: e, bundle: b,
-				types: stageTypes(t, v.s, e.Name), typeRegions: typeRegions})
+				types: stageTypes(t, v.s, e.Name), typeRegions: typeRegionsOf(t, (stage{Env: e, s: v.s}).stacks()),
+				boundary: deploypolicy.BoundaryName(v.s.Config.AppName, e.Name)})
 		}
+	}
+	for _, v := range []struct {
+		label string
+		s     *synthesized
+	}{{"", shippedApp(t)}, {"custom-domain/", customDomainApp(t)}, {"connection/", connectionApp(t)}} {
+		out = append(out, pipelineEnvBundle(t, v.label, v.s))
 	}
 	return out
 }
@@ -261,7 +292,7 @@ func envBundles(t *testing.T) []envBundle {
 func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
 	var all []envBundle
 	noPanic(t, func() { all = envBundles(t) })
-	require.Len(t, all, 4)
+	require.Len(t, all, 7, "2 environments of 2 configurations, the pipeline account of 3")
 	problems, n := registryProblems(t, loadRegistry(t), all)
 	for _, p := range problems {
 		t.Error(p)
@@ -336,7 +367,7 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 	}
 
 	for _, eb := range all {
-		boundary := deploypolicy.BoundaryName(eb.app, eb.env.Name)
+		boundary := eb.boundary
 		var identity []iamsim.Policy
 		for _, p := range eb.bundle.ExecutionPolicies {
 			identity = append(identity, iamsim.Policy{Name: p.Name, Document: p.Document})
@@ -359,7 +390,7 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 			c := rc.registryCheck
 			env := eb.env
 			env.Region = rc.region
-			res := envResources(eb.app, env)
+			res := envResources(eb.app, env, eb.repository)
 			if rc.region != eb.env.Region {
 				// CloudFront's web ACLs are global: arn:...:wafv2:us-east-1:...:global/webacl/...
 				res["wafv2:webacl"] = strings.Replace(res["wafv2:webacl"], ":regional/webacl/", ":global/webacl/", 1)

@@ -53,8 +53,8 @@ var NotNeeded = []Unneeded{
 		Why:     "Not an IAM action (object metadata is read with s3:GetObject); it serves a table imported from S3, which no template has.",
 		Actions: []string{"s3:GetObjectMetadata"}},
 	{Type: "AWS::Logs::LogGroup", Feature: "log groups of the DELIVERY class (vended logs to S3 or Firehose)", Properties: []string{"LogGroupClass"},
-		Why:     "s3:REST.PUT.OBJECT is an S3 request name, not an IAM action; firehose:TagDeliveryStream tags a Firehose delivery stream: both serve delivery-class log groups, and every log group of the app is a standard one.",
-		Actions: []string{"s3:REST.PUT.OBJECT", "firehose:TagDeliveryStream"}},
+		Why:     "s3:REST.PUT.OBJECT is an S3 request name, not an IAM action; firehose:TagDeliveryStream tags a Firehose delivery stream and logs:CreateLogDelivery sets up the delivery: all serve delivery-class log groups, and every log group of the app and the pipeline is a standard one (an environment's VPC flow logs get logs:CreateLogDelivery from AWS::EC2::FlowLog).",
+		Actions: []string{"s3:REST.PUT.OBJECT", "firehose:TagDeliveryStream", "logs:CreateLogDelivery"}},
 	{Type: "AWS::EC2::VPCEndpoint", Feature: "service-network endpoints (VPC Lattice)", Properties: []string{"ServiceNetworkArn", "ResourceConfigurationArn"},
 		Why:     "The endpoints are gateway or interface endpoints of AWS services; vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation is not even an IAM action.",
 		Actions: []string{"vpc-lattice:CreateServiceNetworkVpcEndpointAssociation", "vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation"}},
@@ -234,7 +234,7 @@ var NotNeeded = []Unneeded{
 // permissions are known instead.
 var NoRegistryHandlers = map[string]string{
 	"AWS::CloudFormation::CustomResource": "A custom resource (also every Custom::* type) is handled by CloudFormation invoking its provider, a Lambda function of the same stack: the execution role needs lambda:InvokeFunction on the app's functions (customResource); the provider calls AWS with its own role.",
-	"AWS::CodeBuild::Project":             "Pipeline stack only (pipeline account, bootstrapped with CDK's default execution policy), not deployed by this policy.",
-	"AWS::CodeCommit::Repository":         "Pipeline stack only (pipeline account, bootstrapped with CDK's default execution policy), not deployed by this policy.",
+	"AWS::CodeBuild::Project":             "Pipeline account only. CloudFormation implements the type itself; the actions are those of AWS's CodeBuild permissions reference (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-permissions-reference.html): CreateProject, BatchGetProjects, UpdateProject and DeleteProject on the project, and iam:PassRole of its service role.",
+	"AWS::CodeCommit::Repository":         "Pipeline account only. CloudFormation implements the type itself; the actions are those of AWS's CodeCommit permissions reference (https://docs.aws.amazon.com/codecommit/latest/userguide/auth-and-access-control-permissions-reference.html) for creating, reading, describing and tagging a repository; it is retained, so never deleted.",
 	"AWS::Route53::RecordSet":             "Not used by any template today; listed because the vendored data includes it.",
 }

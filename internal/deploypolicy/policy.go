@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,11 +50,12 @@ type Options struct {
 	App, Env string
 	// Account and Region are the environment's.
 	Account, Region string
-	// Regions are every region the environment's stacks are deployed to
-	// (config.Environment.Regions: its Region, and us-east-1 for the Edge stack where WAF
-	// is on). CloudFormation reads the bootstrap version and the stacks' outputs in each,
-	// and the execution policies, attached to the execution role of each region's
-	// bootstrap, may be used there. Default: Region only.
+	// Regions are every region the account's execution role deploys stacks to: an
+	// environment's Region, and us-east-1 for the Edge stack where WAF is on
+	// (config.Environment.Regions); the pipeline's region and those of its cross-region
+	// support stacks, which CDK Pipelines deploys with the pipeline region's bootstrap
+	// roles. The allows name resources (a pattern's {region}) in each, and the region deny
+	// admits them. Default: Region only.
 	Regions []string
 	// BoundaryName is the permissions boundary every role must carry (BoundaryName).
 	BoundaryName string
@@ -66,6 +68,22 @@ type Options struct {
 	Partition string
 	// Qualifier is the bootstrap qualifier. Default: DefaultQualifier.
 	Qualifier string
+	// Repository is the CodeCommit repository that the templates create: the pipeline's
+	// source, named in config (pipeline.source.repositoryName) and so not under the
+	// prefix. Required when a template has an AWS::CodeCommit::Repository.
+	Repository string
+	// Aliases are the KMS alias names ("alias/...") outside the prefix that the templates
+	// create: CDK Pipelines names the key alias of each cross-region support stack itself,
+	// from a hash ("alias/pport-eu..."), and offers no way to choose it. Each is one exact
+	// name, reviewed with the templates it came from. Default: none.
+	Aliases []string
+	// RoleBoundary is the permissions boundary that every role the templates create must
+	// carry, when no stack may own it and the bundle creates it instead: the pipeline
+	// account's (PipelineRoleBoundary), since a stack that held its own boundary could
+	// widen it in the next commit. It is then part of the bundle under BoundaryName, and
+	// the deny that protects the bundle's policies protects it too. Default: nil, the
+	// templates create the boundary (an environment's Base stack).
+	RoleBoundary *Document
 }
 
 // PolicyName is the managed policy to create from this document in the target account and
@@ -77,6 +95,10 @@ var (
 	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	// repositoryPattern is what CodeCommit accepts as a repository name.
+	repositoryPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	// aliasPattern is what KMS accepts as an alias name (the aws/ prefix is AWS's own).
+	aliasPattern = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]{1,250}$`)
 )
 
 func (o *Options) validate() error {
@@ -90,6 +112,17 @@ func (o *Options) validate() error {
 	for _, r := range append([]string{o.Region}, o.Regions...) {
 		if !regionPattern.MatchString(r) {
 			errs = append(errs, fmt.Errorf("deploypolicy: region %q: allowed is a region name such as eu-west-1", r))
+		}
+	}
+	if o.Repository != "" && !repositoryPattern.MatchString(o.Repository) {
+		errs = append(errs, fmt.Errorf("deploypolicy: repository %q: allowed is a CodeCommit repository name (1-100 of A-Z a-z 0-9 . _ -)", o.Repository))
+	}
+	if o.Repository == "" && slices.Contains(o.ResourceTypes, "AWS::CodeCommit::Repository") {
+		errs = append(errs, errors.New("deploypolicy: the templates create an AWS::CodeCommit::Repository: Repository (its name) is required"))
+	}
+	for _, a := range o.Aliases {
+		if !aliasPattern.MatchString(a) || strings.HasPrefix(a, "alias/aws/") {
+			errs = append(errs, fmt.Errorf("deploypolicy: alias %q: allowed is a KMS alias name alias/<name> (not alias/aws/...)", a))
 		}
 	}
 	if o.BoundaryName == "" {
@@ -122,6 +155,11 @@ func Uncovered(types []string) []string {
 	return slices.Compact(out)
 }
 
+// Grants returns what the table grants for a resource type (custom resources and CDK's
+// metadata included), and whether it knows the type: the policy check names the types
+// that need a missing action.
+func Grants(resourceType string) ([]Grant, bool) { return grantsFor(resourceType) }
+
 func grantsFor(resourceType string) ([]Grant, bool) {
 	if strings.HasPrefix(resourceType, "Custom::") || resourceType == "AWS::CloudFormation::CustomResource" {
 		return customResource, true
@@ -149,14 +187,23 @@ type NamedPolicy struct {
 // execution role (--custom-permissions-boundary), which caps the role at the services and
 // IAM actions of the execution policies and repeats every deny, so that a policy attached
 // to the role later cannot widen it.
+//
+// RoleBoundary is set when the bundle, not a stack, creates the boundary that every role
+// of the templates carries (Options.RoleBoundary): the pipeline account's.
 type Bundle struct {
 	ExecutionPolicies []NamedPolicy `json:"executionPolicies"`
 	Boundary          NamedPolicy   `json:"boundary"`
+	RoleBoundary      *NamedPolicy  `json:"roleBoundary,omitempty"`
 }
 
-// Documents returns every policy of the bundle, execution policies first.
+// Documents returns every policy of the bundle, execution policies first, then the
+// execution role's boundary and the roles' boundary (when the bundle has one).
 func (b *Bundle) Documents() []NamedPolicy {
-	return append(slices.Clone(b.ExecutionPolicies), b.Boundary)
+	out := append(slices.Clone(b.ExecutionPolicies), b.Boundary)
+	if b.RoleBoundary != nil {
+		out = append(out, *b.RoleBoundary)
+	}
+	return out
 }
 
 // Find returns the policy of that name.
@@ -230,6 +277,9 @@ func New(o Options) (*Bundle, error) {
 	for _, n := range append(slices.Clone(names), boundaryName) {
 		own = append(own, arn(n))
 	}
+	if o.RoleBoundary != nil {
+		own = append(own, boundaryARN(o))
+	}
 	deny := denies(o, own)
 
 	b := &Bundle{}
@@ -240,6 +290,9 @@ func New(o Options) (*Bundle, error) {
 		b.ExecutionPolicies = append(b.ExecutionPolicies, NamedPolicy{Name: names[i], Document: &Document{Version: "2012-10-17", Statement: p}})
 	}
 	b.Boundary = NamedPolicy{Name: boundaryName, Document: &Document{Version: "2012-10-17", Statement: append(boundaryAllows(allows), deny...)}}
+	if o.RoleBoundary != nil {
+		b.RoleBoundary = &NamedPolicy{Name: o.BoundaryName, Document: o.RoleBoundary}
+	}
 	for _, p := range b.Documents() {
 		if n := Size(p.Document); n > MaxPolicySize {
 			return nil, fmt.Errorf("deploypolicy: %s is %d characters: the IAM limit is %d", p.Name, n, MaxPolicySize)
@@ -251,22 +304,34 @@ func New(o Options) (*Bundle, error) {
 // allowStatements merges the grants of the resource types into one statement per Sid.
 func allowStatements(o Options) ([]Statement, error) {
 	prefix := o.App + "-" + o.Env
-	r := strings.NewReplacer(
-		"{partition}", o.Partition, "{account}", o.Account, "{region}", o.Region, "{prefix}", prefix,
-		"{qualifier}", o.Qualifier, "{boundary}", boundaryARN(o),
-	)
+	// One replacer per region: a pattern with {region} names its resource in each region
+	// the role deploys to. {repository} and {alias} stand for each of the names that
+	// Options gives; a pattern with a placeholder that has no value names nothing.
+	var aliases []string
+	for _, a := range o.Aliases {
+		aliases = append(aliases, strings.TrimPrefix(a, "alias/"))
+	}
+	var repos []string
+	if o.Repository != "" {
+		repos = []string{o.Repository}
+	}
+	var rs []*strings.Replacer
+	for _, region := range o.Regions {
+		rs = append(rs, strings.NewReplacer(
+			"{partition}", o.Partition, "{account}", o.Account, "{region}", region, "{prefix}", prefix,
+			"{qualifier}", o.Qualifier, "{boundary}", boundaryARN(o),
+		))
+	}
+	r := multiReplacer{rs: rs, lists: map[string][]string{"{repository}": repos, "{alias}": aliases}}
 	// Every deployment reads the bootstrap version of its region (the templates'
 	// CheckBootstrapVersion rule) and the outputs of the environment's other stacks
 	// (cross-stack references; Fn::GetStackOutput reads across regions, as the Frontend
 	// stack reads the Edge stack's web ACL in us-east-1): in every region of the stage.
-	var versions, stacks []string
-	for _, region := range o.Regions {
-		versions = append(versions, "arn:{partition}:ssm:"+region+":{account}:parameter/cdk-bootstrap/{qualifier}/version")
-		stacks = append(stacks, "arn:{partition}:cloudformation:"+region+":{account}:stack/{prefix}-*/*")
-	}
 	grants := []Grant{
-		{Sid: "ReadBootstrapVersion", Actions: []string{"ssm:GetParameters"}, Resources: versions},
-		{Sid: "ReadAppStacks", Actions: []string{"cloudformation:DescribeStacks"}, Resources: stacks},
+		{Sid: "ReadBootstrapVersion", Actions: []string{"ssm:GetParameters"},
+			Resources: []string{"arn:{partition}:ssm:{region}:{account}:parameter/cdk-bootstrap/{qualifier}/version"}},
+		{Sid: "ReadAppStacks", Actions: []string{"cloudformation:DescribeStacks"},
+			Resources: []string{"arn:{partition}:cloudformation:{region}:{account}:stack/{prefix}-*/*"}},
 	}
 	types := slices.Clone(o.ResourceTypes)
 	slices.Sort(types)
@@ -279,7 +344,9 @@ func allowStatements(o Options) ([]Statement, error) {
 	for _, g := range grants {
 		res := []string{"*"}
 		if len(g.Resources) > 0 {
-			res = replaceAll(r, g.Resources)
+			if res = r.replaceAll(g.Resources); len(res) == 0 {
+				return nil, fmt.Errorf("deploypolicy: grant %s (%v) names no resource: its placeholders have no value in Options", g.Sid, g.Resources)
+			}
 		}
 		var cond map[string]map[string][]string
 		if len(g.Condition) > 0 {
@@ -287,7 +354,7 @@ func allowStatements(o Options) ([]Statement, error) {
 			for op, kv := range g.Condition {
 				cond[op] = map[string][]string{}
 				for k, v := range kv {
-					cond[op][k] = replaceAll(r, v)
+					cond[op][k] = r.replaceAll(v)
 				}
 			}
 		}
@@ -328,10 +395,13 @@ func boundaryAllows(allows []Statement) []Statement {
 	}
 	slices.Sort(services)
 	slices.Sort(iamActions)
-	return []Statement{
-		{Sid: "CapServices", Effect: "Allow", Action: slices.Compact(services), Resource: []string{"*"}},
-		{Sid: "CapIAM", Effect: "Allow", Action: slices.Compact(iamActions), Resource: []string{"*"}},
+	out := []Statement{{Sid: "CapServices", Effect: "Allow", Action: slices.Compact(services), Resource: []string{"*"}}}
+	if len(iamActions) > 0 {
+		// Templates without IAM types need none: a statement without actions ("Action":
+		// null) is no valid policy.
+		out = append(out, Statement{Sid: "CapIAM", Effect: "Allow", Action: slices.Compact(iamActions), Resource: []string{"*"}})
 	}
+	return out
 }
 
 func boundaryARN(o Options) string {
@@ -397,10 +467,38 @@ func regions(stage []string) []string {
 	return out
 }
 
-func replaceAll(r *strings.Replacer, in []string) []string {
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = r.Replace(s)
+// multiReplacer fills the placeholders of grant patterns: each pattern once per replacer
+// (one per region), and once per value of each list placeholder it holds.
+type multiReplacer struct {
+	rs    []*strings.Replacer
+	lists map[string][]string
+}
+
+// replaceAll returns the distinct filled patterns, in the order of in.
+func (m multiReplacer) replaceAll(in []string) []string {
+	var out []string
+	for _, s := range in {
+		expanded := []string{s}
+		for _, ph := range slices.Sorted(maps.Keys(m.lists)) {
+			values := m.lists[ph]
+			if !strings.Contains(s, ph) {
+				continue
+			}
+			var next []string
+			for _, e := range expanded {
+				for _, v := range values {
+					next = append(next, strings.ReplaceAll(e, ph, v))
+				}
+			}
+			expanded = next
+		}
+		for _, e := range expanded {
+			for _, r := range m.rs {
+				if v := r.Replace(e); !slices.Contains(out, v) {
+					out = append(out, v)
+				}
+			}
+		}
 	}
 	return out
 }

@@ -2,9 +2,11 @@ package deploypolicy
 
 // Grant is what CloudFormation needs on some resources to create, update, delete and tag
 // one resource type. Resources are ARN patterns with the placeholders {partition},
-// {account}, {region}, {prefix} (the "<app>-<env>" that starts every stack name, and so
-// every name CloudFormation generates), {qualifier} (the bootstrap qualifier) and
-// {boundary} (the permissions boundary's ARN). No Resources means "*": the action has no
+// {account}, {region} (each region the role deploys to), {prefix} (the "<app>-<env>" that
+// starts every stack name, and so every name CloudFormation generates), {qualifier} (the
+// bootstrap qualifier), {boundary} (the permissions boundary's ARN), {repository} (the
+// CodeCommit repository of Options) and {alias} (each alias of Options.Aliases, without
+// "alias/"); a pattern whose list placeholder has no value is left out. No Resources means "*": the action has no
 // resource-level permissions, or the resource is addressed by a random id, so the action
 // list and the dedicated account are what limit it.
 type Grant struct {
@@ -29,7 +31,18 @@ const (
 	appPolicies  = "arn:{partition}:iam::{account}:policy/{prefix}-*"
 	appTopics    = "arn:{partition}:sns:{region}:{account}:{prefix}-*"
 	appDashboard = "arn:{partition}:cloudwatch::{account}:dashboard/{prefix}"
-	assetObjects = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
+	// The pipeline account's (prefix "<app>-pipeline"): the pipeline is named exactly
+	// the prefix, the CodeBuild projects "<prefix>-<logical id>" (stacks names them: a
+	// generated project name is not documented to start with the stack's name), the
+	// repository as config says, and the support stacks' key aliases as CDK Pipelines
+	// generates them (Options.Aliases).
+	appPipelines  = "arn:{partition}:codepipeline:{region}:{account}:{prefix}"
+	appStages     = "arn:{partition}:codepipeline:{region}:{account}:{prefix}/*"
+	appProjects   = "arn:{partition}:codebuild:{region}:{account}:project/{prefix}-*"
+	appRules      = "arn:{partition}:events:{region}:{account}:rule/{prefix}-*"
+	appRepository = "arn:{partition}:codecommit:{region}:{account}:{repository}"
+	extraAliases  = "arn:{partition}:kms:{region}:{account}:alias/{alias}"
+	assetObjects  = "arn:{partition}:s3:::cdk-{qualifier}-assets-{account}-{region}/*"
 	// The CodeDeploy application is named "<app>-<env>"; its groups get generated names.
 	appDeployApplications = "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}"
 	appDeployGroups       = "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{prefix}/{prefix}-*"
@@ -224,7 +237,7 @@ var Table = map[string][]Grant{
 	},
 
 	"AWS::KMS::Alias": {{Sid: "KMSAliases", Actions: []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"},
-		Resources: []string{"arn:{partition}:kms:{region}:{account}:alias/{prefix}-*", "arn:{partition}:kms:{region}:{account}:key/*"}},
+		Resources: []string{"arn:{partition}:kms:{region}:{account}:alias/{prefix}-*", extraAliases, "arn:{partition}:kms:{region}:{account}:key/*"}},
 		{Sid: "KMS", Actions: []string{"kms:ListAliases"}}},
 	"AWS::KMS::Key": {{Sid: "KMS", Actions: []string{
 		"kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation",
@@ -241,8 +254,11 @@ var Table = map[string][]Grant{
 			"lambda:GetFunctionRecursionConfig",
 		}, Resources: []string{appFunctions}},
 		{Sid: "Layers", Actions: []string{"lambda:GetLayerVersion"}, Resources: []string{appLayers}},
-		// The delete handler waits for the network interfaces of a function in a VPC.
-		{Sid: "EC2", Actions: []string{"ec2:DescribeNetworkInterfaces"}},
+		// The delete handler waits for the network interfaces of a function in a VPC; the
+		// create and update handlers read a VPC configuration's security groups, subnets and
+		// VPC (the registry lists them whether or not the function has one, and a template
+		// without a VPC, the pipeline's, gets them from no other type).
+		{Sid: "EC2", Actions: []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}},
 		// Lambda reads the code from the bootstrap asset bucket with the caller's rights.
 		{Sid: "ReadAssets", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{assetObjects}},
 	},
@@ -330,6 +346,48 @@ var Table = map[string][]Grant{
 			"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
 		}, Resources: []string{"arn:{partition}:secretsmanager:{region}:{account}:secret:*"},
 			Condition: map[string]map[string][]string{"StringLike": {"aws:ResourceTag/aws:cloudformation:stack-name": {"{prefix}-*"}}}},
+	},
+
+	// The pipeline account's types (stacks/pipeline.go: CDK Pipelines and its support
+	// stacks).
+	// CodeBuild projects have no registry handlers (NoRegistryHandlers): the actions are
+	// those AWS's CodeBuild permissions reference lists for creating, reading, changing and
+	// deleting a project, which pass its service role.
+	"AWS::CodeBuild::Project": {
+		{Sid: "PipelineProjects", Actions: []string{
+			"codebuild:CreateProject", "codebuild:BatchGetProjects", "codebuild:UpdateProject", "codebuild:DeleteProject",
+		}, Resources: []string{appProjects}},
+		{Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}},
+	},
+	// The repository holds the code and is retained (stacks/pipeline.go): CloudFormation
+	// never deletes it, so codecommit:DeleteRepository is not granted. No registry
+	// handlers either: the actions are those of AWS's CodeCommit permissions reference.
+	"AWS::CodeCommit::Repository": {{Sid: "PipelineRepository", Actions: []string{
+		"codecommit:CreateRepository", "codecommit:GetRepository", "codecommit:UpdateRepositoryDescription",
+		"codecommit:TagResource", "codecommit:UntagResource", "codecommit:ListTagsForResource",
+	}, Resources: []string{appRepository}}},
+	"AWS::CodePipeline::Pipeline": {
+		{Sid: "PipelinePipelines", Actions: []string{
+			"codepipeline:CreatePipeline", "codepipeline:GetPipeline", "codepipeline:GetPipelineState", "codepipeline:UpdatePipeline",
+			"codepipeline:DeletePipeline", "codepipeline:StartPipelineExecution", "codepipeline:TagResource", "codepipeline:UntagResource",
+			"codepipeline:DisableStageTransition", "codepipeline:EnableStageTransition",
+		}, Resources: []string{appPipelines, appStages}},
+		{Sid: "AppRoles", Actions: []string{"iam:GetRole", "iam:PassRole"}, Resources: []string{appRoles}},
+		// A CodeConnections source: the pipeline passes the connection the account's
+		// administrator made (config pipeline.source.connectionArn). Connections are named by a
+		// random id; both ARN forms (codestar-connections, codeconnections) exist.
+		{Sid: "PassConnections", Actions: []string{"codestar-connections:PassConnection"}, Resources: []string{
+			"arn:{partition}:codestar-connections:{region}:{account}:connection/*",
+			"arn:{partition}:codeconnections:{region}:{account}:connection/*",
+		}},
+	},
+	// The CodeCommit source's trigger: a rule that starts the pipeline with its events role.
+	"AWS::Events::Rule": {
+		{Sid: "PipelineRules", Actions: []string{
+			"events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets",
+			"events:ListTargetsByRule", "events:TagResource", "events:UntagResource",
+		}, Resources: []string{appRules}},
+		{Sid: "AppRoles", Actions: []string{"iam:PassRole"}, Resources: []string{appRoles}},
 	},
 
 	"AWS::WAFv2::WebACL": {{Sid: "WAF", Actions: []string{

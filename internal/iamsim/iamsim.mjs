@@ -39,7 +39,7 @@ async function simulate(q) {
   }
   if (q.resourcePolicy) sim.resourcePolicy = doc(q.resourcePolicy)
   if (q.skipValidation) {
-    return { decision: runUnsafeSimulation(sim, { simulationMode: 'Strict' }), grants: [], denials: [], ignoredContextKeys: [], unvalidated: true }
+    return { decision: runUnsafeSimulation(unsafeContext(sim), { simulationMode: 'Strict' }), grants: [], denials: [], ignoredContextKeys: [], unvalidated: true }
   }
   const r = await runSimulation(sim, { simulationMode: 'Strict' })
   if (r.resultType === 'error') {
@@ -52,7 +52,7 @@ async function simulate(q) {
     // the ARN alone, so the decision does not depend on which type it is.
     if ((r.errors.message === 'no.resource.types' && (await multiFormMatch(q.action, q.resource))) ||
       r.errors.message === 'multiple.resource.types') {
-      return { decision: runUnsafeSimulation(sim, { simulationMode: 'Strict' }), grants: [], denials: [], ignoredContextKeys: [], unvalidated: true }
+      return { decision: runUnsafeSimulation(unsafeContext(sim), { simulationMode: 'Strict' }), grants: [], denials: [], ignoredContextKeys: [], unvalidated: true }
     }
     return { error: JSON.stringify(r.errors) }
   }
@@ -65,6 +65,18 @@ async function simulate(q) {
     out.ignoredContextKeys.push(...(a.ignoredContextKeys || []))
   }
   return out
+}
+
+// unsafeContext prepares a simulation for runUnsafeSimulation, which does not look keys up
+// in the catalog and so takes an array value for a multi-valued key: a single-valued key
+// (iam:PermissionsBoundary, aws:RequestedRegion) given as an array of one would then never
+// equal a value. A key with one value is sent as that value.
+function unsafeContext(sim) {
+  const ctx = {}
+  for (const [k, v] of Object.entries(sim.request.contextVariables || {})) {
+    ctx[k] = Array.isArray(v) && v.length === 1 ? v[0] : v
+  }
+  return { ...sim, request: { ...sim.request, contextVariables: ctx } }
 }
 
 // multiFormMatch reports whether the resource matches one form of a multi-form ARN

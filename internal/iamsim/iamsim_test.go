@@ -293,3 +293,22 @@ func TestSkipValidation(t *testing.T) {
 	assert.True(t, res[1].Unvalidated)
 	assert.Equal(t, ImplicitlyDenied, res[2].Decision)
 }
+
+// Without the catalog the simulator cannot tell a single-valued condition key from a
+// multi-valued one: an unvalidated request still matches a StringEquals on a
+// single-valued key (iam:PermissionsBoundary, aws:RequestedRegion) given as a list of one,
+// and not on another value.
+func TestSkipValidationConditions(t *testing.T) {
+	pb := "arn:aws:iam::111111111111:policy/boundary"
+	p := Policy{Name: "roles", Document: doc(st("WithBoundary", "Allow", "iam:CreateRole", "arn:aws:iam::111111111111:role/app-*",
+		map[string]any{"StringEquals": map[string]any{"iam:PermissionsBoundary": pb, "aws:RequestedRegion": "us-east-1"}}))}
+	req := func(boundary string) Request {
+		return Request{Principal: role, Action: "iam:CreateRole", Resource: "arn:aws:iam::111111111111:role/app-x", Identity: []Policy{p},
+			Context: map[string][]string{"iam:PermissionsBoundary": {boundary}, "aws:RequestedRegion": {"us-east-1"}}, SkipValidation: true}
+	}
+	res, err := simulator(t).Evaluate(context.Background(), []Request{req(pb), req("arn:aws:iam::111111111111:policy/other")})
+	require.NoError(t, err)
+	assert.Equal(t, Allowed, res[0].Decision, "%+v", res[0])
+	assert.True(t, res[0].Unvalidated)
+	assert.Equal(t, ImplicitlyDenied, res[1].Decision, "%+v", res[1])
+}
