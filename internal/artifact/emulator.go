@@ -84,16 +84,32 @@ func NewEmulator(moduleRoot string, archs []string) (*Emulator, error) {
 			return nil, &MissingQEMUError{Architecture: arch, Program: progs[0]}
 		}
 	}
+	rie, err := findRIE(moduleRoot)
+	if err != nil {
+		return nil, err
+	}
+	e.RIE = rie
+	return e, nil
+}
+
+// rieByRoot caches the emulator's path by module root for the life of the process.
+var rieByRoot sync.Map
+
+func findRIE(moduleRoot string) (string, error) {
+	if path, ok := rieByRoot.Load(moduleRoot); ok {
+		return path.(string), nil
+	}
 	cmd := exec.Command("go", "tool", "-n", "aws-lambda-rie")
 	cmd.Dir = moduleRoot
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go tool -n aws-lambda-rie failed (%v): %s\nThe Lambda Runtime Interface Emulator is pinned as a tool in go.mod; `go mod download` fetches it", err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("go tool -n aws-lambda-rie failed (%v): %s\nThe Lambda Runtime Interface Emulator is pinned as a tool in go.mod; `go mod download` fetches it", err, strings.TrimSpace(stderr.String()))
 	}
-	e.RIE = strings.TrimSpace(string(out))
-	return e, nil
+	path := strings.TrimSpace(string(out))
+	rieByRoot.Store(moduleRoot, path)
+	return path, nil
 }
 
 // Instance is one function running under the emulator: one execution environment, which
@@ -276,12 +292,18 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 	return body, nil
 }
 
-// Output returns everything the emulator and the function wrote so far.
-func (in *Instance) Output() string { return in.out.String() }
+// Output returns everything the emulator and the function wrote so far. An invocation
+// under way (another goroutine's) is waited for, so that the output holds whole
+// invocations, each to its last line.
+func (in *Instance) Output() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.out.String()
+}
 
 // FunctionOutput returns only what the function wrote (its JSON log lines and any
-// panic), without the emulator's own lines.
-func (in *Instance) FunctionOutput() string { return functionOutput(in.out.String()) }
+// panic), without the emulator's own lines; as Output, between invocations.
+func (in *Instance) FunctionOutput() string { return functionOutput(in.Output()) }
 
 var emulatorLine = regexp.MustCompile(`^(\d{2} \w{3} \d{4} [\d:,]+ \[\w+\] \(rapid\)|START RequestId|END RequestId|REPORT RequestId)`)
 

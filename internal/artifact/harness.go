@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -43,6 +44,10 @@ type Options struct {
 	NativeBuild bool
 	// BuildDir receives the native builds. Required with NativeBuild.
 	BuildDir string
+	// Functions names the functions to run (lambdas/api names, operational ones
+	// included); the others are loaded and checked but not started, and a request for
+	// them fails. Default: every function of the stage.
+	Functions []string
 }
 
 // Harness is a stage's functions running under the emulator against local stand-ins of
@@ -164,21 +169,35 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	var archs []string
+	var run []*Function
 	for _, f := range h.All() {
+		if len(opts.Functions) == 0 || slices.Contains(opts.Functions, f.Name) {
+			run = append(run, f)
+		}
+	}
+	if len(run) == 0 {
+		return fmt.Errorf("artifact: Options.Functions %v names none of the stage's functions %v", opts.Functions, names(h.All()))
+	}
+	var archs []string
+	for _, f := range run {
 		archs = append(archs, f.Architecture)
 	}
-	var err error
-	if h.Emulator, err = NewEmulator(opts.ModuleRoot, archs); err != nil {
-		return err
-	}
+	// Finding the emulator and starting dynalite each wait on a process: overlap them.
+	emulated := make(chan error, 1)
+	go func() {
+		var err error
+		h.Emulator, err = NewEmulator(opts.ModuleRoot, archs)
+		emulated <- err
+	}()
 	endpoint, stop, err := dynalite.Start(ctx, dynalite.Options{Log: opts.Log})
 	if err != nil {
+		<-emulated
 		return err
 	}
 	h.closers = append(h.closers, func() { _ = stop() })
 	h.DynamoDB = dynalite.NewClient(endpoint)
-	if err := h.createTables(ctx); err != nil {
+	err = h.createTables(ctx)
+	if err := errors.Join(err, <-emulated); err != nil {
 		return err
 	}
 	secrets := &SecretsManager{}
@@ -205,20 +224,42 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 	h.closers = append(h.closers, func() { _ = srv.Close() })
 	h.recorderURL = "http://" + l.Addr().String()
 
-	for _, f := range h.All() {
-		in, err := h.StartInstance(f)
-		if err != nil {
+	// The emulators start side by side: each waits until its emulator listens.
+	envs := make([][]string, len(run))
+	for i, f := range run {
+		if envs[i], err = h.lambdaEnvironment(f, h.recorderURL); err != nil {
 			return err
 		}
-		h.Instances[f.Name] = in
-		h.closers = append(h.closers, in.Stop)
+	}
+	instances := make([]*Instance, len(run))
+	errs := make([]error, len(run))
+	var wg sync.WaitGroup
+	for i, f := range run {
+		wg.Go(func() { instances[i], errs[i] = h.Emulator.Start(f, envs[i], h.log) })
+	}
+	wg.Wait()
+	for i, f := range run {
+		if instances[i] == nil {
+			continue
+		}
+		h.Instances[f.Name] = instances[i]
+		h.closers = append(h.closers, instances[i].Stop)
 		name, err := h.Resolver.Ref(f.Stack, f.LogicalID)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
-		h.Lambda.Add(name, cfn.LambdaVersion, in, h.aliasesOf(f)...)
+		h.Lambda.Add(name, cfn.LambdaVersion, instances[i], h.aliasesOf(f)...)
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func names(fns []*Function) []string {
+	out := make([]string, len(fns))
+	for i, f := range fns {
+		out[i] = f.Name
+	}
+	return out
 }
 
 // All returns the stage's Go functions: the API's, then the operational ones.
