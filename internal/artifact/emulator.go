@@ -181,9 +181,11 @@ func (e *Emulator) start(f *Function, env []string, log io.Writer) (*Instance, e
 	go func() { _ = cmd.Wait(); close(in.exited) }()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", invokePort), 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
+		// The ports were free when chosen; another process (a test running beside this
+		// one) may have taken one since. The emulator then exits ("address already in
+		// use", and Start tries other ports); until then, only the emulator's own
+		// listening sockets count.
+		if listensOn(cmd.Process.Pid, invokePort) && listensOn(cmd.Process.Pid, apiPort) {
 			return in, nil
 		}
 		select {
@@ -385,6 +387,39 @@ func (in *Instance) Stop() {
 	case <-in.exited:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// listensOn reports whether process pid holds a listening TCP socket on the loopback
+// port (Linux: the process's /proc/<pid>/net/tcp and its descriptors).
+func listensOn(pid, port int) bool {
+	inodes := map[string]bool{}
+	for _, table := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil && int(p) == port {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return false
+	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[link] {
+			return true
+		}
+	}
+	return false
 }
 
 func freePort() (int, error) {

@@ -352,6 +352,48 @@ func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
 	return toResponse(route.Function.Name, out, requestID)
 }
 
+// warmUpPath is the path of Warm's invocations: no route of any API has it.
+const warmUpPath = "/.warm-up"
+
+// Warm starts the execution environment of every running API function (its bootstrap's
+// init), side by side, with one invocation that no route matches: the router answers it
+// 404 without an AWS call and logs it as route "unmatched". The emulator counts a
+// function's init against its first invocation's timeout, where Lambda gives init its own
+// budget; under qemu on a busy machine an init takes seconds, which would otherwise be
+// taken from a test's first request.
+func (h *Harness) Warm(ctx context.Context) error {
+	var fns []*Function
+	for _, f := range h.Functions {
+		if h.Instances[f.Name] != nil {
+			fns = append(fns, f)
+		}
+	}
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, f := range fns {
+		wg.Go(func() {
+			requestID := uuidOf(fmt.Sprint("warm-up/", f.Name, time.Now().UnixNano()))
+			ev := h.Gateway.options().Event(apigateway.Request{Method: "GET", Path: warmUpPath, SourceIP: clientIP},
+				apigateway.Invocation{Resource: warmUpPath, RequestID: requestID, Time: time.Now()})
+			payload, err := apigateway.EventPayload(ev)
+			if err == nil {
+				var out []byte
+				if out, err = h.Instances[f.Name].Invoke(ctx, payload); err == nil {
+					var resp Response
+					if resp, err = toResponse(f.Name, out, requestID); err == nil && resp.Status != http.StatusNotFound {
+						err = fmt.Errorf("answered %d %s to a path no route has, want 404", resp.Status, resp.Body)
+					}
+				}
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: warm-up: %w", f.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // Calls returns every AWS call the functions made, in order (see awscalls.Call).
 func (h *Harness) Calls() []awscalls.Call { return h.Recorder.Calls() }
 

@@ -101,8 +101,9 @@ func deferred(err error) string {
 }
 
 // stage starts the dev stage once for the package (dynalite, the stand-ins, every
-// function under the emulator) and returns it, or fails the test with the reason it did
-// not start (skips only as deferred() allows).
+// function under the emulator, each API function's init done: Harness.Warm) and returns
+// it, or fails the test with the reason it did not start (skips only as deferred()
+// allows).
 func stage(t *testing.T) *artifact.Harness {
 	t.Helper()
 	sharedOnce.Do(func() {
@@ -111,7 +112,10 @@ func stage(t *testing.T) *artifact.Harness {
 		start := time.Now()
 		shared, sharedErr = artifact.Start(ctx, artifact.Options{Log: logWriter()})
 		if sharedErr == nil {
-			t.Logf("stage %s: %d API functions and %d operational (%s) under %s (emulation: %v), started in %s",
+			sharedErr = shared.Warm(ctx)
+		}
+		if sharedErr == nil {
+			t.Logf("stage %s: %d API functions and %d operational (%s) under %s (emulation: %v), started and warmed in %s",
 				shared.Assembly.Stage, len(shared.Functions), len(shared.Operational), strings.Join(names(shared.Operational), ", "),
 				shared.Emulator.RIE, shared.Emulator.QEMU, time.Since(start).Round(time.Millisecond))
 		}

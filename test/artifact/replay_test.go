@@ -37,6 +37,8 @@ var (
 type replay struct {
 	sim    *iamsim.Simulator
 	stages []*stageReplay
+	// timing says where the replay's time went, for the log.
+	timing string
 }
 
 // stageReplay is the replay against one stage.
@@ -60,8 +62,8 @@ const storeTestsPackage = "./lambdas/internal/store"
 // test did (a run filtered with -run), and evaluates every call, once.
 func replayStage(t *testing.T) *replay {
 	t.Helper()
+	prepareOnce.Do(func() { prepared = prepareReplay() })
 	h := stage(t)
-	prepareOnce.Do(func() { prepared = prepareReplay(h) })
 	drivers.Wait()
 	ensureDriven(t, h)
 	replayOnce.Do(func() { replayed, replayErr = prepared.finish(h) })
@@ -72,21 +74,28 @@ func replayStage(t *testing.T) *replay {
 }
 
 // replayPrep is the part of the replay that does not depend on the dev stage's calls,
-// under way in the background.
+// under way in the background from before the stage starts: it reads the stages from
+// cdk.out (artifact.Load), whose resolvers give every resource the same names as the
+// running stage's.
 type replayPrep struct {
 	done   chan struct{}
 	sim    *iamsim.Simulator
 	store  []artifact.Call
 	stages []*stageReplay // harness and roles only
 	err    error
+	// start is when the preparation started; recorded and ready how long the store tests'
+	// record and the whole preparation took.
+	start           time.Time
+	recorded, ready time.Duration
 }
 
 // prepareReplay starts, in the background, the store's integration tests with their
 // recorder and the reading of every replayed stage's roles.
-func prepareReplay(h *artifact.Harness) *replayPrep {
-	p := &replayPrep{done: make(chan struct{})}
+func prepareReplay() *replayPrep {
+	p := &replayPrep{done: make(chan struct{}), start: time.Now()}
 	go func() {
 		defer close(p.done)
+		defer func() { p.ready = time.Since(p.start) }()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		root, err := repo.Root()
@@ -99,30 +108,36 @@ func prepareReplay(h *artifact.Harness) *replayPrep {
 			p.err = err
 			return
 		}
+		dev, err := artifact.Load(artifact.Options{Stage: replayedStages[0]})
+		if err != nil {
+			p.err = err
+			return
+		}
 		var storeErr error
 		recorded := make(chan struct{})
 		go func() {
 			defer close(recorded)
+			defer func() { p.recorded = time.Since(p.start) }()
 			record, err := recordStoreTests(ctx, root)
 			if err != nil {
 				storeErr = err
 				return
 			}
-			store, err := artifact.Recorded(record, "store integration tests", h.MapStoreTable)
+			store, err := artifact.Recorded(record, "store integration tests", dev.MapStoreTable)
 			if err != nil {
 				storeErr = err
 				return
 			}
 			for i := range store { // the store tests' client signs for another region
-				store[i].Context = map[string][]string{"aws:RequestedRegion": {h.Functions[0].Stack.Region}}
+				store[i].Context = map[string][]string{"aws:RequestedRegion": {dev.Functions[0].Stack.Region}}
 			}
 			p.store = store
 		}()
 		managed := artifact.ManagedFrom(ctx, p.sim) // one source: each AWS managed policy is read once
 		var errs []error
 		for _, name := range replayedStages {
-			sh := h
-			if name != h.Assembly.Stage {
+			sh := dev
+			if name != dev.Assembly.Stage {
 				if sh, err = artifact.Load(artifact.Options{Stage: name}); err != nil {
 					errs = append(errs, fmt.Errorf("stage %s: %w", name, err))
 					continue
@@ -142,13 +157,15 @@ func prepareReplay(h *artifact.Harness) *replayPrep {
 	return p
 }
 
-// finish evaluates the dev stage's recorded calls and the store tests' against every
+// finish evaluates the calls of the running stage h and the store tests' against every
 // stage's roles, once the preparation is done.
 func (p *replayPrep) finish(h *artifact.Harness) (*replay, error) {
+	waited := time.Now()
 	<-p.done
 	if p.err != nil {
 		return nil, p.err
 	}
+	evaluated := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	fromArtifacts, err := artifact.Recorded(h.Calls(), "artifact tests", nil)
@@ -159,7 +176,7 @@ func (p *replayPrep) finish(h *artifact.Harness) (*replay, error) {
 	rp := &replay{sim: p.sim}
 	for _, sr := range p.stages {
 		calls := recorded
-		if sr.h != h {
+		if sr.h.Assembly.Stage != h.Assembly.Stage {
 			calls = h.CallsIn(sr.h, recorded)
 		}
 		if err := replayIn(ctx, p.sim, sr, calls); err != nil {
@@ -167,6 +184,8 @@ func (p *replayPrep) finish(h *artifact.Harness) (*replay, error) {
 		}
 		rp.stages = append(rp.stages, sr)
 	}
+	rp.timing = fmt.Sprintf("prepared in %s (the store tests' record in %s), the drivers done %s after it started; evaluated in %s",
+		p.ready.Round(time.Millisecond), p.recorded.Round(time.Millisecond), waited.Sub(p.start).Round(time.Millisecond), time.Since(evaluated).Round(time.Millisecond))
 	return rp, nil
 }
 
@@ -238,6 +257,7 @@ func ensureDriven(t *testing.T, h *artifact.Harness) {
 func TestLeastPrivilegeByReplay(t *testing.T) {
 	t.Parallel()
 	rp := replayStage(t)
+	t.Log("replay: " + rp.timing)
 	used := make([]bool, len(artifact.ReviewedGrants))
 	for _, sr := range rp.stages {
 		t.Run(sr.h.Assembly.Stage, func(t *testing.T) {
