@@ -230,6 +230,19 @@ func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function %s failed the invocation with %s: %s (API Gateway would answer 502). Output:\n%s", e.Function, e.Type, e.Message, indentText(e.Output))
 }
 
+// TimeoutError says that the emulator stopped an invocation at the function's timeout, as
+// Lambda does ("Task timed out after 10.00 seconds"): API Gateway would answer 502.
+type TimeoutError struct {
+	Function, Message string
+	// TimeoutSeconds is the timeout the emulator enforced (the template's, unless a test
+	// started the instance with another).
+	TimeoutSeconds int
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("%s: %s (its Timeout is %d s)", e.Function, e.Message, e.TimeoutSeconds)
+}
+
 // initFailed finds the emulator's reason in its "Init failed" line; logrus writes the
 // fields in either order ("error=... InvokeID=" or "InvokeID= error=...").
 var initFailed = regexp.MustCompile(`Init failed[^\n]*?error=([^\n]*?)(?: InvokeID=[^\n]*)?(?:\n|$)`)
@@ -282,7 +295,7 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 		return nil, &FunctionError{Function: in.Function.Name, Type: "Sandbox.Failure", Message: fmt.Sprintf("the emulator answered %d %s", resp.StatusCode, body), Output: functionOutput(log)}
 	}
 	if bytes.HasPrefix(body, []byte("Task timed out after")) {
-		return nil, fmt.Errorf("%s: %s (the template's Timeout is %d s)", in.Function.Name, body, in.Function.TimeoutSeconds)
+		return nil, &TimeoutError{Function: in.Function.Name, Message: string(body), TimeoutSeconds: in.Function.TimeoutSeconds}
 	}
 	var fnErr struct {
 		Type    string `json:"errorType"`
