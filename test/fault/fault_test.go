@@ -54,8 +54,8 @@ const (
 	// slowLatency delays answers well within the deadline; dropAfter closes a
 	// connection whose answers are dropped. The latency past the deadline is the
 	// function's timeout (faultLatency).
-	slowLatency  = 100 * time.Millisecond
-	dropAfter    = 300 * time.Millisecond
+	slowLatency = 100 * time.Millisecond
+	dropAfter   = 300 * time.Millisecond
 	// retryAfterScale scales a 503's or 504's Retry-After down (1 s becomes 20 ms): the
 	// client honours it, in proportion. A 409's Retry-After is the end of another
 	// attempt's lock, which is real time, so the client waits it out unscaled.
