@@ -148,7 +148,6 @@ func TestFaultInjection(t *testing.T) {
 		checkShape, checkGateway, checkRetry, checkNo500, check4xx, checkTimeout)}
 
 	ws := make([]*worker, workers)
-	var instances []*artifact.Instance
 	for i := range ws {
 		w, err := newWorker(r, srv, i)
 		if err != nil {
@@ -156,20 +155,32 @@ func TestFaultInjection(t *testing.T) {
 		}
 		defer w.close()
 		ws[i] = w
-		instances = append(instances, w.write, w.read)
-	}
-	if err := h.Warm(ctx, instances...); err != nil {
-		t.Fatalf("warming the instances up: %v", err)
 	}
 	ready := time.Now()
 
-	var wg sync.WaitGroup
+	// The workers' environments go through their init one worker after the other (its
+	// two side by side, see artifact.Harness.Warm), and each worker starts as soon as its
+	// own are ready, while the next ones warm up.
+	warmed := make([]chan error, len(ws))
+	for i := range warmed {
+		warmed[i] = make(chan error, 1)
+	}
+	go func() {
+		for i, w := range ws {
+			warmed[i] <- h.Warm(ctx, w.write, w.read)
+		}
+	}()
 	hands := deal(ws, seed)
+	var wg sync.WaitGroup
 	for i, w := range ws {
 		wg.Go(func() {
-			began := time.Now()
+			if err := <-warmed[i]; err != nil {
+				t.Errorf("worker %d: %v", w.id, err)
+				return
+			}
+			w.started = time.Since(began)
 			w.run(ctx, hands[i])
-			w.took = time.Since(began)
+			w.took = time.Since(began) - w.started
 		})
 	}
 	wg.Wait()
@@ -179,18 +190,21 @@ func TestFaultInjection(t *testing.T) {
 	}
 	done := time.Now()
 
-	t.Logf("%d operations by %d workers, %d users, functions' timeout %d s (one init took %s): set-up %s (dynalite, proxies, %d instances and their init), run %s, final check %s, total %s",
-		operations, workers, workers*usersPerWorker, timeout, initTook.Round(time.Millisecond), ready.Sub(began).Round(time.Millisecond), len(instances),
-		ran.Sub(ready).Round(time.Millisecond), done.Sub(ran).Round(time.Millisecond), done.Sub(began).Round(time.Millisecond))
-	var slowest, fastest, faulted time.Duration
+	var firstStart, lastStart, slowest, fastest, faulted time.Duration
 	for i, w := range ws {
 		if i == 0 || w.took < fastest {
 			fastest = w.took
 		}
-		slowest = max(slowest, w.took)
+		if i == 0 || w.started < firstStart {
+			firstStart = w.started
+		}
+		lastStart, slowest = max(lastStart, w.started), max(slowest, w.took)
 		faulted += w.faulted
 	}
-	t.Logf("workers took %s to %s; %s of all their time went to tries with a fault armed", fastest.Round(time.Millisecond), slowest.Round(time.Millisecond), faulted.Round(time.Millisecond))
+	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	t.Logf("%d operations by %d workers for %d users, functions' timeout %d s (one init took %s): dynalite, proxies and %d emulators started in %s; workers warmed up and started from %s to %s, took %s to %s (%s of all their time in tries with a fault armed); final check %s; total %s",
+		operations, workers, workers*usersPerWorker, timeout, ms(initTook), 2*workers, ms(ready.Sub(began)),
+		ms(firstStart), ms(lastStart), ms(fastest), ms(slowest), ms(faulted), ms(done.Sub(ran)), ms(done.Sub(began)))
 	t.Log("\n" + r.tables())
 	for _, name := range r.checks.order {
 		ch := r.checks.by[name]
@@ -251,7 +265,7 @@ func logWriter() io.Writer {
 // tables renders the fault mix, the answers by status and the checks.
 func (r *run) tables() string {
 	var b strings.Builder
-	b.WriteString("| fault | operations | tries armed | requests it answered | time of those tries |\n|---|---|---|---|---|\n")
+	b.WriteString("| fault | operations (follow-ups included) | tries armed | requests it answered | time of those tries |\n|---|---|---|---|---|\n")
 	for _, k := range r.faults.sorted() {
 		hits := strconv.Itoa(r.hits.get(k))
 		if (fault{kind: kind(k)}).tcp() || k == string(none) {
@@ -303,9 +317,9 @@ type worker struct {
 	// keyFetched is set once a list of this worker's NotesRead signed or checked a
 	// cursor: its environment holds the cursor key from then on.
 	keyFetched bool
-	// took is how long the worker's operations took; faulted how much of it went to
-	// tries with a fault armed.
-	took, faulted time.Duration
+	// started is when the worker started, from the test's start; took how long its
+	// operations took; faulted how much of that went to tries with a fault armed.
+	started, took, faulted time.Duration
 }
 
 func newWorker(r *run, srv *toxiproxy.ApiServer, id int) (*worker, error) {
@@ -432,10 +446,7 @@ func deal(ws []*worker, seed uint64) [][]fault {
 // list meets a Secrets Manager fault half of the time instead.
 func (w *worker) forList(f fault) fault {
 	if !w.keyFetched && w.rng.IntN(2) == 0 {
-		k := secretsThrottle
-		if w.rng.IntN(2) == 0 {
-			k = secretsInternal
-		}
+		k := []kind{secretsThrottle, secretsInternal, secretsReset}[w.rng.IntN(3)]
 		return fault{kind: k, n: 1 + w.rng.IntN(3)}
 	}
 	if f.kind == afterWrite500 || f.kind == afterWriteDrop {

@@ -45,9 +45,11 @@ const (
 	afterWrite500  kind = "after the write: 500"
 	afterWriteDrop kind = "after the write: answer dropped"
 	// secretsThrottle and secretsInternal answer Secrets Manager's GetSecretValue with its
-	// ThrottlingException (400) or InternalServiceError (500), the first n times.
+	// ThrottlingException (400) or InternalServiceError (500), the first n times;
+	// secretsReset resets the connections to Secrets Manager.
 	secretsThrottle kind = "Secrets Manager ThrottlingException"
 	secretsInternal kind = "Secrets Manager 500 InternalServiceError"
+	secretsReset    kind = "Secrets Manager connection reset"
 )
 
 // fault is what one try of an operation meets: a kind, and for the injected answers how
@@ -59,13 +61,15 @@ type fault struct {
 
 func (f fault) tcp() bool {
 	switch f.kind {
-	case latency, slow, reset, timeout:
+	case latency, slow, reset, timeout, secretsReset:
 		return true
 	}
 	return false
 }
 
-func (f fault) secrets() bool { return f.kind == secretsThrottle || f.kind == secretsInternal }
+func (f fault) secrets() bool {
+	return f.kind == secretsThrottle || f.kind == secretsInternal || f.kind == secretsReset
+}
 
 // network is one worker's path to the services: function -> toxiproxy proxy -> injector
 // -> recorder -> stand-in, for DynamoDB and for Secrets Manager.
@@ -117,12 +121,12 @@ func (p *path) set(f fault, deadline time.Duration) error {
 			stream, attrs["latency"] = "downstream", deadline.Milliseconds()
 		case slow:
 			stream, attrs["latency"] = "downstream", slowLatency.Milliseconds()
-		case reset:
+		case reset, secretsReset:
 			stream, attrs["timeout"] = "upstream", 0
 		case timeout:
 			stream, attrs["timeout"] = "downstream", dropAfter.Milliseconds()
 		}
-		typ := map[kind]string{latency: "latency", slow: "latency", reset: "reset_peer", timeout: "timeout"}[f.kind]
+		typ := map[kind]string{latency: "latency", slow: "latency", reset: "reset_peer", secretsReset: "reset_peer", timeout: "timeout"}[f.kind]
 		b, _ := json.Marshal(map[string]any{"name": "fault", "type": typ, "stream": stream, "toxicity": 1, "attributes": attrs})
 		_, err := p.proxy.Toxics.AddToxicJson(strings.NewReader(string(b)))
 		return err
