@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,7 +171,9 @@ func TestFaultInjection(t *testing.T) {
 			warmed[i] <- h.Warm(ctx, w.write, w.read)
 		}
 	}()
-	hands := deal(ws, seed)
+	hands, left := deal(ws, seed)
+	more := &pool{}
+	more.left.Store(int64(left))
 	var wg sync.WaitGroup
 	for i, w := range ws {
 		wg.Go(func() {
@@ -179,7 +182,7 @@ func TestFaultInjection(t *testing.T) {
 				return
 			}
 			w.started = time.Since(began)
-			w.run(ctx, hands[i])
+			w.run(ctx, hands[i], more)
 			w.took = time.Since(began) - w.started
 		})
 	}
@@ -373,12 +376,16 @@ func (w *worker) close() {
 	}
 }
 
-// run makes one operation per fault of the deck (none included), one at a time, each on
-// a random user.
-func (w *worker) run(ctx context.Context, deck []fault) {
-	for _, f := range deck {
+// run makes one operation per fault of its hand (none included), then operations without
+// a fault from the pool while any are left, one at a time, each on a random user.
+func (w *worker) run(ctx context.Context, hand []fault, more *pool) {
+	for i := 0; i < len(hand) || more.take(); i++ {
 		if ctx.Err() != nil {
 			return
+		}
+		f := fault{kind: none}
+		if i < len(hand) {
+			f = hand[i]
 		}
 		u := w.users[w.rng.IntN(len(w.users))]
 		live := u.live()
@@ -414,11 +421,16 @@ var mix = []struct {
 	{reset, 40},
 }
 
-// deal gives each worker its operations' faults: the mix's faults dealt round the
-// workers in the mix's order (so that each gets its share of the costly ones and none
-// finishes long after the others), padded with none to the worker's quota, and shuffled
-// by the worker.
-func deal(ws []*worker, seed uint64) [][]fault {
+// pooled is the share of the operations (all without a fault) that no worker is dealt:
+// the workers that finish their hands first make them, so that a worker whose
+// environments finished init last does not finish long after the others.
+const pooled = 0.4
+
+// deal gives each worker its hand of operations' faults: the mix's faults dealt round
+// the workers in the mix's order (so that each gets its share of the costly ones),
+// padded with none to the worker's share of the dealt operations, and shuffled by the
+// worker. It returns the hands and how many operations are left in the pool.
+func deal(ws []*worker, seed uint64) ([][]fault, int) {
 	rng := rand.New(rand.NewPCG(seed, uint64(len(ws))))
 	hands := make([][]fault, len(ws))
 	i := rng.IntN(len(ws))
@@ -428,9 +440,10 @@ func deal(ws []*worker, seed uint64) [][]fault {
 			i++
 		}
 	}
+	dealt := int(float64(operations) * (1 - pooled))
 	for i, w := range ws {
-		quota := operations / len(ws)
-		if i < operations%len(ws) {
+		quota := dealt / len(ws)
+		if i < dealt%len(ws) {
 			quota++
 		}
 		for len(hands[i]) < quota {
@@ -438,8 +451,17 @@ func deal(ws []*worker, seed uint64) [][]fault {
 		}
 		w.rng.Shuffle(len(hands[i]), func(a, b int) { hands[i][a], hands[i][b] = hands[i][b], hands[i][a] })
 	}
-	return hands
+	total := 0
+	for _, h := range hands {
+		total += len(h)
+	}
+	return hands, operations - total
 }
+
+// pool is the operations left for the workers that are done with their hands.
+type pool struct{ left atomic.Int64 }
+
+func (p *pool) take() bool { return p.left.Add(-1) >= 0 }
 
 // forList adapts an operation's fault to a list: a fault after a write becomes a 500
 // (a list writes nothing), and while the worker's NotesRead has no cursor key yet, a
