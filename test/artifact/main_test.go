@@ -34,6 +34,10 @@ var (
 // build), so more than GOMAXPROCS (the default) of them overlap usefully.
 const parallelism = 16
 
+// minParallelism is the fewest tests that must run at once: the two replay tests, which
+// wait for the drivers, and one driver.
+const minParallelism = 3
+
 // TestMain runs the tests and stops the shared stage after them. How they run:
 //
 //   - Every test that can is parallel; the two that set environment variables
@@ -52,8 +56,13 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
+	if p := flag.Lookup("test.parallel"); !given {
 		_ = flag.Set("test.parallel", strconv.Itoa(parallelism))
+	} else if n, _ := strconv.Atoi(p.Value.String()); n < minParallelism {
+		// The two replay tests wait, in their slots, for the tests that drive the stage:
+		// with fewer slots than that plus one, nothing would move.
+		fmt.Fprintf(os.Stderr, "artifact tests: -parallel %d raised to %d: the replay tests wait for the tests that drive the stage\n", n, minParallelism)
+		_ = flag.Set("test.parallel", strconv.Itoa(minParallelism))
 	}
 	var err error
 	if buildDir, err = os.MkdirTemp("", "artifact-test-builds-"); err != nil {
@@ -70,8 +79,9 @@ func TestMain(m *testing.M) {
 
 // drivers counts the tests that make the dev stage's functions call AWS (the flows, the
 // pre-traffic check, the parity corpus) and have not finished. Each registers (driver)
-// before it turns parallel, and tests register in source order before any parallel test
-// runs, so that the replay, which waits for them, reads a complete record of calls.
+// before it turns parallel, and every test's code before t.Parallel runs before any
+// parallel test resumes, so the replay, which waits for them in its parallel part, reads
+// a complete record of calls.
 var drivers sync.WaitGroup
 
 // driver registers t as a test that drives the shared stage, then makes it parallel.
