@@ -255,16 +255,22 @@ func sortedIDs(s *cfn.Stack) []string { return slices.Sorted(maps.Keys(s.Templat
 // build of its package by lambdas/build's command, which is reproducible byte for byte.
 func CheckFresh(moduleRoot string, fns []*Function) error {
 	var errs []error
+	var pkgs []string
+	for _, f := range fns {
+		if !f.Operational {
+			pkgs = append(pkgs, f.API.Package)
+		}
+	}
+	hashes, err := sourceHashes(moduleRoot, pkgs)
+	if err != nil {
+		return err
+	}
 	for _, f := range fns {
 		if f.Operational {
 			errs = append(errs, checkRebuilt(moduleRoot, f))
 			continue
 		}
-		want, err := build.SourceHash(moduleRoot, f.API.Package)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+		want := hashes[f.API.Package]
 		stamped, _ := f.Environment[api.EnvBuildVersion].(string)
 		switch {
 		case stamped == "":
@@ -276,38 +282,82 @@ func CheckFresh(moduleRoot string, fns []*Function) error {
 	return errors.Join(errs...)
 }
 
+// hashed caches source hashes by module root and package for the life of the test binary
+// (the sources do not change under it), so that tests that load many copies of a stage,
+// side by side, list the packages once.
+var (
+	hashMu sync.Mutex
+	hashed = map[string]string{}
+)
+
+// sourceHashes returns build.SourceHash of each package, listing the ones not hashed yet
+// with one `go list`.
+func sourceHashes(moduleRoot string, pkgs []string) (map[string]string, error) {
+	hashMu.Lock()
+	defer hashMu.Unlock()
+	out := map[string]string{}
+	var missing []string
+	for _, p := range pkgs {
+		if h, ok := hashed[moduleRoot+"\x00"+p]; ok {
+			out[p] = h
+		} else if !slices.Contains(missing, p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	fresh, err := build.SourceHashes(moduleRoot, missing...)
+	if err != nil {
+		return nil, err
+	}
+	for p, h := range fresh {
+		hashed[moduleRoot+"\x00"+p] = h
+		out[p] = h
+	}
+	return out, nil
+}
+
 // rebuilt caches fresh builds by module root, package and architecture for the life of
-// the test binary (the sources do not change under it).
-var rebuilt sync.Map
+// the test binary (the sources do not change under it): one build however many tests
+// ask for it at once.
+var rebuilt sync.Map // key -> *freshBuild
+
+type freshBuild struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
 
 // checkRebuilt builds f's package as the bundling does and compares the result with the
 // bundle's bootstrap.
 func checkRebuilt(moduleRoot string, f *Function) error {
 	key := moduleRoot + "\x00" + f.API.Package + "\x00" + f.Architecture
-	fresh, _ := rebuilt.Load(key)
-	if fresh == nil {
+	v, _ := rebuilt.LoadOrStore(key, &freshBuild{})
+	fresh := v.(*freshBuild)
+	fresh.once.Do(func() {
 		dir, err := os.MkdirTemp("", "artifact-fresh-")
 		if err != nil {
-			return err
+			fresh.err = err
+			return
 		}
 		defer os.RemoveAll(dir)
 		cmd := build.Command(moduleRoot, f.API.Package, dir)
 		cmd.Env = append(cmd.Env, "GOARCH="+GoArch(f.Architecture))
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: build %s to compare with its bundle: %v\n%s", f.Name, f.API.Package, err, out)
+			fresh.err = fmt.Errorf("%s: build %s to compare with its bundle: %v\n%s", f.Name, f.API.Package, err, out)
+			return
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
-		if err != nil {
-			return err
-		}
-		rebuilt.Store(key, b)
-		fresh = b
+		fresh.b, fresh.err = os.ReadFile(filepath.Join(dir, "bootstrap"))
+	})
+	if fresh.err != nil {
+		return fresh.err
 	}
 	bundled, err := os.ReadFile(filepath.Join(f.AssetDir, "bootstrap"))
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Name, err)
 	}
-	if !bytes.Equal(fresh.([]byte), bundled) {
+	if !bytes.Equal(fresh.b, bundled) {
 		return fmt.Errorf("%s: cdk.out is stale: its bundle differs from a build of %s as it is now: %w", f.Name, f.API.Package, ErrRunSynth)
 	}
 	return nil

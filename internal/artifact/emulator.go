@@ -84,16 +84,32 @@ func NewEmulator(moduleRoot string, archs []string) (*Emulator, error) {
 			return nil, &MissingQEMUError{Architecture: arch, Program: progs[0]}
 		}
 	}
+	rie, err := findRIE(moduleRoot)
+	if err != nil {
+		return nil, err
+	}
+	e.RIE = rie
+	return e, nil
+}
+
+// rieByRoot caches the emulator's path by module root for the life of the process.
+var rieByRoot sync.Map
+
+func findRIE(moduleRoot string) (string, error) {
+	if path, ok := rieByRoot.Load(moduleRoot); ok {
+		return path.(string), nil
+	}
 	cmd := exec.Command("go", "tool", "-n", "aws-lambda-rie")
 	cmd.Dir = moduleRoot
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go tool -n aws-lambda-rie failed (%v): %s\nThe Lambda Runtime Interface Emulator is pinned as a tool in go.mod; `go mod download` fetches it", err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("go tool -n aws-lambda-rie failed (%v): %s\nThe Lambda Runtime Interface Emulator is pinned as a tool in go.mod; `go mod download` fetches it", err, strings.TrimSpace(stderr.String()))
 	}
-	e.RIE = strings.TrimSpace(string(out))
-	return e, nil
+	path := strings.TrimSpace(string(out))
+	rieByRoot.Store(moduleRoot, path)
+	return path, nil
 }
 
 // Instance is one function running under the emulator: one execution environment, which
@@ -165,9 +181,11 @@ func (e *Emulator) start(f *Function, env []string, log io.Writer) (*Instance, e
 	go func() { _ = cmd.Wait(); close(in.exited) }()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", invokePort), 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
+		// The ports were free when chosen; another process (a test running beside this
+		// one) may have taken one since. The emulator then exits ("address already in
+		// use", and Start tries other ports); until then, only the emulator's own
+		// listening sockets count.
+		if listensOn(cmd.Process.Pid, invokePort) && listensOn(cmd.Process.Pid, apiPort) {
 			return in, nil
 		}
 		select {
@@ -210,6 +228,19 @@ type FunctionError struct {
 
 func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function %s failed the invocation with %s: %s (API Gateway would answer 502). Output:\n%s", e.Function, e.Type, e.Message, indentText(e.Output))
+}
+
+// TimeoutError says that the emulator stopped an invocation at the function's timeout, as
+// Lambda does ("Task timed out after 10.00 seconds"): API Gateway would answer 502.
+type TimeoutError struct {
+	Function, Message string
+	// TimeoutSeconds is the timeout the emulator enforced (the template's, unless a test
+	// started the instance with another).
+	TimeoutSeconds int
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("%s: %s (its Timeout is %d s)", e.Function, e.Message, e.TimeoutSeconds)
 }
 
 // initFailed finds the emulator's reason in its "Init failed" line; logrus writes the
@@ -264,7 +295,7 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 		return nil, &FunctionError{Function: in.Function.Name, Type: "Sandbox.Failure", Message: fmt.Sprintf("the emulator answered %d %s", resp.StatusCode, body), Output: functionOutput(log)}
 	}
 	if bytes.HasPrefix(body, []byte("Task timed out after")) {
-		return nil, fmt.Errorf("%s: %s (the template's Timeout is %d s)", in.Function.Name, body, in.Function.TimeoutSeconds)
+		return nil, &TimeoutError{Function: in.Function.Name, Message: string(body), TimeoutSeconds: in.Function.TimeoutSeconds}
 	}
 	var fnErr struct {
 		Type    string `json:"errorType"`
@@ -276,12 +307,18 @@ func (in *Instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 	return body, nil
 }
 
-// Output returns everything the emulator and the function wrote so far.
-func (in *Instance) Output() string { return in.out.String() }
+// Output returns everything the emulator and the function wrote so far. An invocation
+// under way (another goroutine's) is waited for, so that the output holds whole
+// invocations, each to its last line.
+func (in *Instance) Output() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.out.String()
+}
 
 // FunctionOutput returns only what the function wrote (its JSON log lines and any
-// panic), without the emulator's own lines.
-func (in *Instance) FunctionOutput() string { return functionOutput(in.out.String()) }
+// panic), without the emulator's own lines; as Output, between invocations.
+func (in *Instance) FunctionOutput() string { return functionOutput(in.Output()) }
 
 var emulatorLine = regexp.MustCompile(`^(\d{2} \w{3} \d{4} [\d:,]+ \[\w+\] \(rapid\)|START RequestId|END RequestId|REPORT RequestId)`)
 
@@ -363,6 +400,39 @@ func (in *Instance) Stop() {
 	case <-in.exited:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// listensOn reports whether process pid holds a listening TCP socket on the loopback
+// port (Linux: the process's /proc/<pid>/net/tcp and its descriptors).
+func listensOn(pid, port int) bool {
+	inodes := map[string]bool{}
+	for _, table := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); err == nil && int(p) == port {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return false
+	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[link] {
+			return true
+		}
+	}
+	return false
 }
 
 func freePort() (int, error) {

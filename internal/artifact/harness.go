@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -43,6 +44,11 @@ type Options struct {
 	NativeBuild bool
 	// BuildDir receives the native builds. Required with NativeBuild.
 	BuildDir string
+	// Functions names the functions to run (lambdas/api names, operational ones
+	// included); the others are loaded and checked but not started, and a request for
+	// them fails. An empty, non-nil list starts none (the caller starts its own
+	// instances: StartInstanceWith). Default (nil): every function of the stage.
+	Functions []string
 }
 
 // Harness is a stage's functions running under the emulator against local stand-ins of
@@ -164,21 +170,35 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	var archs []string
+	var run []*Function
 	for _, f := range h.All() {
+		if opts.Functions == nil || slices.Contains(opts.Functions, f.Name) {
+			run = append(run, f)
+		}
+	}
+	if len(run) == 0 && len(opts.Functions) > 0 {
+		return fmt.Errorf("artifact: Options.Functions %v names none of the stage's functions %v", opts.Functions, names(h.All()))
+	}
+	var archs []string
+	for _, f := range h.All() { // StartInstanceWith may start any of them later
 		archs = append(archs, f.Architecture)
 	}
-	var err error
-	if h.Emulator, err = NewEmulator(opts.ModuleRoot, archs); err != nil {
-		return err
-	}
+	// Finding the emulator and starting dynalite each wait on a process: overlap them.
+	emulated := make(chan error, 1)
+	go func() {
+		var err error
+		h.Emulator, err = NewEmulator(opts.ModuleRoot, archs)
+		emulated <- err
+	}()
 	endpoint, stop, err := dynalite.Start(ctx, dynalite.Options{Log: opts.Log})
 	if err != nil {
+		<-emulated
 		return err
 	}
 	h.closers = append(h.closers, func() { _ = stop() })
 	h.DynamoDB = dynalite.NewClient(endpoint)
-	if err := h.createTables(ctx); err != nil {
+	err = h.createTables(ctx)
+	if err := errors.Join(err, <-emulated); err != nil {
 		return err
 	}
 	secrets := &SecretsManager{}
@@ -205,20 +225,42 @@ func (h *Harness) start(ctx context.Context, opts Options) error {
 	h.closers = append(h.closers, func() { _ = srv.Close() })
 	h.recorderURL = "http://" + l.Addr().String()
 
-	for _, f := range h.All() {
-		in, err := h.StartInstance(f)
-		if err != nil {
+	// The emulators start side by side: each waits until its emulator listens.
+	envs := make([][]string, len(run))
+	for i, f := range run {
+		if envs[i], err = h.lambdaEnvironment(f, h.recorderURL); err != nil {
 			return err
 		}
-		h.Instances[f.Name] = in
-		h.closers = append(h.closers, in.Stop)
+	}
+	instances := make([]*Instance, len(run))
+	errs := make([]error, len(run))
+	var wg sync.WaitGroup
+	for i, f := range run {
+		wg.Go(func() { instances[i], errs[i] = h.Emulator.Start(f, envs[i], h.log) })
+	}
+	wg.Wait()
+	for i, f := range run {
+		if instances[i] == nil {
+			continue
+		}
+		h.Instances[f.Name] = instances[i]
+		h.closers = append(h.closers, instances[i].Stop)
 		name, err := h.Resolver.Ref(f.Stack, f.LogicalID)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
-		h.Lambda.Add(name, cfn.LambdaVersion, in, h.aliasesOf(f)...)
+		h.Lambda.Add(name, cfn.LambdaVersion, instances[i], h.aliasesOf(f)...)
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func names(fns []*Function) []string {
+	out := make([]string, len(fns))
+	for i, f := range fns {
+		out[i] = f.Name
+	}
+	return out
 }
 
 // All returns the stage's Go functions: the API's, then the operational ones.
@@ -243,12 +285,34 @@ func (h *Harness) aliasesOf(f *Function) []string {
 // StartInstance starts one more execution environment of f (a cold start: the bootstrap
 // starts on its first invocation). The caller stops it.
 func (h *Harness) StartInstance(f *Function) (*Instance, error) {
+	return h.StartInstanceWith(f, nil)
+}
+
+// StartInstanceWith is StartInstance with the AWS endpoints of some services replaced,
+// keyed by the SDK's service id (dynamodb.ServiceID, secretsmanager.ServiceID): a proxy
+// in between the function and the recorder (RecorderURL), for fault injection. f may be a
+// copy of a stage's function with another TimeoutSeconds, which the emulator then
+// enforces.
+func (h *Harness) StartInstanceWith(f *Function, endpoints map[string]string) (*Instance, error) {
 	env, err := h.lambdaEnvironment(f, h.recorderURL)
 	if err != nil {
 		return nil, err
 	}
+	for service, url := range endpoints {
+		// The SDK's service-specific variable: AWS_ENDPOINT_URL_ and the service id in
+		// upper case, spaces as underscores (AWS_ENDPOINT_URL_SECRETS_MANAGER).
+		key := "AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(service), " ", "_") + "="
+		i := slices.IndexFunc(env, func(kv string) bool { return strings.HasPrefix(kv, key) })
+		if i < 0 {
+			return nil, fmt.Errorf("artifact: no endpoint variable %s for service %q", strings.TrimSuffix(key, "="), service)
+		}
+		env[i] = key + url
+	}
 	return h.Emulator.Start(f, env, h.log)
 }
+
+// RecorderURL is the URL of the recorder of AWS calls, in front of the stand-ins.
+func (h *Harness) RecorderURL() string { return h.recorderURL }
 
 // Payload returns the function that serves req and the event API Gateway would send it.
 func (h *Harness) Payload(req Request) (*Function, []byte, error) {
@@ -288,6 +352,12 @@ func (h *Harness) Close() {
 // Cognito route without a user (as the authorizer answers), else the proxy event to the
 // running artifact and its answer as API Gateway renders it.
 func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
+	return h.DoOn(ctx, nil, req)
+}
+
+// DoOn is Do through one execution environment of the route's function (in, from
+// StartInstanceWith), as Lambda would pick it; a nil in is the stage's own.
+func (h *Harness) DoOn(ctx context.Context, in *Instance, req Request) (Response, error) {
 	route, params, ok := h.Gateway.Match(req.Method, req.Path)
 	if !ok {
 		return Response{}, fmt.Errorf("no route of the deployed API serves %s %s", req.Method, req.Path)
@@ -300,15 +370,82 @@ func (h *Harness) Do(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	in := h.Instances[route.Function.Name]
+	if in == nil {
+		in = h.Instances[route.Function.Name]
+	}
 	if in == nil {
 		return Response{}, fmt.Errorf("function %s is not running", route.Function.Name)
+	}
+	if in.Function.Name != route.Function.Name {
+		return Response{}, fmt.Errorf("%s %s is served by %s, not by the instance of %s", req.Method, req.Path, route.Function.Name, in.Function.Name)
 	}
 	out, err := in.Invoke(ctx, payload)
 	if err != nil {
 		return Response{}, err
 	}
 	return toResponse(route.Function.Name, out, requestID)
+}
+
+// warmUpPath is the path of Warm's invocations: no route of any API has it.
+const warmUpPath = "/.warm-up"
+
+// Warm starts the execution environment of API function instances (their bootstrap's
+// init) with one invocation that no route matches: the router answers it 404 without an
+// AWS call and logs it as route "unmatched". The emulator counts a function's init
+// against its first invocation's timeout, where Lambda gives init its own budget; under
+// qemu on a busy machine an init takes seconds, which would otherwise be taken from a
+// test's first request. As many inits run at once as the machine has CPUs, and one that
+// the emulator timed out (it then starts the environment again on the next invocation)
+// is tried again, twice at most. Default: the stage's running API functions.
+func (h *Harness) Warm(ctx context.Context, ins ...*Instance) error {
+	if len(ins) == 0 {
+		for _, f := range h.Functions {
+			if in := h.Instances[f.Name]; in != nil {
+				ins = append(ins, in)
+			}
+		}
+	}
+	errs := make([]error, len(ins))
+	slots := make(chan struct{}, max(2, runtime.NumCPU()))
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for try := 1; ; try++ {
+				err := h.warm(ctx, in)
+				var te *TimeoutError
+				if err == nil || !errors.As(err, &te) || try == 3 {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// warm sends one warm-up invocation to in.
+func (h *Harness) warm(ctx context.Context, in *Instance) error {
+	f := in.Function
+	requestID := uuidOf(fmt.Sprint("warm-up/", f.Name, time.Now().UnixNano()))
+	ev := h.Gateway.options().Event(apigateway.Request{Method: "GET", Path: warmUpPath, SourceIP: clientIP},
+		apigateway.Invocation{Resource: warmUpPath, RequestID: requestID, Time: time.Now()})
+	payload, err := apigateway.EventPayload(ev)
+	if err == nil {
+		var out []byte
+		if out, err = in.Invoke(ctx, payload); err == nil {
+			var resp Response
+			if resp, err = toResponse(f.Name, out, requestID); err == nil && resp.Status != http.StatusNotFound {
+				err = fmt.Errorf("answered %d %s to a path no route has, want 404", resp.Status, resp.Body)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: warm-up: %w", f.Name, err)
+	}
+	return nil
 }
 
 // Calls returns every AWS call the functions made, in order (see awscalls.Call).
@@ -361,10 +498,10 @@ func (h *Harness) lambdaEnvironment(f *Function, recorderURL string) ([]string, 
 		// Read by the emulator: the template's timeout, and memory as Lambda reports it.
 		"AWS_LAMBDA_FUNCTION_TIMEOUT": fmt.Sprint(f.TimeoutSeconds),
 		// Test only: every AWS call goes to the recorder, which hands it to a stand-in.
-		"AWS_ENDPOINT_URL":                recorderURL,
-		"AWS_ENDPOINT_URL_DYNAMODB":       recorderURL,
-		"AWS_ENDPOINT_URL_SECRETSMANAGER": recorderURL,
-		"AWS_EC2_METADATA_DISABLED":       "true",
+		"AWS_ENDPOINT_URL":                 recorderURL,
+		"AWS_ENDPOINT_URL_DYNAMODB":        recorderURL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": recorderURL,
+		"AWS_EC2_METADATA_DISABLED":        "true",
 	}
 	for k, v := range h.Environments[f.Name] {
 		env[k] = v

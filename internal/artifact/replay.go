@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/example/notesplatform/internal/awscalls"
 	"github.com/example/notesplatform/internal/cfn"
@@ -64,16 +65,33 @@ func (s Statement) String() string {
 // AWSManagedDocs returns the documents of AWS managed policies by ARN.
 type AWSManagedDocs func(arns []string) (map[string]json.RawMessage, error)
 
-// ManagedFrom adapts the simulator's source of AWS managed policies.
+// ManagedFrom adapts the simulator's source of AWS managed policies. It keeps the
+// documents it fetched: pass one to every RoleOf of a replay, and each policy is read
+// once (each read starts Node and loads the whole package of policies).
 func ManagedFrom(ctx context.Context, sim *iamsim.Simulator) AWSManagedDocs {
+	var mu sync.Mutex
+	known := map[string]json.RawMessage{}
 	return func(arns []string) (map[string]json.RawMessage, error) {
-		got, err := sim.AWSManaged(ctx, arns)
-		if err != nil {
-			return nil, err
+		mu.Lock()
+		defer mu.Unlock()
+		var missing []string
+		for _, arn := range arns {
+			if _, ok := known[arn]; !ok && !slices.Contains(missing, arn) {
+				missing = append(missing, arn)
+			}
 		}
-		out := make(map[string]json.RawMessage, len(got))
-		for arn, p := range got {
-			out[arn] = p.Document
+		if len(missing) > 0 {
+			got, err := sim.AWSManaged(ctx, missing)
+			if err != nil {
+				return nil, err
+			}
+			for arn, p := range got {
+				known[arn] = p.Document
+			}
+		}
+		out := make(map[string]json.RawMessage, len(arns))
+		for _, arn := range arns {
+			out[arn] = known[arn]
 		}
 		return out, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // LambdaVersion is the number every AWS::Lambda::Version resolves to: the version that a
@@ -56,9 +57,10 @@ type Options struct {
 // Values that exist only once a resource is created (generated names, ids, ARNs) become
 // placeholders in the format AWS documents for the type, derived from the stack name and
 // logical id: the same on every run and for every caller, so that the ARNs a function's
-// environment names are the ARNs its IAM policies name. A Resolver is not safe for
-// concurrent use.
+// environment names are the ARNs its IAM policies name. A Resolver is safe for concurrent
+// use (one resolution at a time: it remembers what it resolved).
 type Resolver struct {
+	mu      sync.Mutex
 	stacks  []*Stack
 	opts    Options
 	states  map[*Stack]*state
@@ -117,6 +119,8 @@ var noValue = noValueT{}
 // Value returns v, a value of the stack's template, with every intrinsic function
 // resolved; AWS::NoValue removes what it stands for (a lone AWS::NoValue is nil).
 func (r *Resolver) Value(s *Stack, v any) (any, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	st, err := r.state(s)
 	if err != nil {
 		return nil, err
@@ -160,6 +164,8 @@ func (r *Resolver) GetAtt(s *Stack, logicalID, attribute string) (string, error)
 // hook would judge, resource by resource. Metadata, DependsOn and the policies are copied
 // unchanged.
 func (r *Resolver) Template(s *Stack) (*Template, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	st, err := r.state(s)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +143,13 @@ func start(ctx context.Context, node, cli string, port int, opts Options) (strin
 			return "", nil, ctx.Err()
 		default:
 		}
+		// The port was free when chosen; another process (a test running beside this one)
+		// may have taken it since, and would answer the probe while this dynalite fails
+		// to listen. Only its own line says that this process listens.
+		if !strings.Contains(out.String(), listening+strconv.Itoa(port)) {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		resp, err := client.Get(endpoint)
 		if err == nil {
 			resp.Body.Close()
@@ -154,6 +162,9 @@ func start(ctx context.Context, node, cli string, port int, opts Options) (strin
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// listening starts the line dynalite's CLI prints once it listens, followed by the port.
+const listening = "Dynalite listening at: http://127.0.0.1:"
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -93,14 +93,17 @@ func jsonBody(v any) string {
 }
 
 // TestStage runs the dev stage's artifacts through the deployed API's routes. The steps
-// share the running stage and run in order: the flows make the calls, logs and memory
-// that the later steps check.
+// share the running stage: the flows, which drive different functions side by side, make
+// the calls, logs and memory that the later steps check.
 func TestStage(t *testing.T) {
+	driver(t)
 	h := stage(t)
 	flowRan := false
 	t.Run("routes are the route table", func(t *testing.T) { checkRoutes(t, h) })
-	t.Run("health", func(t *testing.T) { checkHealth(t, h) })
-	t.Run("notes flow", func(t *testing.T) { flowRan = true; notesFlow(t, h) })
+	t.Run("flows", func(t *testing.T) {
+		t.Run("health", func(t *testing.T) { t.Parallel(); checkHealth(t, h) })
+		t.Run("notes flow", func(t *testing.T) { t.Parallel(); flowRan = true; notesFlow(t, h) })
+	})
 	t.Run("every route driven", func(t *testing.T) {
 		if !flowRan {
 			t.Skip("the notes flow did not run (filtered out by -run), so there is nothing to count")

@@ -3,10 +3,13 @@ package artifact_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,46 +80,87 @@ func copyStage(t *testing.T) (string, map[string]*artifact.Function) {
 	return out, byName
 }
 
+// copyFile copies a file with its permissions (a new file gets the source's mode; an
+// existing one keeps its own, as os.WriteFile does), in the kernel where it can.
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
-	b, err := os.ReadFile(from)
+	src, err := os.Open(from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(from)
+	defer src.Close()
+	st, err := src.Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(to, b, st.Mode().Perm()); err != nil {
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, st.Mode().Perm())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// buildBootstrap compiles a package into dir/bootstrap with the flags of lambdas/build,
-// for goarch, plus extra go build flags.
+// buildDir holds the programs buildBootstrap compiled, for the life of the test binary.
+var buildDir string
+
+// built is one compilation of buildBootstrap, done once however many tests ask for it.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+var builds sync.Map // "pkg goarch extra..." -> *built
+
+// buildBootstrap puts into dir/bootstrap the package compiled with the flags of
+// lambdas/build, for goarch, plus extra go build flags. Each combination is compiled
+// once per test binary and copied to every dir that asks for it.
 func buildBootstrap(t *testing.T, pkg, dir, goarch string, extra ...string) {
 	t.Helper()
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
+	key := strings.Join(append([]string{pkg, goarch}, extra...), " ")
+	v, _ := builds.LoadOrStore(key, &built{})
+	b := v.(*built)
+	b.once.Do(func() {
+		root, err := repo.Root()
+		if err != nil {
+			b.err = err
+			return
+		}
+		out, err := os.MkdirTemp(buildDir, "build-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(out, "bootstrap")
+		args := append([]string{"build"}, build.Flags...)
+		args = append(args, extra...)
+		args = append(args, "-o", b.path, "./"+pkg)
+		cmd := exec.Command("go", args...)
+		cmd.Dir = root
+		cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH="+goarch)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	args := append([]string{"build"}, build.Flags...)
-	args = append(args, extra...)
-	args = append(args, "-o", filepath.Join(dir, "bootstrap"), "./"+pkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Env = append(append(os.Environ(), build.Env...), "GOARCH="+goarch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
+	copyFile(t, b.path, filepath.Join(dir, "bootstrap"))
 }
 
 // A cloud assembly without the stage asked for is a failure that names the stages it has
 // and says what to do.
 func TestMissingStageSaysRunMakeSynth(t *testing.T) {
+	t.Parallel()
 	root, _, _ := devStage(t)
 	_, err := artifact.LoadStage(filepath.Join(root, "cdk.out"), "qa")
 	if !errors.Is(err, artifact.ErrRunSynth) || !strings.Contains(err.Error(), `stage "qa"`) || !strings.Contains(err.Error(), "dev, prod") {
@@ -126,6 +170,7 @@ func TestMissingStageSaysRunMakeSynth(t *testing.T) {
 
 // TestMissingCDKOutSaysRunMakeSynth: no cloud assembly is a failure that says what to do.
 func TestMissingCDKOutSaysRunMakeSynth(t *testing.T) {
+	t.Parallel()
 	_, err := artifact.Load(artifact.Options{CDKOut: t.TempDir()})
 	if !errors.Is(err, artifact.ErrRunSynth) || !strings.Contains(err.Error(), "run make synth") {
 		t.Errorf("want an error telling to run make synth, got %v", err)
@@ -135,6 +180,7 @@ func TestMissingCDKOutSaysRunMakeSynth(t *testing.T) {
 // TestStaleBundleSaysRunMakeSynth: a bundle built from other sources than the checkout is
 // a failure that says what to do.
 func TestStaleBundleSaysRunMakeSynth(t *testing.T) {
+	t.Parallel()
 	out, fns := copyStage(t)
 	f := fns["Health"]
 	tpl := filepath.Join(out, "assembly-dev", filepath.Base(f.Stack.TemplateFile))
@@ -159,6 +205,7 @@ func TestStaleBundleSaysRunMakeSynth(t *testing.T) {
 // mistakes break it, and checks that loading the stage fails with a message that says what
 // is wrong.
 func TestBrokenBundlesFail(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		breakIt func(t *testing.T, dir string)
@@ -194,6 +241,7 @@ func TestBrokenBundlesFail(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			out, fns := copyStage(t)
 			c.breakIt(t, fns["Health"].AssetDir)
 			_, err := artifact.Load(artifact.Options{CDKOut: out})
@@ -216,11 +264,13 @@ func TestBrokenBundlesFail(t *testing.T) {
 // TestPanicAtInitFailsTheFirstRequest: a bootstrap that panics before lambda.Start passes
 // every static check, so only running it shows the problem, as the first request does.
 func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
+	t.Parallel()
 	out, fns := copyStage(t)
 	buildBootstrap(t, "test/artifact/testdata/panicinit", fns["Health"].AssetDir, "arm64")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	h, err := artifact.Start(ctx, artifact.Options{CDKOut: out, Log: logWriter()})
+	// Only Health runs: the other functions' emulators are the shared stage's business.
+	h, err := artifact.Start(ctx, artifact.Options{CDKOut: out, Log: logWriter(), Functions: []string{"Health"}})
 	if err != nil {
 		if reason := deferred(err); reason != "" {
 			t.Skip(reason)
@@ -245,6 +295,7 @@ func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
 // stamp, so its bundle is compared with a fresh build: another binary in its place is a
 // stale cdk.out.
 func TestStaleOperationalBundleSaysRunMakeSynth(t *testing.T) {
+	t.Parallel()
 	out, _ := copyStage(t)
 	asm, err := artifact.LoadStage(out, "dev")
 	if err != nil {

@@ -74,6 +74,7 @@ func templateModels(t *testing.T, h *artifact.Harness) (models map[string]any, b
 // validate bodies are the routes with a Model, so the route table, the template and the
 // local server cannot drift apart.
 func TestModelsAreTheRouteTables(t *testing.T) {
+	t.Parallel()
 	h, err := artifact.Load(artifact.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +214,7 @@ type verdict struct {
 // dialect is ECMA-262, where the tag pattern means what it means in RE2 (ASCII classes,
 // $ at the end of input); and Jackson, like Go, keeps the last of repeated names.
 func TestGatewayParity(t *testing.T) {
+	driver(t)
 	h := stage(t)
 	models, byRoute := templateModels(t, h)
 	name := byRoute["POST /notes"]

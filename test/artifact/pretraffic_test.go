@@ -19,6 +19,7 @@ import (
 // runs the function's real artifact) and reports its verdict. Then a deployment that
 // brings a broken version (a bootstrap that panics at init) must be reported Failed.
 func TestPreTrafficCheck(t *testing.T) {
+	driver(t)
 	h := stage(t)
 	if len(h.Operational) == 0 {
 		t.Fatal("the dev stage has no PreTrafficCheck function: its alias updates would run without a pre-traffic hook")

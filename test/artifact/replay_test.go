@@ -3,6 +3,7 @@ package artifact_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -25,6 +26,9 @@ var (
 	replayOnce sync.Once
 	replayed   *replay
 	replayErr  error
+
+	prepareOnce sync.Once
+	prepared    *replayPrep
 )
 
 // replay is the evaluation of every call the tests saw against each stage's roles: the
@@ -33,6 +37,8 @@ var (
 type replay struct {
 	sim    *iamsim.Simulator
 	stages []*stageReplay
+	// timing says where the replay's time went, for the log.
+	timing string
 }
 
 // stageReplay is the replay against one stage.
@@ -50,84 +56,154 @@ var replayedStages = []string{"dev", "prod"}
 // and NotesWrite run; they record each function's calls (see RecordEnv there).
 const storeTestsPackage = "./lambdas/internal/store"
 
-// replayStage drives the flows that make the calls (unless the tests before did), runs
-// the store's integration tests to record theirs, and evaluates all of them, once.
+// replayStage prepares what the replay needs that the tests' calls do not change (the
+// store tests' record, the stages and their roles) while the tests that drive the
+// functions run, waits for them (drivers), drives the flows that make the calls if no
+// test did (a run filtered with -run), and evaluates every call, once.
 func replayStage(t *testing.T) *replay {
 	t.Helper()
+	prepareOnce.Do(func() { prepared = prepareReplay() })
 	h := stage(t)
+	drivers.Wait()
 	ensureDriven(t, h)
-	replayOnce.Do(func() { replayed, replayErr = newReplay(h) })
+	replayOnce.Do(func() { replayed, replayErr = prepared.finish(h) })
 	if replayErr != nil {
 		t.Fatal(replayErr)
 	}
 	return replayed
 }
 
-func newReplay(h *artifact.Harness) (*replay, error) {
+// replayPrep is the part of the replay that does not depend on the dev stage's calls,
+// under way in the background from before the stage starts: it reads the stages from
+// cdk.out (artifact.Load), whose resolvers give every resource the same names as the
+// running stage's.
+type replayPrep struct {
+	done   chan struct{}
+	sim    *iamsim.Simulator
+	store  []artifact.Call
+	stages []*stageReplay // harness and roles only
+	err    error
+	// start is when the preparation started; recorded and ready how long the store tests'
+	// record and the whole preparation took.
+	start           time.Time
+	recorded, ready time.Duration
+}
+
+// prepareReplay starts, in the background, the store's integration tests with their
+// recorder and the reading of every replayed stage's roles.
+func prepareReplay() *replayPrep {
+	p := &replayPrep{done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(p.done)
+		defer func() { p.ready = time.Since(p.start) }()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		root, err := repo.Root()
+		if err != nil {
+			p.err = err
+			return
+		}
+		p.sim, err = iamsim.New(root)
+		if err != nil {
+			p.err = err
+			return
+		}
+		dev, err := artifact.Load(artifact.Options{Stage: replayedStages[0]})
+		if err != nil {
+			p.err = err
+			return
+		}
+		var storeErr error
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
+			defer func() { p.recorded = time.Since(p.start) }()
+			record, err := recordStoreTests(ctx, root)
+			if err != nil {
+				storeErr = err
+				return
+			}
+			store, err := artifact.Recorded(record, "store integration tests", dev.MapStoreTable)
+			if err != nil {
+				storeErr = err
+				return
+			}
+			for i := range store { // the store tests' client signs for another region
+				store[i].Context = map[string][]string{"aws:RequestedRegion": {dev.Functions[0].Stack.Region}}
+			}
+			p.store = store
+		}()
+		managed := artifact.ManagedFrom(ctx, p.sim) // one source: each AWS managed policy is read once
+		var errs []error
+		for _, name := range replayedStages {
+			sh := dev
+			if name != dev.Assembly.Stage {
+				if sh, err = artifact.Load(artifact.Options{Stage: name}); err != nil {
+					errs = append(errs, fmt.Errorf("stage %s: %w", name, err))
+					continue
+				}
+			}
+			sr := &stageReplay{h: sh, roles: map[string]*artifact.Role{}}
+			for _, f := range sh.All() {
+				if sr.roles[f.Name], err = sh.Assembly.RoleOf(f, managed); err != nil {
+					errs = append(errs, fmt.Errorf("stage %s: %w", name, err))
+				}
+			}
+			p.stages = append(p.stages, sr)
+		}
+		<-recorded
+		p.err = errors.Join(append(errs, storeErr)...)
+	}()
+	return p
+}
+
+// finish evaluates the calls of the running stage h and the store tests' against every
+// stage's roles, once the preparation is done.
+func (p *replayPrep) finish(h *artifact.Harness) (*replay, error) {
+	waited := time.Now()
+	<-p.done
+	if p.err != nil {
+		return nil, p.err
+	}
+	evaluated := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	root, err := repo.Root()
-	if err != nil {
-		return nil, err
-	}
-	sim, err := iamsim.New(root)
-	if err != nil {
-		return nil, err
-	}
 	fromArtifacts, err := artifact.Recorded(h.Calls(), "artifact tests", nil)
 	if err != nil {
 		return nil, err
 	}
-	record, err := recordStoreTests(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	store, err := artifact.Recorded(record, "store integration tests", h.MapStoreTable)
-	if err != nil {
-		return nil, err
-	}
-	for i := range store { // the store tests' client signs for another region
-		store[i].Context = map[string][]string{"aws:RequestedRegion": {h.Functions[0].Stack.Region}}
-	}
-	recorded := append(fromArtifacts, store...)
-	rp := &replay{sim: sim}
-	for _, name := range replayedStages {
-		sh := h
+	recorded := append(fromArtifacts, p.store...)
+	rp := &replay{sim: p.sim}
+	for _, sr := range p.stages {
 		calls := recorded
-		if name != h.Assembly.Stage {
-			if sh, err = artifact.Load(artifact.Options{Stage: name}); err != nil {
-				return nil, fmt.Errorf("stage %s: %w", name, err)
-			}
-			calls = h.CallsIn(sh, recorded)
+		if sr.h.Assembly.Stage != h.Assembly.Stage {
+			calls = h.CallsIn(sr.h, recorded)
 		}
-		sr, err := replayIn(ctx, sim, sh, calls)
-		if err != nil {
-			return nil, fmt.Errorf("stage %s: %w", name, err)
+		if err := replayIn(ctx, p.sim, sr, calls); err != nil {
+			return nil, fmt.Errorf("stage %s: %w", sr.h.Assembly.Stage, err)
 		}
 		rp.stages = append(rp.stages, sr)
 	}
+	rp.timing = fmt.Sprintf("prepared in %s (the store tests' record in %s), the drivers done %s after it started; evaluated in %s",
+		p.ready.Round(time.Millisecond), p.recorded.Round(time.Millisecond), waited.Sub(p.start).Round(time.Millisecond), time.Since(evaluated).Round(time.Millisecond))
 	return rp, nil
 }
 
 // replayIn evaluates recorded calls, with the platform's calls they imply, against a
-// stage's roles.
-func replayIn(ctx context.Context, sim *iamsim.Simulator, h *artifact.Harness, recorded []artifact.Call) (*stageReplay, error) {
-	sr := &stageReplay{h: h, roles: map[string]*artifact.Role{}, calls: slices.Clone(recorded)}
-	var err error
-	for _, f := range h.All() {
-		if sr.roles[f.Name], err = h.Assembly.RoleOf(f, artifact.ManagedFrom(ctx, sim)); err != nil {
-			return nil, err
-		}
-	}
+// stage's roles (read by prepareReplay).
+func replayIn(ctx context.Context, sim *iamsim.Simulator, sr *stageReplay, recorded []artifact.Call) error {
+	h := sr.h
+	sr.calls = slices.Clone(recorded)
 	for _, f := range h.All() {
 		implied, err := h.Implied(f, recorded)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sr.calls = append(sr.calls, implied...)
 	}
+	var err error
 	sr.verdicts, err = h.Replay(ctx, sim, sr.roles, sr.calls)
-	return sr, err
+	return err
 }
 
 // recordStoreTests runs the store's integration tests with their recorder writing to a
@@ -179,7 +255,9 @@ func ensureDriven(t *testing.T, h *artifact.Harness) {
 // every action the policies grant is exercised by one of those calls, or is in the one
 // reviewed list ReviewedGrants with its reason.
 func TestLeastPrivilegeByReplay(t *testing.T) {
+	t.Parallel()
 	rp := replayStage(t)
+	t.Log("replay: " + rp.timing)
 	used := make([]bool, len(artifact.ReviewedGrants))
 	for _, sr := range rp.stages {
 		t.Run(sr.h.Assembly.Stage, func(t *testing.T) {
@@ -229,6 +307,7 @@ func TestLeastPrivilegeByReplay(t *testing.T) {
 // without that action must make the replay fail, with a message that names the function,
 // the call's action and the missing statement.
 func TestReplayCatchesEveryRemovedGrant(t *testing.T) {
+	t.Parallel()
 	rp := replayStage(t).stages[0] // the stage whose artifacts ran
 	type mutation struct {
 		grant artifact.Grant

@@ -28,6 +28,7 @@ func mustRef(t *testing.T, r *cfn.Resolver, s *cfn.Stack, id string) string {
 // resolves, and the references point at the resources the harness creates: the table in
 // dynalite and the secret in the stand-in.
 func TestStageEnvironmentResolves(t *testing.T) {
+	t.Parallel()
 	_, asm, fns := devStage(t)
 	r := asm.Resolver
 	var tables, secrets []string
