@@ -110,12 +110,22 @@ func deferred(err error) string {
 	return fmt.Sprintf("%v. %s=%q: they run there instead", missing, deferredEnv, where)
 }
 
+// emulatorTier skips a test in the inner loop (-short): booting the functions under the
+// emulator (through qemu on x86) is the full tier, run by make test.
+func emulatorTier(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("full tier (make test): boots the functions under the Lambda Runtime Interface Emulator")
+	}
+}
+
 // stage starts the dev stage once for the package (dynalite, the stand-ins, every
 // function under the emulator, each API function's init done: Harness.Warm) and returns
 // it, or fails the test with the reason it did not start (skips only as deferred()
 // allows).
 func stage(t *testing.T) *artifact.Harness {
 	t.Helper()
+	emulatorTier(t)
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()

@@ -264,6 +264,7 @@ func TestBrokenBundlesFail(t *testing.T) {
 // TestPanicAtInitFailsTheFirstRequest: a bootstrap that panics before lambda.Start passes
 // every static check, so only running it shows the problem, as the first request does.
 func TestPanicAtInitFailsTheFirstRequest(t *testing.T) {
+	emulatorTier(t)
 	t.Parallel()
 	out, fns := copyStage(t)
 	buildBootstrap(t, "test/artifact/testdata/panicinit", fns["Health"].AssetDir, "arm64")
