@@ -16,6 +16,7 @@ import (
 // api.GatewayErrors and no other. So the deployed API's own errors and the local server's
 // cannot drift apart.
 func TestGatewayResponsesAreTheLocalServers(t *testing.T) {
+	shippedTier(t)
 	t.Parallel()
 	h, err := artifact.Load(artifact.Options{})
 	if err != nil {

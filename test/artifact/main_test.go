@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/example/notesplatform/internal/artifact"
+	"github.com/example/notesplatform/internal/cdkapp"
+	"github.com/example/notesplatform/internal/repo"
 )
 
 // deferredEnv names where the artifact tests run instead when this machine cannot run
@@ -116,6 +118,23 @@ func emulatorTier(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("full tier (make test): boots the functions under the Lambda Runtime Interface Emulator")
+	}
+}
+
+// shippedTier skips a test in the inner loop (-short) when the repository's cdk.out is
+// missing or stale: only a whole-app synth (make synth) would bring the bundles it reads.
+// In the full tier the test runs and says run make synth.
+func shippedTier(t *testing.T) {
+	t.Helper()
+	if !testing.Short() {
+		return
+	}
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cdkapp.Shipped(root); err != nil {
+		t.Skipf("full tier (make test): %v", err)
 	}
 }
 

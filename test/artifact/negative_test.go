@@ -21,6 +21,7 @@ import (
 // devStage loads the dev stage of the repository's cdk.out and its Go functions.
 func devStage(t *testing.T) (root string, asm *artifact.Assembly, fns []*artifact.Function) {
 	t.Helper()
+	shippedTier(t)
 	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +161,7 @@ func buildBootstrap(t *testing.T, pkg, dir, goarch string, extra ...string) {
 // A cloud assembly without the stage asked for is a failure that names the stages it has
 // and says what to do.
 func TestMissingStageSaysRunMakeSynth(t *testing.T) {
+	shippedTier(t)
 	t.Parallel()
 	root, _, _ := devStage(t)
 	_, err := artifact.LoadStage(filepath.Join(root, "cdk.out"), "qa")

@@ -74,6 +74,7 @@ func templateModels(t *testing.T, h *artifact.Harness) (models map[string]any, b
 // validate bodies are the routes with a Model, so the route table, the template and the
 // local server cannot drift apart.
 func TestModelsAreTheRouteTables(t *testing.T) {
+	shippedTier(t)
 	t.Parallel()
 	h, err := artifact.Load(artifact.Options{})
 	if err != nil {

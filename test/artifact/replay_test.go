@@ -62,6 +62,7 @@ const storeTestsPackage = "./lambdas/internal/store"
 // test did (a run filtered with -run), and evaluates every call, once.
 func replayStage(t *testing.T) *replay {
 	t.Helper()
+	emulatorTier(t) // before the background preparation starts
 	prepareOnce.Do(func() { prepared = prepareReplay() })
 	h := stage(t)
 	drivers.Wait()
