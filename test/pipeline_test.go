@@ -611,3 +611,81 @@ func TestSmokeTestCommandsRun(t *testing.T) {
 		})
 	}
 }
+
+// cacheExempt are the CodeBuild projects that run Go or npm without a build cache, each
+// with the reason.
+var cacheExempt = map[string]string{
+	"DriftCheck": "an S3 cache's grant would let the step write the pipeline's artifacts; it compiles only the AWS SDK (seconds)",
+	"SelfMutation": "CDK Pipelines' own project: it installs the pinned CLI with npm and deploys the pipeline; " +
+		"its role is the pipeline's deployer, to which we add no artifact-bucket write",
+}
+
+// Every pipeline step that compiles Go or installs npm packages keeps Go's module and
+// build caches and npm's cache between runs in an S3 cache (the variables that point the
+// tools at them, and the buildspec's cache paths), unless it is exempt for a reason.
+func TestPipelineStepsCacheWhatTheyBuild(t *testing.T) {
+	for name, s := range map[string]*synthesized{"shipped": shippedApp(t), "connection": connectionApp(t)} {
+		t.Run(name, func(t *testing.T) {
+			noPanic(t, func() {
+				checked, exempted := 0, map[string]bool{}
+				for id, p := range resources(s.Pipeline, "AWS::CodeBuild::Project") {
+					props := p["Properties"].(map[string]any)
+					raw, _ := props["Source"].(map[string]any)["BuildSpec"].(string)
+					var spec buildSpec
+					all := raw // a buildspec CDK Pipelines writes otherwise is read as text
+					if json.Unmarshal([]byte(raw), &spec) == nil {
+						var commands []string
+						for _, ph := range spec.Phases {
+							commands = append(commands, ph.Commands...)
+						}
+						all = strings.Join(commands, "\n")
+					}
+					goBuild := regexp.MustCompile(`(^|\n|&& |; )(go (run|build|test)|make) `).MatchString(all)
+					npm := regexp.MustCompile(`(^|\n|&& |; )(npm |make )`).MatchString(all)
+					if !goBuild && !npm {
+						continue
+					}
+					if part, reason := exemptFromCache(id); reason != "" {
+						t.Logf("%s: no cache: %s", id, reason)
+						exempted[part] = true
+						continue
+					}
+					checked++
+					assert.Equal(t, "S3", props["Cache"].(map[string]any)["Type"], "%s: an S3 cache", id)
+					require.NotNil(t, spec.Cache, "%s: the buildspec names no cache paths", id)
+					vars := map[string]string{}
+					for _, v := range props["Environment"].(map[string]any)["EnvironmentVariables"].([]any) {
+						m := v.(map[string]any)
+						vars[m["Name"].(string)] = fmt.Sprint(m["Value"])
+					}
+					want := []string{}
+					if goBuild {
+						want = append(want, "GOMODCACHE", "GOCACHE")
+					}
+					if npm {
+						want = append(want, "npm_config_cache")
+					}
+					for _, v := range want {
+						require.NotEmpty(t, vars[v], "%s: %s points the tool at its cache", id, v)
+						assert.Contains(t, spec.Cache.Paths, vars[v]+"/**/*", "%s: the cache keeps %s", id, v)
+					}
+				}
+				assert.GreaterOrEqual(t, checked, 4, "the synth, artifact-test, compatibility-gate and policy-check steps at least")
+				for part := range cacheExempt {
+					assert.True(t, exempted[part], "stale exemption %s: no such step builds anything", part)
+				}
+			})
+		})
+	}
+}
+
+// exemptFromCache is the exemption a project may run without a cache under, and its
+// reason; "" when it may not.
+func exemptFromCache(logicalID string) (part, reason string) {
+	for part, reason := range cacheExempt {
+		if strings.Contains(logicalID, part) {
+			return part, reason
+		}
+	}
+	return "", ""
+}
