@@ -1,7 +1,7 @@
 // Package scale measures what endpoints cost the deployed app: it synthesizes the app
 // with N generated routes on new paths (api.Table.WithScaleRoutes, a test-only hook; the
 // shipped route table is not edited) and checks every deploy-time limit that
-// internal/quotas measures. `make bench-scale N=200` prints the figures the README
+// internal/quotas measures. `make bench-scale N=200` prints the figures docs/limits.md
 // quotes; the tests hold the limits.
 package scale
 
