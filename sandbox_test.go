@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/notesplatform/internal/cdkapp"
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
 )
 
@@ -170,6 +172,7 @@ func TestNoSandboxSynth(t *testing.T) {
 // may not be named like the pipeline; synth stops with the key, the value and what is
 // allowed, before anything is built.
 func TestSandboxRejected(t *testing.T) {
+	prod := configuredIndex(t, "prod")
 	for _, c := range []struct {
 		name  string
 		extra map[string]any
@@ -179,7 +182,7 @@ func TestSandboxRejected(t *testing.T) {
 		{"configured name", map[string]any{"sandbox": "dev", "sandboxAccount": "444444444444", "sandboxRegion": "eu-west-1"}, nil,
 			`sandbox: value "dev": allowed is a name that no configured environment uses (config.environments[0] is "dev"`},
 		{"configured account and region", map[string]any{"sandbox": "alice", "sandboxAccount": "222222222222", "sandboxRegion": "eu-west-1"}, nil,
-			`sandboxAccount/sandboxRegion: value "222222222222/eu-west-1": allowed is an account and region pair that no configured environment deploys to (config.environments[1] "prod" does`},
+			fmt.Sprintf(`sandboxAccount/sandboxRegion: value "222222222222/eu-west-1": allowed is an account and region pair that no configured environment deploys to (config.environments[%d] "prod" does`, prod)},
 		{"configured pair from the credentials", map[string]any{"sandbox": "alice"}, map[string]string{"CDK_DEFAULT_ACCOUNT": "111111111111", "CDK_DEFAULT_REGION": "eu-west-1"},
 			`sandboxAccount/sandboxRegion: value "111111111111/eu-west-1"`},
 		{"unsafe name", map[string]any{"sandbox": "alice/../prod", "sandboxAccount": "444444444444", "sandboxRegion": "eu-west-1"}, nil,
@@ -291,4 +294,19 @@ func TestMakeSandbox(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, out, "usage: make sandbox NAME=<your name>")
 	assert.Empty(t, calls)
+}
+
+// configuredIndex is the position of the named environment in cdk.json's config, so that
+// adding an environment before it breaks no expectation.
+func configuredIndex(t *testing.T, name string) int {
+	t.Helper()
+	root, err := repo.Root()
+	require.NoError(t, err)
+	ctx, err := repo.CDKContext(root)
+	require.NoError(t, err)
+	cfg, err := config.Load(ctx)
+	require.NoError(t, err)
+	i := slices.IndexFunc(cfg.Environments, func(e config.Environment) bool { return e.Name == name })
+	require.GreaterOrEqual(t, i, 0, "cdk.json configures no environment %q", name)
+	return i
 }
