@@ -305,9 +305,6 @@ func checkPages(root string, rels []string, pending map[string]string) []string 
 		}
 		for _, e := range p.Edits {
 			if e.Op == opNewFile {
-				if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(e.File))); err == nil {
-					problems = append(problems, fmt.Sprintf("%s:%d: edit %s: new file, but it exists", p.Path, e.Line, e.File))
-				}
 				continue
 			}
 			src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(e.File)))
