@@ -29,7 +29,7 @@ help:
 	@echo "make bench-scale N=200   synth with N generated routes: resources, bytes, policy size, synth time"
 	@echo "make bench-synth    cdk synth of the app against the floor app (A/B), with a profile of its phases"
 	@echo "make deploy-policy ENV=prod   CloudFormation execution policy for cdk bootstrap (ENV=pipeline: the pipeline account's, docs/accounts.md)"
-	@echo "make diagram        regenerate the architecture diagram in README.md from the cloud assembly"
+	@echo "make diagram        regenerate the architecture diagram in docs/architecture.md from the cloud assembly"
 	@echo "make registry-permissions SCHEMAS=<zip|dir> SOURCE=<note>   refresh the vendored registry handler permissions"
 	@echo "make sandbox NAME=alice ACCOUNT=123456789012 REGION=eu-west-1   deploy your personal sandbox (cdk deploy)"
 	@echo "make sandbox-destroy NAME=alice   delete it and everything in it (cdk destroy)"
@@ -139,7 +139,7 @@ deploy-policy: tools
 	@go run ./cmd/deploypolicy --env $(ENV)
 
 # Synthesizes the app (bundling skipped) and rewrites the Mermaid block between the
-# diagram markers of README.md; the root package's test fails when it is stale.
+# diagram markers of docs/architecture.md (internal/diagram.Doc); test/diagram_test.go fails when it is stale.
 diagram: tools
 	go run ./cmd/diagram
 

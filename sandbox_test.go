@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/cfn"
+	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
 )
 
@@ -122,7 +124,11 @@ func TestNoSandboxSynth(t *testing.T) {
 	for _, st := range app.Stages {
 		stages = append(stages, st.Env.Name)
 	}
-	assert.Equal(t, []string{"dev", "prod"}, stages)
+	var want []string
+	for _, e := range configured(t).Environments {
+		want = append(want, e.Name)
+	}
+	assert.Equal(t, want, stages, "one stage per configured environment, in config order")
 	require.NotNil(t, app.Pipeline, "the pipeline stack")
 	var top []string
 	for _, c := range *app.CDK.Node().Children() {
@@ -138,6 +144,7 @@ func TestNoSandboxSynth(t *testing.T) {
 // may not be named like the pipeline; synth stops with the key, the value and what is
 // allowed, before anything is built.
 func TestSandboxRejected(t *testing.T) {
+	prod := configuredIndex(t, "prod")
 	for _, c := range []struct {
 		name  string
 		extra map[string]any
@@ -147,7 +154,7 @@ func TestSandboxRejected(t *testing.T) {
 		{"configured name", map[string]any{"sandbox": "dev", "sandboxAccount": "444444444444", "sandboxRegion": "eu-west-1"}, nil,
 			`sandbox: value "dev": allowed is a name that no configured environment uses (config.environments[0] is "dev"`},
 		{"configured account and region", map[string]any{"sandbox": "alice", "sandboxAccount": "222222222222", "sandboxRegion": "eu-west-1"}, nil,
-			`sandboxAccount/sandboxRegion: value "222222222222/eu-west-1": allowed is an account and region pair that no configured environment deploys to (config.environments[1] "prod" does`},
+			fmt.Sprintf(`sandboxAccount/sandboxRegion: value "222222222222/eu-west-1": allowed is an account and region pair that no configured environment deploys to (config.environments[%d] "prod" does`, prod)},
 		{"configured pair from the credentials", map[string]any{"sandbox": "alice"}, map[string]string{"CDK_DEFAULT_ACCOUNT": "111111111111", "CDK_DEFAULT_REGION": "eu-west-1"},
 			`sandboxAccount/sandboxRegion: value "111111111111/eu-west-1"`},
 		{"unsafe name", map[string]any{"sandbox": "alice/../prod", "sandboxAccount": "444444444444", "sandboxRegion": "eu-west-1"}, nil,
@@ -259,4 +266,26 @@ func TestMakeSandbox(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, out, "usage: make sandbox NAME=<your name>")
 	assert.Empty(t, calls)
+}
+
+// configured is the validated configuration of cdk.json.
+func configured(t *testing.T) *config.Config {
+	t.Helper()
+	root, err := repo.Root()
+	require.NoError(t, err)
+	ctx, err := repo.CDKContext(root)
+	require.NoError(t, err)
+	cfg, err := config.Load(ctx)
+	require.NoError(t, err)
+	return cfg
+}
+
+// configuredIndex is the position of the named environment in cdk.json's config, so that
+// adding an environment before it breaks no expectation.
+func configuredIndex(t *testing.T, name string) int {
+	t.Helper()
+	envs := configured(t).Environments
+	i := slices.IndexFunc(envs, func(e config.Environment) bool { return e.Name == name })
+	require.GreaterOrEqual(t, i, 0, "cdk.json configures no environment %q", name)
+	return i
 }

@@ -292,7 +292,8 @@ func envBundles(t *testing.T) []envBundle {
 func TestDeployPolicyGrantsRegistryPermissions(t *testing.T) {
 	var all []envBundle
 	noPanic(t, func() { all = envBundles(t) })
-	require.Len(t, all, 7, "2 environments of 2 configurations, the pipeline account of 3")
+	require.Len(t, all, len(shippedApp(t).Config.Environments)+len(customDomainApp(t).Config.Environments)+3,
+		"one bundle per environment of the shipped and the custom-domain configurations, and the pipeline account's of 3")
 	problems, n := registryProblems(t, loadRegistry(t), all)
 	for _, p := range problems {
 		t.Error(p)

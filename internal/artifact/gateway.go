@@ -179,9 +179,14 @@ func userPoolOf(r *cfn.Resolver, s *cfn.Stack, authorizer any) (string, error) {
 	return arn[strings.LastIndexByte(arn, '/')+1:], nil
 }
 
-// Match finds the route of a method and concrete path, and its path parameters.
+// Match finds the route of a method and concrete path, and its path parameters. Where
+// several routes match, a literal segment wins over a parameter, as in API Gateway's
+// resource tree (/notes/limits before /notes/{id}).
 func (g *Gateway) Match(method, path string) (Route, map[string]string, bool) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var best Route
+	var bestParams map[string]string
+	var bestSegs []string
 	for _, rt := range g.Routes {
 		if rt.Method != method {
 			continue
@@ -193,18 +198,31 @@ func (g *Gateway) Match(method, path string) (Route, map[string]string, bool) {
 		params := map[string]string{}
 		ok := true
 		for i, t := range tsegs {
-			if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") && segs[i] != "" {
+			if isParam(t) && segs[i] != "" {
 				params[t[1:len(t)-1]] = segs[i]
 			} else if t != segs[i] {
 				ok = false
 				break
 			}
 		}
-		if ok {
-			return rt, params, true
+		if ok && (bestSegs == nil || moreLiteral(tsegs, bestSegs)) {
+			best, bestParams, bestSegs = rt, params, tsegs
 		}
 	}
-	return Route{}, nil, false
+	return best, bestParams, bestSegs != nil
+}
+
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+// moreLiteral reports whether template a has a literal segment where b, at the first
+// segment where they differ in kind, has a parameter.
+func moreLiteral(a, b []string) bool {
+	for i := range a {
+		if isParam(a[i]) != isParam(b[i]) {
+			return isParam(b[i])
+		}
+	}
+	return false
 }
 
 // Request is an HTTP request to the deployed API, below the stage (Path "/notes", not

@@ -289,7 +289,7 @@ func merged(context map[string]any) (map[string]any, error) {
 func asObject(v any) (map[string]any, error) {
 	switch t := v.(type) {
 	case nil:
-		return nil, fmt.Errorf("config: context key %q is missing: add it to cdk.json (see README, Configuration)", ContextKey)
+		return nil, fmt.Errorf("config: context key %q is missing: add it to cdk.json (see docs/configuration.md)", ContextKey)
 	case map[string]any:
 		return deepCopy(t), nil
 	case string:

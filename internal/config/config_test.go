@@ -10,6 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// fixture returns a CDK context with the configuration these tests are written against
+// (testdata/context.json: two environments, dev and prod, as cdk.json first shipped them),
+// so that the tests of the rules do not change when cdk.json gains an environment.
+func fixture(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("testdata/context.json")
+	require.NoError(t, err)
+	var ctx map[string]any
+	require.NoError(t, json.Unmarshal(b, &ctx))
+	return ctx
+}
+
 // shipped returns the context of the cdk.json that ships, as the CDK CLI passes it.
 func shipped(t *testing.T) map[string]any {
 	t.Helper()
@@ -23,15 +35,28 @@ func shipped(t *testing.T) map[string]any {
 }
 
 func with(t *testing.T, overrides map[string]any) map[string]any {
-	ctx := shipped(t)
+	ctx := fixture(t)
 	for k, v := range overrides {
 		ctx[k] = v
 	}
 	return ctx
 }
 
+// The shipped cdk.json is valid, whatever environments it configures.
 func TestShippedConfigIsValid(t *testing.T) {
 	c, err := Load(shipped(t))
+	require.NoError(t, err)
+	assert.NotEmpty(t, c.AppName)
+	require.NotEmpty(t, c.Environments)
+	for _, e := range c.Environments {
+		assert.Len(t, e.Zones, 2, "%s: zones (written out or defaulted)", e.Name)
+	}
+	assert.NotEmpty(t, c.Pipeline.Source.Branch)
+}
+
+// The fixture reads as written, with the defaults filled in.
+func TestFixtureConfig(t *testing.T) {
+	c, err := Load(fixture(t))
 	require.NoError(t, err)
 	assert.Equal(t, "notes", c.AppName)
 	require.Len(t, c.Environments, 2)
@@ -168,14 +193,14 @@ func TestOverridesAreTyped(t *testing.T) {
 	assert.Equal(t, MFARequired, c.Environments[0].MFA)
 	assert.Equal(t, "shop", c.AppName)
 	assert.Equal(t, "release/2026", c.Pipeline.Source.Branch)
-	// The shipped map is not modified by an override.
-	again, err := Load(shipped(t))
+	// The fixture's map is not modified by an override.
+	again, err := Load(fixture(t))
 	require.NoError(t, err)
 	assert.Equal(t, 30, again.Environments[0].LogRetentionDays)
 }
 
 func TestConfigAsJSONString(t *testing.T) {
-	ctx := shipped(t)
+	ctx := fixture(t)
 	b, err := json.Marshal(ctx[ContextKey])
 	require.NoError(t, err)
 	ctx[ContextKey] = string(b) // `cdk synth -c config='{...}'`

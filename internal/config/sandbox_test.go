@@ -46,7 +46,7 @@ func TestSandboxDefaults(t *testing.T) {
 	assert.Empty(t, e.AlarmEmail)
 	assert.Empty(t, e.DomainName)
 	// The result passes every rule that a configured environment must pass.
-	c, err := Load(shipped(t))
+	c, err := Load(fixture(t))
 	require.NoError(t, err)
 	c.Environments = append(c.Environments, *e)
 	assert.NoError(t, c.Validate())

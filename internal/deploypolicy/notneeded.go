@@ -32,7 +32,7 @@ var NotNeeded = []Unneeded{
 		Why:     "The deployment groups deploy Lambda aliases; they have no instances to register.",
 		Actions: []string{"codedeploy:RegisterOnPremisesInstance"}},
 	{Type: "AWS::Lambda::Alias", Feature: "provisioned concurrency", Properties: []string{"ProvisionedConcurrencyConfig"},
-		Why:     "No alias keeps instances warm: Go functions start in milliseconds (README, cold start), and provisioned concurrency is billed by the hour (reading the setting is granted).",
+		Why:     "No alias keeps instances warm: Go functions start in milliseconds (docs/testing.md, cold start), and provisioned concurrency is billed by the hour (reading the setting is granted).",
 		Actions: []string{"lambda:PutProvisionedConcurrencyConfig", "lambda:DeleteProvisionedConcurrencyConfig"}},
 	{Type: "AWS::Lambda::Version", Feature: "provisioned concurrency", Properties: []string{"ProvisionedConcurrencyConfig"},
 		Why:     "No version keeps instances warm (see the alias); reading the setting is granted.",
@@ -63,7 +63,7 @@ var NotNeeded = []Unneeded{
 		Actions: []string{"vpce:AllowMultiRegion"}},
 
 	// Service-linked roles: the policies deny iam:CreateServiceLinkedRole on purpose (see
-	// the README): a service that needs one gets it once from an administrator.
+	// docs/delivery.md, the execution policy): a service that needs one gets it once from an administrator.
 	{Type: "AWS::CloudTrail::Trail", Feature: "organization trails", Properties: []string{"IsOrganizationTrail"},
 		Why:     "The trail records one account; an organization trail needs CloudTrail's service-linked role and the organization's consent, both outside the app.",
 		Actions: []string{"iam:CreateServiceLinkedRole", "organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization"}},

@@ -15,7 +15,7 @@ import (
 )
 
 // Doc is the page, relative to the repository root, that holds the generated diagram.
-const Doc = "README.md"
+const Doc = "docs/architecture.md"
 
 // Markers around the generated block in Doc.
 const (

@@ -31,24 +31,84 @@ func TestRoutesOfAndFunction(t *testing.T) {
 	if r := tbl.RoutesOf("Nope"); r != nil {
 		t.Errorf("RoutesOf(Nope) = %v", r)
 	}
-	if got := tbl.RoutesOf("NotesWrite"); len(got) != 3 || got[0].Method != MethodPost || got[2].Method != MethodDelete {
-		t.Errorf("RoutesOf(NotesWrite) = %v, want POST, PUT, DELETE in table order", got)
+	// RoutesOf keeps table order: a function's routes interleaved with another's.
+	a1, b1 := Route{Method: MethodPost, Path: "/a", Function: "A"}, Route{Method: MethodGet, Path: "/b", Function: "B"}
+	a2, a3 := Route{Method: MethodPut, Path: "/a/{id}", Function: "A"}, Route{Method: MethodDelete, Path: "/a/{id}", Function: "A"}
+	small := Table{Routes: []Route{a1, b1, a2, a3}}
+	if got := small.RoutesOf("A"); !slices.EqualFunc(got, []Route{a1, a2, a3}, routeEqual) {
+		t.Errorf("RoutesOf(A) = %v, want POST /a, PUT /a/{id}, DELETE /a/{id} in table order", got)
+	}
+	// Over the shipped table: every route is served by exactly its function, in table order.
+	var all []Route
+	for _, f := range tbl.Functions {
+		all = append(all, tbl.RoutesOf(f.Name)...)
+		var want []Route
+		for _, r := range tbl.Routes {
+			if r.Function == f.Name {
+				want = append(want, r)
+			}
+		}
+		if got := tbl.RoutesOf(f.Name); !slices.EqualFunc(got, want, routeEqual) {
+			t.Errorf("RoutesOf(%s) = %v, want %v", f.Name, got, want)
+		}
+	}
+	if len(all) != len(tbl.Routes) {
+		t.Errorf("the functions' routes add up to %d, the table has %d", len(all), len(tbl.Routes))
 	}
 }
 
+func routeEqual(a, b Route) bool {
+	return a.Method == b.Method && a.Path == b.Path && a.Function == b.Function
+}
+
+// Paths lists each path once, in table order; AllowedMethods lists a path's methods once,
+// sorted (the Allow header). Checked on a table of its own, then as a rule over the
+// shipped one, so that a new route never breaks it.
 func TestPathsAndAllowedMethods(t *testing.T) {
-	tbl := Shipped()
-	if got := tbl.Paths(); !slices.Equal(got, []string{"/health", "/notes", "/notes/{id}"}) {
-		t.Errorf("Paths() = %v", got)
+	small := Table{Routes: []Route{
+		{Method: MethodPut, Path: "/b/{id}"}, {Method: MethodGet, Path: "/a"},
+		{Method: MethodGet, Path: "/b/{id}"}, {Method: MethodDelete, Path: "/b/{id}"}, {Method: MethodPost, Path: "/a"},
+	}}
+	if got := small.Paths(); !slices.Equal(got, []string{"/b/{id}", "/a"}) {
+		t.Errorf("Paths() = %v, want [/b/{id} /a]", got)
 	}
 	for path, want := range map[string][]Method{
-		"/health":     {MethodGet},
-		"/notes":      {MethodGet, MethodPost},
-		"/notes/{id}": {MethodDelete, MethodGet, MethodPut},
-		"/nope":       nil,
+		"/a":      {MethodGet, MethodPost},
+		"/b/{id}": {MethodDelete, MethodGet, MethodPut},
+		"/nope":   nil,
 	} {
-		if got := tbl.AllowedMethods(path); !slices.Equal(got, want) {
+		if got := small.AllowedMethods(path); !slices.Equal(got, want) {
 			t.Errorf("AllowedMethods(%s) = %v, want %v (sorted)", path, got, want)
+		}
+	}
+
+	tbl := Shipped()
+	paths := tbl.Paths()
+	if len(paths) == 0 {
+		t.Fatal("the shipped table has no path")
+	}
+	for i, p := range paths {
+		if slices.Contains(paths[:i], p) {
+			t.Errorf("Paths() lists %s twice", p)
+		}
+		got := tbl.AllowedMethods(p)
+		if !slices.IsSorted(got) {
+			t.Errorf("AllowedMethods(%s) = %v: not sorted", p, got)
+		}
+		var want []Method
+		for _, r := range tbl.Routes {
+			if r.Path == p && !slices.Contains(want, r.Method) {
+				want = append(want, r.Method)
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("AllowedMethods(%s) = %v, want the methods of its routes %v", p, got, want)
+		}
+	}
+	for _, r := range tbl.Routes {
+		if !slices.Contains(paths, r.Path) {
+			t.Errorf("Paths() misses %s of %s %s", r.Path, r.Method, r.Path)
 		}
 	}
 }

@@ -1,3 +1,6 @@
+// Package artifact_test runs the dev stage's Lambda bundles from cdk.out the way Lambda
+// runs them (internal/artifact): the API flows through the template's routes, the
+// pre-traffic check, gateway parity, and least privilege by replaying every AWS call.
 package artifact_test
 
 import (

@@ -409,9 +409,9 @@ func TestErrors(t *testing.T) {
 		{"unknown path", apitest.Req{Method: "GET", Path: "/nope", Sub: alice}, 404, "not_found"},
 		{"root path", apitest.Req{Method: "GET", Path: "/"}, 404, "not_found"},
 		{"empty segment", apitest.Req{Method: "GET", Path: "/notes//x", Sub: alice}, 404, "not_found"},
-		{"unknown method", apitest.Req{Method: "PATCH", Path: "/notes", Sub: alice}, 405, "method_not_allowed"},
-		{"unknown method on id", apitest.Req{Method: "POST", Path: "/notes/" + n.ID, Sub: alice}, 405, "method_not_allowed"},
-		{"health POST", apitest.Req{Method: "POST", Path: "/health"}, 405, "method_not_allowed"},
+		{"unknown method", apitest.Req{Method: unserved("/notes"), Path: "/notes", Sub: alice}, 405, "method_not_allowed"},
+		{"unknown method on id", apitest.Req{Method: unserved("/notes/{id}"), Path: "/notes/" + n.ID, Sub: alice}, 405, "method_not_allowed"},
+		{"unknown method on health", apitest.Req{Method: unserved("/health"), Path: "/health"}, 405, "method_not_allowed"},
 		{"list without sub", apitest.Req{Method: "GET", Path: "/notes"}, 401, "unauthorized"},
 		{"get without sub", apitest.Req{Method: "GET", Path: "/notes/" + n.ID}, 401, "unauthorized"},
 		{"post without sub", apitest.Req{Method: "POST", Path: "/notes", Headers: apitest.JSON, Body: noteJSON("x")}, 401, "unauthorized"},
@@ -502,36 +502,84 @@ func TestErrors(t *testing.T) {
 }
 
 // The 405 answer is the one the local server and the deployed API's mock give: the
-// methods sorted, ", "-separated, and the shared message.
+// methods of the path sorted, ", "-separated, and the shared message. Every path of the
+// table is asked with a method it does not serve.
 func TestAllowHeader(t *testing.T) {
 	e := newEnv(t, nil)
-	resp := e.do(t, apitest.Req{Method: "PATCH", Path: "/notes", Sub: alice})
-	assert.Equal(t, "GET, POST", resp.Headers["Allow"])
-	assert.Contains(t, resp.Body, `"message":"method PATCH is not allowed on /notes"`)
-	resp = e.do(t, apitest.Req{Method: "PATCH", Path: "/notes/x", Sub: alice, Gateway: true})
-	assert.Equal(t, "DELETE, GET, PUT", resp.Headers["Allow"])
-	assert.Contains(t, resp.Body, `"message":"method PATCH is not allowed on /notes/{id}"`)
+	for i, path := range api.Shipped().Paths() {
+		var methods []string
+		for _, r := range api.Routes {
+			if r.Path == path {
+				methods = append(methods, string(r.Method))
+			}
+		}
+		slices.Sort(methods)
+		method := unserved(path)
+		resp := e.do(t, apitest.Req{Method: method, Path: concrete(path), Sub: alice, Gateway: i%2 == 1})
+		assert.Equal(t, 405, resp.StatusCode, "%s %s: %s", method, path, resp.Body)
+		assert.Equal(t, strings.Join(methods, ", "), resp.Headers["Allow"], path)
+		assert.Contains(t, resp.Body, `"message":"method `+method+` is not allowed on `+path+`"`)
+	}
+}
+
+// unserved is a method that the route table does not serve on path.
+func unserved(path string) string {
+	for _, m := range []string{"PATCH", "POST", "PUT", "DELETE", "GET"} {
+		if !slices.ContainsFunc(api.Routes, func(r api.Route) bool { return r.Path == path && string(r.Method) == m }) {
+			return m
+		}
+	}
+	panic("every method is served on " + path)
+}
+
+// concrete fills a path template's parameters with a value.
+func concrete(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			segs[i] = "x" + fmt.Sprint(i)
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // The handlers serve the table they are given: a route the table adds without a handler
-// stops Handlers, and a table without a route leaves it unserved (404).
+// stops Handlers, so does a handler whose route the table leaves out, and a function
+// serves only the paths of its table (404 for the others).
 func TestHandlersServeTheTableTheyAreGiven(t *testing.T) {
+	shipped := api.Shipped()
+	const path = "/handlers-test/{id}/unserved"
+	if _, _, ok := shipped.Match(concrete(path)); ok {
+		t.Fatalf("the test's path %s is in the route table: pick another", path)
+	}
+	fn := shipped.Routes[0].Function
 	extra := api.Shipped()
-	extra.Routes = append(slices.Clone(extra.Routes), api.Route{Method: api.MethodGet, Path: "/notes/{id}/tags", Function: "NotesRead", Auth: api.User})
-	assert.PanicsWithValue(t, "app: function NotesRead: route GET /notes/{id}/tags has no handler", func() {
+	extra.Routes = append(slices.Clone(extra.Routes), api.Route{Method: api.MethodGet, Path: path, Function: fn, Auth: api.User})
+	assert.PanicsWithValue(t, "app: function "+fn+": route GET "+path+" has no handler", func() {
 		app.Handlers(app.Deps{Table: extra})
 	})
 
-	fewer := api.Shipped()
-	fewer.Routes = slices.DeleteFunc(slices.Clone(fewer.Routes), func(r api.Route) bool { return r.Method == api.MethodDelete })
-	assert.Panics(t, func() { app.Handlers(app.Deps{Table: fewer}) }, "the DELETE handler has no route")
+	for i, r := range shipped.Routes {
+		fewer := api.Shipped()
+		fewer.Routes = slices.Delete(slices.Clone(fewer.Routes), i, i+1)
+		assert.Panics(t, func() { app.Handlers(app.Deps{Table: fewer}) }, "the %s %s handler has no route", r.Method, r.Path)
+	}
 
-	healthOnly := api.Table{Functions: api.Functions[:1], Routes: api.Routes[:1]}
-	h := app.Handlers(app.Deps{Table: healthOnly})
+	only := shipped.Functions[0]
+	alone := api.Table{Functions: []api.Function{only}, Routes: shipped.RoutesOf(only.Name), Models: shipped.Models}
+	h := app.Handlers(app.Deps{Table: alone})
 	require.Len(t, h, 1)
-	resp, err := h["Health"](context.Background(), apitest.Event(apitest.Req{Method: "GET", Path: "/notes", Sub: alice}))
-	require.NoError(t, err)
-	assert.Equal(t, 404, resp.StatusCode, "/notes is not in this table")
+	others := 0
+	for _, r := range shipped.Routes {
+		if _, _, served := alone.Match(concrete(r.Path)); served {
+			continue
+		}
+		others++
+		resp, err := h[only.Name](context.Background(), apitest.Event(apitest.Req{Method: string(r.Method), Path: concrete(r.Path), Sub: alice}))
+		require.NoError(t, err)
+		assert.Equal(t, 404, resp.StatusCode, "%s is not in a table of %s alone", r.Path, only.Name)
+	}
+	assert.NotZero(t, others, "no path of another function to ask %s for", only.Name)
 }
 
 func TestUnauthorizedClaims(t *testing.T) {

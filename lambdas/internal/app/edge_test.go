@@ -19,7 +19,7 @@ import (
 )
 
 // The edge cases of issue 11, at the handler level: what API Gateway would hand the
-// functions, answered the way the README promises.
+// functions, answered the way docs/api.md promises.
 
 // A lone UTF-16 surrogate escape cannot be decoded into a Go string without turning it
 // into U+FFFD, which would make two different requests the same note: it is refused.

@@ -107,17 +107,41 @@ func TestEveryFunctionPasses(t *testing.T) {
 	}
 }
 
+// Each function is probed with GET /health (200 from the function that serves it, 404 or
+// 405 from the others) and then with its first GET route other than /health in table
+// order, if it has one, as Caller with parameters that name nothing: the rule, checked
+// over every function of the route table.
 func TestProbes(t *testing.T) {
-	assert.Equal(t, []Probe{{Method: "GET", Path: "/health", Resource: "/health", Want: []int{200}}}, Probes("Health"))
-	read := Probes("NotesRead")
-	require.Len(t, read, 2)
-	assert.Equal(t, []int{404, 405}, read[0].Want, "NotesRead does not serve /health: its router answers 404 or 405")
-	assert.Equal(t, "/notes", read[1].Path)
-	assert.True(t, read[1].User)
-	ev := read[1].Event()
-	assert.Equal(t, Caller, ev.RequestContext.Authorizer["claims"].(map[string]any)["sub"])
-	write := Probes("NotesWrite")
-	require.Len(t, write, 1, "NotesWrite serves no read route: it is checked with /health only")
+	tbl := api.Shipped()
+	for _, f := range tbl.Functions {
+		got := Probes(f.Name)
+		require.NotEmpty(t, got, f.Name)
+		health := Probe{Method: "GET", Path: "/health", Resource: "/health", Want: []int{404, 405}}
+		var read *api.Route
+		for _, r := range tbl.RoutesOf(f.Name) {
+			switch {
+			case r.Method == api.MethodGet && r.Path == "/health":
+				health.Want = []int{200}
+			case r.Method == api.MethodGet && read == nil:
+				read = &r
+			}
+		}
+		assert.Equal(t, health, got[0], "%s: the /health probe", f.Name)
+		if read == nil {
+			assert.Len(t, got, 1, "%s serves no other GET route: it is checked with /health only", f.Name)
+			continue
+		}
+		require.Len(t, got, 2, f.Name)
+		p := got[1]
+		assert.Equal(t, read.Path, p.Resource, "%s: its first GET route", f.Name)
+		assert.Equal(t, strings.Count(read.Path, "{"), strings.Count(p.Path, unknownID), "%s: every parameter names nothing", f.Name)
+		assert.Equal(t, read.Auth == api.User, p.User, f.Name)
+		assert.Equal(t, []int{200, 404}, p.Want, f.Name)
+		if p.User {
+			ev := p.Event()
+			assert.Equal(t, Caller, ev.RequestContext.Authorizer["claims"].(map[string]any)["sub"])
+		}
+	}
 }
 
 func TestItemRouteProbeFillsParameters(t *testing.T) {

@@ -1,0 +1,2 @@
+// Package ok says what it is.
+package ok
