@@ -54,12 +54,21 @@ const (
 	PullRequestCheckTimeoutMinutes = 60
 )
 
-// PullRequestCheckProjectName is the CodeBuild project of the check.
-func PullRequestCheckProjectName(app string) string { return app + "-pull-request-check" }
+// PullRequestCheckProjectName is the CodeBuild project of the check,
+// "<app>-pipeline-pull-request-check": like every name of the pipeline stack it starts
+// with the stack's name, the prefix under which the pipeline account's execution policies
+// let CloudFormation manage projects (deploypolicy.ForPipeline); its report group,
+// "<project>-steps", follows.
+func PullRequestCheckProjectName(app string) string {
+	return PipelineStackName(app) + "-pull-request-check"
+}
 
 // PullRequestCheckApprovalRule is the name of the approval rule template that makes
-// CodeCommit pull requests into the pipeline's branch need the check's approval.
-func PullRequestCheckApprovalRule(app string) string { return app + "-pull-request-check" }
+// CodeCommit pull requests into the pipeline's branch need the check's approval. The
+// template is account-wide, so it carries the pipeline's prefix too.
+func PullRequestCheckApprovalRule(app string) string {
+	return PipelineStackName(app) + "-pull-request-check"
+}
 
 // PullRequestCheckStatusContext is the name of the commit status the check reports on a
 // CodeConnections repository (GitHub's context, Bitbucket's name).

@@ -112,34 +112,55 @@ func TestPipelinePolicyGrantsOnlyWhatTemplatesNeed(t *testing.T) {
 
 // The support stacks live in other regions of the pipeline account and are deployed by the
 // pipeline region's execution role: their regions are admitted, and the names CDK
-// Pipelines generates there outside the prefix (the replication key's alias) are granted
-// by exact name, nothing wider.
+// Pipelines generates there outside the prefix (each support stack's replication key
+// alias) are granted by exact name, nothing wider. The custom-domain configuration has two
+// support stacks: eu-central-1 (prod's region) and us-east-1 (prod's Edge stack).
 func TestPipelinePolicyCoversSupportStacks(t *testing.T) {
 	s := customDomainApp(t)
 	eb := pipelineEnvBundle(t, "", s)
 	tpls := pipelineTemplates(t, s)
-	support := stacks.PipelineStackName(s.Config.AppName) + "-support-eu-central-1"
-	require.Contains(t, tpls, support)
-	var aliases []string
-	for _, r := range resourcesOf(tpls[support], "AWS::KMS::Alias") {
-		aliases = append(aliases, propsOf(r)["AliasName"].(string))
+	prefix := stacks.PipelineStackName(s.Config.AppName)
+	require.Contains(t, tpls, prefix+"-support-eu-central-1")
+	aliases := map[string]string{} // alias name: the region of the support stack that makes it
+	for name, tpl := range tpls {
+		region, ok := strings.CutPrefix(name, prefix+"-support-")
+		if !ok {
+			continue
+		}
+		var n int
+		for _, r := range resourcesOf(tpl, "AWS::KMS::Alias") {
+			aliases[propsOf(r)["AliasName"].(string)] = region
+			n++
+		}
+		assert.Equal(t, 1, n, "%s: one replication key alias", name)
 	}
-	require.Len(t, aliases, 1)
+	require.Contains(t, slices.Collect(maps.Values(aliases)), "eu-central-1")
+	// The statements are packed into as many documents as IAM's size limit needs, in Sid
+	// order: the aliases' grant may be in any of them.
 	var kmsAliases, regionDeny []string
-	for _, st := range eb.bundle.ExecutionPolicies[0].Document.Statement {
-		switch st.Sid {
-		case "KMSAliases":
-			kmsAliases = st.Resource
-		case "DenyOtherRegions":
-			regionDeny = st.Condition["StringNotEquals"]["aws:RequestedRegion"]
+	for _, p := range eb.bundle.ExecutionPolicies {
+		for _, st := range p.Document.Statement {
+			switch st.Sid {
+			case "KMSAliases":
+				require.Nil(t, kmsAliases, "one KMSAliases statement in the bundle")
+				kmsAliases = st.Resource
+			case "DenyOtherRegions":
+				require.Nil(t, regionDeny, "one DenyOtherRegions statement in the bundle")
+				regionDeny = st.Condition["StringNotEquals"]["aws:RequestedRegion"]
+			}
 		}
 	}
+	require.NotEmpty(t, kmsAliases, "no KMSAliases statement in %d execution policies", len(eb.bundle.ExecutionPolicies))
 	assert.ElementsMatch(t, []string{"eu-west-1", "eu-central-1", "us-east-1"}, regionDeny)
-	for _, region := range []string{"eu-west-1", "eu-central-1"} {
-		assert.Contains(t, kmsAliases, "arn:aws:kms:"+region+":"+s.Config.Pipeline.Account+":"+aliases[0])
+	for alias, region := range aliases {
+		assert.Contains(t, kmsAliases, "arn:aws:kms:"+region+":"+s.Config.Pipeline.Account+":"+alias, "the alias of the support stack in %s", region)
 	}
 	for _, r := range kmsAliases {
-		assert.True(t, strings.Contains(r, ":alias/notes-pipeline-") || strings.HasSuffix(r, aliases[0]) || strings.HasSuffix(r, ":key/*"),
+		named := false
+		for alias := range aliases {
+			named = named || strings.HasSuffix(r, ":"+alias)
+		}
+		assert.True(t, strings.Contains(r, ":alias/"+prefix+"-") || named || strings.HasSuffix(r, ":key/*"),
 			"%s: an alias outside the prefix that no template names", r)
 	}
 }

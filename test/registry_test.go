@@ -136,6 +136,21 @@ var appResources = map[string]string{
 	"codestar-connections:connection":  "arn:{partition}:codestar-connections:{region}:{account}:connection/0a1b2c3d-0a1b-4a1b-8a1b-0a1b2c3d4e5f",
 }
 
+// taggedResources are, for the types whose service's tagging actions address more than one
+// kind of resource, the kind that the type's handler tags: the resource it creates. A
+// dashboard's handler calls cloudwatch:TagResource on the dashboard, never on an alarm
+// (the action's other resource type), so that is the request to evaluate; the pipeline
+// account, which has a dashboard and no alarm, grants the dashboard's tagging on its
+// dashboard only. Keys are appResources'.
+var taggedResources = map[string]string{
+	"AWS::CloudWatch::Alarm":     "cloudwatch:alarm",
+	"AWS::CloudWatch::Dashboard": "cloudwatch:dashboard",
+}
+
+// taggingActions are the actions that tag, untag or list the tags of one resource, named
+// by its ARN.
+var taggingActions = []string{"TagResource", "UntagResource", "ListTagsForResource"}
+
 // accountKeyPolicy is the statement every key policy of the templates starts with (CDK's
 // default): it lets the account's IAM policies grant the key's use. Without a key policy
 // IAM allows nothing on a KMS key.
@@ -410,6 +425,11 @@ func registryProblems(t *testing.T, reg *registry.File, all []envBundle) ([]stri
 				svc, name, _ := strings.Cut(rt.Name, ":")
 				if arn, ok := res[strings.ToLower(svc)+":"+strings.ToLower(name)]; ok {
 					arns = append(arns, arn)
+				}
+			}
+			if own, ok := taggedResources[c.typ]; ok && slices.Contains(arns, res[own]) {
+				if svc, verb, _ := strings.Cut(c.action, ":"); slices.Contains(taggingActions, verb) && strings.HasPrefix(own, strings.ToLower(svc)+":") {
+					arns = []string{res[own]}
 				}
 			}
 			if len(arns) == 0 {

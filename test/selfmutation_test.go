@@ -22,7 +22,8 @@ import (
 // every push, so whatever a commit writes into the pipeline stack is asked of that role.
 // These tests model the calls CloudFormation makes to create each resource of a template
 // (the create action of its type on the resource's ARN, iam:PassRole of the roles it
-// hands to a service, and for IAM resources each role, policy and attachment call with
+// hands to a service, for a custom resource the invocation of its provider, and for IAM
+// resources each role, policy and attachment call with
 // the condition keys IAM sees), and ask the IAM evaluator whether the pipeline account's
 // execution policies, within their boundary, allow them.
 
@@ -149,7 +150,11 @@ func (d deployedStack) deployCalls(t *testing.T, only func(id string) bool) []de
 			}
 			return roleArn, ""
 		}
-		switch typ {
+		kind := typ
+		if strings.HasPrefix(typ, "Custom::") {
+			kind = "AWS::CloudFormation::CustomResource" // every Custom::* type is one
+		}
+		switch kind {
 		case "AWS::S3::Bucket":
 			add("s3:CreateBucket", "arn:aws:s3:::"+d.physicalName(id, "BucketName", 63, true), nil)
 		case "AWS::S3::BucketPolicy":
@@ -181,6 +186,35 @@ func (d deployedStack) deployCalls(t *testing.T, only func(id string) bool) []de
 			}
 		case "AWS::CodeCommit::Repository":
 			add("codecommit:CreateRepository", arn("codecommit", d.physicalName(id, "RepositoryName", 100, false)), nil)
+		case "AWS::CloudWatch::Dashboard":
+			// Dashboards are global: no region in the ARN.
+			add("cloudwatch:PutDashboard", fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", d.account, d.physicalName(id, "DashboardName", 255, false)), nil)
+		case "AWS::CloudFormation::CustomResource":
+			// CloudFormation sends the request to the ServiceToken with the execution role:
+			// it invokes a Lambda function (a provider of the same stack, CDK's
+			// AwsCustomResource for the approval rule template) or publishes to an SNS
+			// topic. What the provider then calls, it calls with its own role, which carries
+			// the pipeline roles' boundary like every role of the stack.
+			token := p["ServiceToken"]
+			var target string
+			if m, ok := token.(map[string]any); ok {
+				if att, ok := m["Fn::GetAtt"].([]any); ok && len(att) == 2 && att[1] == "Arn" {
+					fn, _ := att[0].(string)
+					if fr, ok := res[fn].(map[string]any); ok && fr["Type"] == "AWS::Lambda::Function" {
+						target = arn("lambda", "function:"+d.physicalName(fn, "FunctionName", 64, false))
+					}
+				}
+			} else if s, ok := token.(string); ok {
+				target = s
+			}
+			switch {
+			case strings.HasPrefix(target, "arn:aws:lambda:"):
+				add("lambda:InvokeFunction", target, nil)
+			case strings.HasPrefix(target, "arn:aws:sns:"):
+				add("sns:Publish", target, nil)
+			default:
+				t.Errorf("%s: no model of a custom resource whose ServiceToken is %s: add one to deployCalls", what, toJSON(token))
+			}
 		case "AWS::IAM::Role":
 			role := fmt.Sprintf("arn:aws:iam::%s:role/%s", d.account, d.physicalName(id, "RoleName", 64, false))
 			boundary := d.roleBoundary(id)
@@ -310,7 +344,8 @@ func resource(typ string, props map[string]any) map[string]any {
 // without the pipeline roles' boundary (or with another, or losing it), a policy that
 // grants iam:* or sts:AssumeRole on * (where IAM can see it: attaching AdministratorAccess
 // or one of the execution policies, creating a managed policy), a change to the execution
-// policies, and a resource outside the pipeline's prefix.
+// policies, and a resource outside the pipeline's prefix (a custom resource whose provider
+// is a function or topic that the pipeline stack does not own included).
 func TestSelfMutationCannotEscalate(t *testing.T) {
 	s := shippedApp(t)
 	b := pipelineEnvBundle(t, "", s).bundle
@@ -395,6 +430,12 @@ func TestSelfMutationCannotEscalate(t *testing.T) {
 			"Miner": resource("AWS::CodeBuild::Project", map[string]any{"Name": "deploy-anything"})}},
 		{name: "a function outside the prefix", resources: map[string]any{
 			"Other": resource("AWS::Lambda::Function", map[string]any{"FunctionName": "other-function"})}},
+		{name: "a custom resource whose provider is a function outside the prefix", resources: map[string]any{
+			"Invoke": resource("Custom::Anything", map[string]any{
+				"ServiceToken": "arn:aws:lambda:" + s.Config.Pipeline.Region + ":" + acct + ":function:account-admin-tool"})}},
+		{name: "a custom resource whose provider is an SNS topic", resources: map[string]any{
+			"Notify": resource("AWS::CloudFormation::CustomResource", map[string]any{
+				"ServiceToken": "arn:aws:sns:" + s.Config.Pipeline.Region + ":" + acct + ":account-admin-requests"})}},
 	} {
 		t.Run(e.name, func(t *testing.T) {
 			changed := map[string]any{}

@@ -400,7 +400,7 @@ func TestBuildResultsAndDuration(t *testing.T) {
 	var project, dir string
 	noPanic(t, func() {
 		p := awscodebuild.NewProject(stack, jsii.String("Check"), &awscodebuild.ProjectProps{
-			ProjectName: jsii.String("notes-pull-request-check"),
+			ProjectName: jsii.String("notes-pipeline-pull-request-check"),
 			BuildSpec:   awscodebuild.BuildSpec_FromObject(&map[string]any{"version": "0.2", "phases": map[string]any{"build": map[string]any{"commands": []any{"true"}}}}),
 		})
 		project = logicalID(stack, p)
@@ -420,7 +420,7 @@ func TestBuildResultsAndDuration(t *testing.T) {
 	body := f.body
 	lines := f.metrics(t)
 	dims := map[string]string{"ProjectName": f.ref(t, project)}
-	assert.Equal(t, "notes-pull-request-check", dims["ProjectName"])
+	assert.Equal(t, "notes-pipeline-pull-request-check", dims["ProjectName"])
 	for _, m := range []struct{ name, stat string }{{"SucceededBuilds", "Sum"}, {"FailedBuilds", "Sum"}, {"Duration", "Maximum"}} {
 		assert.True(t, has(lines, metricLine{Namespace: "AWS/CodeBuild", Name: m.name, Stat: m.stat, Dims: dims}), "%s %s", m.stat, m.name)
 	}

@@ -28,9 +28,15 @@ func PipelineRoleBoundaryName(app string) string {
 
 // PipelineRoleActions are the only actions a role of the pipeline may ever use: what CDK
 // Pipelines and stacks/pipeline*.go grant the pipeline's roles (the pipeline's own role,
-// its action roles, the CodeBuild projects of every step, the events role that starts the
-// pipeline, the permissions check's function) and the AWS managed policy CDK attaches
-// (AWSLambdaBasicExecutionRole). Written out, as stacks.BoundaryActions is.
+// its action roles, the CodeBuild projects of every step, the events roles that start the
+// pipeline and the pull-request check, the permissions check's function, the pull-request
+// check's project and the provider function of its approval rule template) and the AWS
+// managed policy CDK attaches (AWSLambdaBasicExecutionRole). Written out, action by
+// action and without wildcards where a role is granted one action, as
+// stacks.BoundaryActions is: the boundary has no resource scope of its own (it allows
+// these on "*", since it is the same for every configuration), so the roles' own policies
+// scope them, and the boundary only bounds which actions any pipeline role could ever be
+// given.
 // test/pipelinepolicy_test.go fails when a pipeline role is granted an action this list
 // does not cover: add it here in the same change, reviewed, and update the account's
 // boundary (docs/accounts.md).
@@ -43,6 +49,28 @@ var PipelineRoleActions = []string{
 	"codecommit:CancelUploadArchive", "codecommit:GetBranch", "codecommit:GetCommit",
 	"codecommit:GetUploadArchiveStatus", "codecommit:UploadArchive",
 	"codestar-connections:UseConnection",
+	// The pull-request check (stacks/pipeline_prcheck.go) on a CodeCommit source: its
+	// project clones the pull request's source commit (CDK's CodeCommit source grants
+	// GitPull on the repository), reads the pull request to tell whether its revision is
+	// still the latest, comments the report on it and sets the check's approval; all on
+	// the repository only (the role's policy names it).
+	"codecommit:GitPull", "codecommit:GetPullRequest", "codecommit:PostCommentForPullRequest",
+	"codecommit:UpdatePullRequestApprovalState",
+	// The check's approval rule template (constructs/approvalrule): CloudFormation has no
+	// type for it, so the AwsCustomResource provider function creates, updates and deletes
+	// the template (wildcard-only actions in IAM) and associates it with the repository
+	// (its policy names the repository). Only that function's role is granted them.
+	"codecommit:CreateApprovalRuleTemplate", "codecommit:UpdateApprovalRuleTemplateContent",
+	"codecommit:DeleteApprovalRuleTemplate", "codecommit:AssociateApprovalRuleTemplateWithRepository",
+	"codecommit:DisassociateApprovalRuleTemplateFromRepository",
+	// The check on a CodeConnections source: CodeBuild clones the repository and reports
+	// the commit status with a token the connection vends to the project's role (the role's
+	// policy names the connection). The check is granted the actions of the service its
+	// connection's ARN names, and config accepts both forms (arn:aws:codeconnections:... and
+	// the older arn:aws:codestar-connections:...), so the boundary allows both spellings
+	// of these two actions.
+	"codeconnections:GetConnection", "codeconnections:GetConnectionToken",
+	"codestar-connections:GetConnection", "codestar-connections:GetConnectionToken",
 	// The events role starts the pipeline; the gate reads its execution's type; the
 	// permissions check approves its own manual approval.
 	"codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState", "codepipeline:PutApprovalResult",

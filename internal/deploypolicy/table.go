@@ -113,9 +113,13 @@ var Table = map[string][]Grant{
 	}}},
 
 	// Dashboards are global: arn:...:cloudwatch::<account>:dashboard/<name>, and the one
-	// dashboard of an environment is named exactly "<app>-<env>".
+	// dashboard of an environment is named exactly "<app>-<env>" (the pipeline account's,
+	// which shows the pull-request check's builds, "<app>-pipeline"). The handlers tag the
+	// dashboard they create and update: on the dashboard only (in an environment the
+	// alarms' grant allows tagging on "*" anyway; the pipeline account has no alarm).
 	"AWS::CloudWatch::Dashboard": {{Sid: "CloudWatchDashboards", Actions: []string{
 		"cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards",
+		"cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
 	}, Resources: []string{appDashboard}}},
 
 	"AWS::Cognito::UserPool": {{Sid: "Cognito", Actions: []string{
