@@ -10,12 +10,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/lambdas/internal/jsonenc"
 )
@@ -24,8 +23,7 @@ import (
 // the API the way the SPA does: OAuth code + PKCE sign-in, then create, read, a stale
 // update, list, delete; a forged token is refused.
 func TestServerEndToEndOverHTTP(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	webDir := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "web")
+	webDir := webDir(t)
 	srv, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", WebDir: webDir})
 	if err != nil {
 		t.Fatal(err)
@@ -204,8 +202,7 @@ var fixedWidthTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z
 // TestServerEdgeCasesOverHTTP checks issue 11's edge cases end to end: real HTTP, the real
 // handlers, dynalite.
 func TestServerEdgeCasesOverHTTP(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	webDir := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "web")
+	webDir := webDir(t)
 	srv, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", WebDir: webDir})
 	if err != nil {
 		t.Fatal(err)
@@ -365,4 +362,15 @@ func TestServerEdgeCasesOverHTTP(t *testing.T) {
 			t.Errorf("%d notes in %d pages, want 100 in at least 2", n, pages)
 		}
 	})
+}
+
+// webDir is the repository's web/ folder, found from the working directory (a path from
+// runtime.Caller would be the import path in a -trimpath build).
+func webDir(t *testing.T) string {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo.WebDir(root)
 }
