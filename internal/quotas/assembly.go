@@ -210,7 +210,12 @@ func (a *assembly) code(st *cfn.Stack, v any) (zipped, unzipped int64, ok bool, 
 		return 0, 0, false, fmt.Errorf("code asset missing from the assembly: %v", err)
 	}
 	if info.IsDir() {
-		zipped, unzipped, ok, err = dirSizes(src.Path)
+		key, total, kerr := zipKey(src.Path)
+		if n, hit := cachedZipped(key); kerr == nil && hit {
+			zipped, unzipped, ok = n, total, true
+		} else if zipped, unzipped, ok, err = dirSizes(src.Path); ok && kerr == nil {
+			rememberZipped(key, zipped)
+		}
 	} else {
 		zipped, unzipped, ok, err = zipFileSizes(src.Path)
 	}
