@@ -91,7 +91,7 @@ synth: tools
 	npx cdk synth --quiet
 
 # What synth reads: every file but version control, installed packages, outputs, docs and
-# tests (internal/cdkapp.Inputs, which stamps cdk.out, follows the same rule). make test
+# tests (internal/synthstamp.Inputs, which stamps cdk.out, follows the same rule). make test
 # synthesizes only when one of them is newer than cdk.out: right after make synth, it
 # reads the cloud assembly that make synth wrote.
 SYNTH_INPUTS = $(shell find . \( -name .git -o -name node_modules -o -name cdk.out -o -name .local -o -path ./docs \

@@ -15,6 +15,7 @@ import (
 	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/repo"
 	"github.com/example/notesplatform/internal/synthprof"
+	"github.com/example/notesplatform/internal/synthstamp"
 )
 
 func main() {
@@ -36,7 +37,7 @@ func synth(opts cdkapp.Options, stderr io.Writer) int {
 		}
 		opts.Root = root
 	}
-	inputs, err := cdkapp.Inputs(opts.Root)
+	inputs, err := synthstamp.Inputs(opts.Root)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -21,6 +21,7 @@ import (
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/config"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/synthstamp"
 	"github.com/example/notesplatform/lambdas/api"
 	"github.com/example/notesplatform/stacks"
 )
@@ -77,7 +78,7 @@ func cdkContext(t testing.TB) map[string]interface{} {
 func shippedApp(t testing.TB) *synthesized {
 	t.Helper()
 	shippedOnce.Do(func() {
-		dir, err := cdkapp.Shipped(repoRoot(t))
+		dir, err := synthstamp.Shipped(repoRoot(t))
 		if err != nil {
 			shipped = synthesized{Err: err}
 			return
@@ -85,7 +86,7 @@ func shippedApp(t testing.TB) *synthesized {
 		shipped = load(t, dir, cdkContext(t))
 	})
 	if shipped.Err != nil {
-		if testing.Short() && errors.Is(shipped.Err, cdkapp.ErrStale) {
+		if testing.Short() && errors.Is(shipped.Err, synthstamp.ErrStale) {
 			t.Skipf("full tier (make test): needs the shipped cloud assembly, and %v", shipped.Err)
 		}
 		t.Fatalf("the shipped configuration's cloud assembly: %v", shipped.Err)

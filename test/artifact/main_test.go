@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/example/notesplatform/internal/artifact"
-	"github.com/example/notesplatform/internal/cdkapp"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/synthstamp"
 )
 
 // deferredEnv names where the artifact tests run instead when this machine cannot run
@@ -136,7 +136,7 @@ func shippedTier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cdkapp.Shipped(root); err != nil {
+	if _, err := synthstamp.Shipped(root); err != nil {
 		t.Skipf("full tier (make test): %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/example/notesplatform/internal/cfn"
 	"github.com/example/notesplatform/internal/quotas"
 	"github.com/example/notesplatform/internal/repo"
+	"github.com/example/notesplatform/internal/synthstamp"
 	"github.com/example/notesplatform/lambdas/api"
 )
 
@@ -118,7 +119,7 @@ func shippedApp(t *testing.T) result {
 			shippedErr = err
 			return
 		}
-		dir, err := cdkapp.Shipped(root)
+		dir, err := synthstamp.Shipped(root)
 		if err != nil {
 			shippedErr = err
 			return
