@@ -22,10 +22,11 @@ import (
 	"github.com/example/notesplatform/internal/repo"
 )
 
-// synthWith runs what `cdk synth` runs (synth) on cdk.json's context plus extra keys,
-// offline, with the functions bundled (the gate measures them), and with
-// CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION as the CDK CLI would set them from
-// credentials. It returns the exit code, stderr and the assembly.
+// synthWith runs what `cdk synth` runs (synth, its gate included) on cdk.json's context
+// plus extra keys, offline, and with CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION as the CDK
+// CLI would set them from credentials. It returns the exit code, stderr and the assembly.
+// The functions are not bundled: a sandbox deploys the bundles make synth builds and
+// measures, and what these tests check is which stacks a sandbox gets.
 func synthWith(t *testing.T, extra map[string]any, env map[string]string) (code int, stderr, assembly string) {
 	t.Helper()
 	root, err := repo.Root()
@@ -39,7 +40,7 @@ func synthWith(t *testing.T, extra map[string]any, env map[string]string) (code 
 	ctx["config"] = string(cfg)
 	out := t.TempDir()
 	var errOut bytes.Buffer
-	code = synth(cdkapp.Options{Root: root, Context: ctx, Extra: extra, Outdir: out,
+	code = synth(cdkapp.Options{Root: root, Context: ctx, Extra: extra, Outdir: out, SkipBundling: true,
 		Getenv: func(k string) string { return env[k] }}, &errOut)
 	return code, errOut.String(), out
 }
